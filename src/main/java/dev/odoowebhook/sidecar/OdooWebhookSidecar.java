@@ -1,0 +1,5 @@
+package dev.odoowebhook.sidecar;
+
+public final class OdooWebhookSidecar {
+  public static void main(String[] args) {}
+}
