@@ -1,0 +1,179 @@
+package dev.odoowebhook.sidecar;
+
+import dev.failsafe.Failsafe;
+import dev.failsafe.RetryPolicy;
+import dev.odoowebhook.sidecar.admin.SidecarMetrics;
+import dev.odoowebhook.sidecar.capture.EventListener;
+import dev.odoowebhook.sidecar.capture.Wakeup;
+import dev.odoowebhook.sidecar.config.Setting;
+import dev.odoowebhook.sidecar.config.SidecarConfig;
+import dev.odoowebhook.sidecar.delivery.DispatchDeliveries;
+import dev.odoowebhook.sidecar.delivery.PostWebhook;
+import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
+import dev.odoowebhook.sidecar.jobs.Heartbeat;
+import dev.odoowebhook.sidecar.jobs.PeriodicJob;
+import dev.odoowebhook.sidecar.jobs.RecoverLeases;
+import dev.odoowebhook.sidecar.persistence.Database;
+import dev.odoowebhook.sidecar.persistence.DatabaseErrors;
+import dev.odoowebhook.sidecar.persistence.SchemaMigrator;
+import dev.odoowebhook.sidecar.route.RouteEvents;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running sidecar: wires the pipeline (listener, router, dispatcher, scheduled jobs) and
+ * stops it in order. Start with {@link #start}; {@link #stop} drains in-flight deliveries.
+ */
+public final class Sidecar {
+  private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
+
+  private final SidecarConfig config;
+  private final Database db;
+  private final SidecarMetrics metrics = new SidecarMetrics();
+  private final EventListener listener;
+  private final RouteEvents router;
+  private final DispatchDeliveries dispatcher;
+  private final Heartbeat heartbeat;
+  private final ScheduledExecutorService scheduler;
+  private final Thread routerThread;
+  private final Thread dispatcherThread;
+
+  private Sidecar(SidecarConfig config, Database db) {
+    this.config = config;
+    this.db = db;
+    String id = config.instanceId();
+    Wakeup eventWakeup = new Wakeup();
+    Wakeup dispatchWakeup = new Wakeup();
+    Duration poll = config.duration(Setting.POLL_INTERVAL);
+    this.listener = new EventListener(config, eventWakeup);
+    this.router =
+        new RouteEvents(db, listener, eventWakeup, dispatchWakeup, metrics,
+            config.integer(Setting.ROUTE_BATCH), poll);
+    SubscriberDirectory subscribers =
+        new SubscriberDirectory(db, config.integer(Setting.BREAKER_FAILURES),
+            config.duration(Setting.BREAKER_DELAY));
+    this.dispatcher =
+        new DispatchDeliveries(db, new PostWebhook(config.duration(Setting.CONNECT_TIMEOUT), version()),
+            subscribers, dispatchWakeup, metrics, id, config.integer(Setting.WORKERS),
+            config.duration(Setting.LEASE), poll, config.bool(Setting.LOG_DELIVERIES));
+    this.heartbeat = new Heartbeat(db, id);
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "webhook-jobs"));
+    this.routerThread = daemon(router, "webhook-router");
+    this.dispatcherThread = daemon(dispatcher, "webhook-dispatcher");
+  }
+
+  /**
+   * Waits for the database (up to WEBHOOK_STARTUP_WAIT), migrates the schema, and starts the
+   * pipeline.
+   *
+   * @throws SQLException if the database stayed unreachable or the schema cannot be applied
+   */
+  public static Sidecar start(SidecarConfig config) throws SQLException {
+    log.info("Starting odoo-webhook-sidecar {} as {} with:{}{}", version(), config.instanceId(),
+        System.lineSeparator(), config.describe());
+    Database db = Database.open(config, config.integer(Setting.POOL_SIZE), "webhook-pool");
+    try {
+      waitForDatabase(db, config);
+      log.info("Schema at version {}.", SchemaMigrator.migrate(db.dataSource()));
+      Sidecar sidecar = new Sidecar(config, db);
+      sidecar.startThreads();
+      return sidecar;
+    } catch (SQLException | RuntimeException e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  private static void waitForDatabase(Database db, SidecarConfig config) throws SQLException {
+    Duration max = config.duration(Setting.STARTUP_WAIT);
+    RetryPolicy<Object> untilUp =
+        RetryPolicy.builder()
+            .handle(SQLException.class)
+            .withBackoff(Duration.ofSeconds(1), Duration.ofSeconds(15))
+            .withMaxDuration(max)
+            .withMaxRetries(-1)
+            .onFailedAttempt(e -> log.warn("Waiting for the database: {}",
+                DatabaseErrors.explain((SQLException) e.getLastException(), config)))
+            .build();
+    try {
+      Failsafe.with(untilUp).run(db::checkReachable);
+    } catch (dev.failsafe.FailsafeException e) {
+      if (e.getCause() instanceof SQLException) {
+        throw (SQLException) e.getCause();
+      }
+      throw e;
+    }
+  }
+
+  private void startThreads() throws SQLException {
+    heartbeat.started(SidecarConfig.host(), version());
+    listener.ensureConnected();
+    routerThread.start();
+    dispatcherThread.start();
+    PeriodicJob.schedule(scheduler, "heartbeat", config.duration(Setting.HEARTBEAT_INTERVAL),
+        metrics.loopErrors, heartbeat::beat);
+    RecoverLeases recover = new RecoverLeases(db, metrics);
+    PeriodicJob.schedule(scheduler, "lease recovery",
+        config.duration(Setting.LEASE_RECOVERY_INTERVAL), metrics.loopErrors, recover::run);
+    log.info("Sidecar {} running.", config.instanceId());
+  }
+
+  public SidecarMetrics metrics() {
+    return metrics;
+  }
+
+  public Database database() {
+    return db;
+  }
+
+  public EventListener listener() {
+    return listener;
+  }
+
+  /**
+   * Stops claiming, lets in-flight deliveries finish within WEBHOOK_SHUTDOWN_GRACE, gives back
+   * the rest, and closes everything. Idempotent enough for a shutdown hook.
+   */
+  public synchronized void stop() {
+    log.info("Stopping: no new deliveries are claimed; {} in flight.", dispatcher.inFlight());
+    router.stop();
+    dispatcher.stopClaiming();
+    join(routerThread);
+    join(dispatcherThread);
+    dispatcher.drain(config.duration(Setting.SHUTDOWN_GRACE));
+    scheduler.shutdownNow();
+    try {
+      heartbeat.stopped();
+    } catch (SQLException e) {
+      log.warn("Could not record the stop in webhook_sidecar_instance: {}", e.getMessage());
+    }
+    listener.close();
+    db.close();
+    log.info("Stopped.");
+  }
+
+  private static void join(Thread t) {
+    try {
+      t.join(TimeUnit.SECONDS.toMillis(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /** The version in the jar's manifest, or "dev" when run from classes. */
+  public static String version() {
+    String v = Sidecar.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

@@ -1,0 +1,184 @@
+package dev.odoowebhook.sidecar.capture;
+
+import com.impossibl.postgres.api.jdbc.PGConnection;
+import com.impossibl.postgres.api.jdbc.PGNotificationListener;
+import com.impossibl.postgres.jdbc.PGDataSource;
+import dev.odoowebhook.sidecar.config.Setting;
+import dev.odoowebhook.sidecar.config.SidecarConfig;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dedicated LISTEN connection (pgjdbc-ng, whose asynchronous notifications arrive within
+ * about a millisecond) and the idle side of the wake-up handshake described in
+ * sql/V2__webhook_capture.sql: while the sidecar waits, this connection holds the advisory lock
+ * that makes writers NOTIFY. If the connection dies, the lock goes with it and writers stop
+ * notifying; {@link #ensureConnected()} reconnects and the caller catches up from the table.
+ *
+ * <p>Thread-safe: statements run under this object's monitor; notifications arrive on
+ * pgjdbc-ng's own thread and only signal the {@link Wakeup}.
+ */
+public final class EventListener implements AutoCloseable {
+  public static final String CHANNEL = "webhook_event";
+  private static final Logger log = LoggerFactory.getLogger(EventListener.class);
+
+  private final SidecarConfig config;
+  private final Wakeup wakeup;
+  private final AtomicLong notifications = new AtomicLong();
+  private final AtomicLong reconnects = new AtomicLong();
+  private volatile Connection connection;
+  // Cleared by pgjdbc-ng's closed() callback, 10-24 ms after the backend goes away.
+  private volatile boolean alive;
+  private volatile boolean closing;
+  private boolean holdingWaitLock;
+  private boolean everConnected;
+
+  public EventListener(SidecarConfig config, Wakeup wakeup) {
+    this.config = config;
+    this.wakeup = wakeup;
+  }
+
+  /** pgjdbc-ng speaks jdbc:pgsql:; the rest of the sidecar uses pgjdbc's jdbc:postgresql:. */
+  static String pgjdbcNgUrl(String jdbcPostgresqlUrl) {
+    String rest = jdbcPostgresqlUrl.substring("jdbc:postgresql:".length());
+    int query = rest.indexOf('?');
+    return "jdbc:pgsql:" + (query >= 0 ? rest.substring(0, query) : rest);
+  }
+
+  public boolean isConnected() {
+    return connection != null && alive;
+  }
+
+  public long notificationCount() {
+    return notifications.get();
+  }
+
+  public long reconnectCount() {
+    return reconnects.get();
+  }
+
+  /**
+   * Connects and LISTENs if not connected. Returns true if connected afterwards; failures are
+   * logged (one line) and answered with false, for the caller to retry later.
+   */
+  public synchronized boolean ensureConnected() {
+    if (isConnected()) {
+      return true;
+    }
+    closeQuietly();
+    try {
+      PGDataSource ds = new PGDataSource();
+      ds.setDatabaseUrl(pgjdbcNgUrl(config.dbUrl()));
+      ds.setUser(config.text(Setting.DB_USER));
+      String password = config.text(Setting.DB_PASSWORD);
+      if (!password.isEmpty()) {
+        ds.setPassword(password);
+      }
+      ds.setApplicationName("odoo-webhook-sidecar listener");
+      Connection c = ds.getConnection();
+      PGConnection pg = c.unwrap(PGConnection.class);
+      pg.addNotificationListener(
+          CHANNEL,
+          new PGNotificationListener() {
+            @Override
+            public void notification(int processId, String channelName, String payload) {
+              notifications.incrementAndGet();
+              wakeup.signal();
+            }
+
+            @Override
+            public void closed() {
+              alive = false;
+              if (closing) {
+                return;
+              }
+              log.warn("The LISTEN connection was closed; reconnecting and catching up from the table.");
+              wakeup.signal();
+            }
+          });
+      try (Statement st = c.createStatement()) {
+        st.execute("LISTEN " + CHANNEL);
+      }
+      connection = c;
+      alive = true;
+      holdingWaitLock = false;
+      if (everConnected) {
+        reconnects.incrementAndGet();
+        log.info("LISTEN connection re-established.");
+      }
+      everConnected = true;
+      return true;
+    } catch (SQLException | RuntimeException e) {
+      log.warn("Cannot open the LISTEN connection ({}); polling every {} until it works.",
+          e.getMessage(), config.text(Setting.POLL_INTERVAL));
+      closeQuietly();
+      return false;
+    }
+  }
+
+  /**
+   * Tries to enter the waiting state (see the handshake in sql/V2). True: the lock is held and
+   * writers will NOTIFY; the caller must look at the table once more before sleeping.
+   */
+  public synchronized boolean tryStartWaiting() {
+    if (holdingWaitLock) {
+      return true;
+    }
+    holdingWaitLock = queryBoolean("SELECT webhook_sidecar_try_wait()");
+    return holdingWaitLock;
+  }
+
+  /** True when another sidecar already waits, so writers NOTIFY and this one is woken too. */
+  public synchronized boolean anotherSidecarWaits() {
+    return queryBoolean("SELECT webhook_sidecar_waiting()");
+  }
+
+  /** Leaves the waiting state: writers stop notifying while the sidecar works. */
+  public synchronized void stopWaiting() {
+    if (!holdingWaitLock) {
+      return;
+    }
+    holdingWaitLock = false;
+    queryBoolean("SELECT webhook_sidecar_stop_wait()");
+  }
+
+  private boolean queryBoolean(String sql) {
+    Connection c = connection;
+    if (c == null) {
+      return false;
+    }
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      return rs.next() && rs.getBoolean(1);
+    } catch (SQLException | RuntimeException e) {
+      log.warn("The LISTEN connection failed ({}); reconnecting.", e.getMessage());
+      closeQuietly();
+      return false;
+    }
+  }
+
+  private void closeQuietly() {
+    Connection c = connection;
+    connection = null;
+    alive = false;
+    holdingWaitLock = false;
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException | RuntimeException e) {
+        log.debug("Closing the LISTEN connection failed: {}", e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    closing = true;
+    closeQuietly();
+  }
+}

@@ -1,0 +1,133 @@
+package dev.odoowebhook.sidecar.cli;
+
+import dev.odoowebhook.sidecar.config.ConfigException;
+import dev.odoowebhook.sidecar.config.SidecarConfig;
+import dev.odoowebhook.sidecar.persistence.Database;
+import dev.odoowebhook.sidecar.persistence.DatabaseErrors;
+import java.io.PrintStream;
+import java.sql.SQLException;
+import java.util.Map;
+import org.flywaydb.core.api.FlywayException;
+
+/**
+ * The command line: parses, dispatches to a command, and turns every failure into one line on
+ * stderr and an exit code (0 done, 1 failed, 2 wrong usage). No stack trace reaches the user.
+ */
+public final class Cli {
+  public static final int OK = 0;
+  public static final int FAILED = 1;
+  public static final int USAGE = 2;
+
+  private final Map<String, String> env;
+  private final PrintStream out;
+  private final PrintStream err;
+
+  public Cli(Map<String, String> env, PrintStream out, PrintStream err) {
+    this.env = env;
+    this.out = out;
+    this.err = err;
+  }
+
+  /** The command word(s) of a command line, e.g. "subscriber add", or null. */
+  public static String commandOf(String[] argv) {
+    try {
+      Args a = Args.parse(argv);
+      if (a.words.isEmpty()) {
+        return null;
+      }
+      String first = a.words.get(0);
+      return first.equals("subscriber") && a.words.size() > 1 ? first + " " + a.words.get(1) : first;
+    } catch (UsageException e) {
+      return null;
+    }
+  }
+
+  public int run(String[] argv) {
+    SidecarConfig config = null;
+    try {
+      Args args = Args.parse(argv);
+      String command = commandOf(argv);
+      if (command == null || command.equals("help")) {
+        out.print(Help.usage());
+        return command == null && !args.has("help") ? USAGE : OK;
+      }
+      if (!Help.COMMANDS.containsKey(command)) {
+        throw new UsageException("Unknown command `" + String.join(" ", args.words)
+            + "`. Commands: " + String.join(", ", Help.COMMANDS.keySet()) + ".");
+      }
+      if (args.has("help")) {
+        out.println("Usage: java -jar odoo-webhook-sidecar.jar [SETTINGS] " + Help.COMMANDS.get(command));
+        return OK;
+      }
+      config = SidecarConfig.from(args.settings, env);
+      if (command.equals("run")) {
+        return new RunCommand(config, err).run(args);
+      }
+      try (Database db = Database.open(config, 2, "webhook-cli")) {
+        return dispatch(command, args, new Commands(db, config, out));
+      }
+    } catch (UsageException e) {
+      err.println("Usage error: " + e.getMessage());
+      return USAGE;
+    } catch (ConfigException e) {
+      err.println("Configuration error: " + e.getMessage());
+      return USAGE;
+    } catch (SQLException e) {
+      err.println("Error: " + (config == null ? DatabaseErrors.firstLine(e) : DatabaseErrors.explain(e, config)));
+      return FAILED;
+    } catch (FlywayException e) {
+      err.println("Error: the schema could not be applied: " + firstLine(e.getMessage()));
+      return FAILED;
+    } catch (CommandException e) {
+      err.println("Error: " + e.getMessage());
+      return FAILED;
+    } catch (RuntimeException e) {
+      SQLException sql = sqlCause(e);
+      if (sql != null && config != null) {
+        err.println("Error: " + DatabaseErrors.explain(sql, config));
+      } else {
+        err.println("Unexpected error: " + e + ". Please report it with the command you ran.");
+      }
+      return FAILED;
+    }
+  }
+
+  private static int dispatch(String command, Args args, Commands c) throws SQLException {
+    switch (command) {
+      case "migrate":
+        return c.migrate(args);
+      case "track":
+        return c.track(args);
+      case "untrack":
+        return c.untrack(args);
+      case "subscriber add":
+        return c.addSubscriber(args);
+      case "subscriber list":
+        return c.listSubscribers(args);
+      case "status":
+        return c.status(args);
+      case "replay":
+        return c.replay(args);
+      default:
+        throw new UsageException("Unknown command `" + command + "`.");
+    }
+  }
+
+  private static SQLException sqlCause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException) {
+        return (SQLException) t;
+      }
+    }
+    return null;
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    String t = s.strip();
+    int nl = t.indexOf('\n');
+    return nl >= 0 ? t.substring(0, nl) : t;
+  }
+}

@@ -1,0 +1,38 @@
+package dev.odoowebhook.sidecar.cli;
+
+import dev.odoowebhook.sidecar.Sidecar;
+import dev.odoowebhook.sidecar.config.SidecarConfig;
+import java.io.PrintStream;
+import java.sql.SQLException;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code run}: starts the sidecar and keeps it running until SIGTERM or SIGINT, then drains. */
+final class RunCommand {
+  private final SidecarConfig config;
+  private final PrintStream err;
+
+  RunCommand(SidecarConfig config, PrintStream err) {
+    this.config = config;
+    this.err = err;
+  }
+
+  int run(Args args) throws SQLException {
+    args.allowOnly("run", Set.of());
+    Sidecar sidecar = Sidecar.start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      sidecar.stop();
+      stopped.countDown();
+      // A JVM ended by SIGTERM exits with 143 even after a clean drain; say it went well.
+      Runtime.getRuntime().halt(Cli.OK);
+    }, "webhook-shutdown"));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      err.println("Interrupted.");
+    }
+    return Cli.OK;
+  }
+}

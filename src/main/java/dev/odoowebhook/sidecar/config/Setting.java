@@ -1,0 +1,138 @@
+package dev.odoowebhook.sidecar.config;
+
+import java.util.Locale;
+
+/**
+ * Every setting of the sidecar, listed once: environment variable, command-line flag, default,
+ * kind (which validates and parses the value) and description. The same table drives parsing,
+ * validation, {@code --help} and the settings table of the README.
+ */
+public enum Setting {
+  DB_URL(
+      "WEBHOOK_DB_URL",
+      "jdbc:postgresql://127.0.0.1:5432/odoo",
+      Kind.JDBC_URL,
+      "JDBC URL of Odoo's PostgreSQL database, jdbc:postgresql://host:port/database."),
+  DB_USER("WEBHOOK_DB_USER", "odoo", Kind.TEXT, "Database user of the sidecar."),
+  DB_PASSWORD(
+      "WEBHOOK_DB_PASSWORD", "", Kind.SECRET, "Password of the database user (never logged)."),
+  HTTP_PORT(
+      "WEBHOOK_HTTP_PORT",
+      "8075",
+      Kind.PORT,
+      "Port of the admin HTTP server (/health, /metrics); 0 turns it off."),
+  HTTP_HOST(
+      "WEBHOOK_HTTP_HOST",
+      "127.0.0.1",
+      Kind.TEXT,
+      "Address the admin HTTP server binds to; 0.0.0.0 for all interfaces."),
+  POLL_INTERVAL(
+      "WEBHOOK_POLL_INTERVAL",
+      "2s",
+      Kind.DURATION,
+      "Fallback poll of the event table, for missed notifications and other sidecars' work."),
+  WORKERS(
+      "WEBHOOK_WORKERS",
+      "32",
+      Kind.POSITIVE_INT,
+      "Deliveries sent at once by this sidecar, all subscribers together."),
+  ROUTE_BATCH(
+      "WEBHOOK_ROUTE_BATCH", "500", Kind.POSITIVE_INT, "Events routed per database transaction."),
+  LEASE(
+      "WEBHOOK_LEASE",
+      "5m",
+      Kind.DURATION,
+      "How long a claimed delivery stays reserved; after that another sidecar may resend it."),
+  CONNECT_TIMEOUT(
+      "WEBHOOK_CONNECT_TIMEOUT",
+      "5s",
+      Kind.DURATION,
+      "TCP/TLS connect timeout of webhook requests (each subscriber also has a request timeout)."),
+  POOL_SIZE(
+      "WEBHOOK_POOL_SIZE", "8", Kind.POSITIVE_INT, "Database connections in the sidecar's pool."),
+  STARTUP_WAIT(
+      "WEBHOOK_STARTUP_WAIT",
+      "5m",
+      Kind.DURATION,
+      "How long `run` waits for the database at start-up before giving up."),
+  SHUTDOWN_GRACE(
+      "WEBHOOK_SHUTDOWN_GRACE",
+      "20s",
+      Kind.DURATION,
+      "On SIGTERM, how long in-flight deliveries may finish before their leases are released."),
+  BREAKER_FAILURES(
+      "WEBHOOK_BREAKER_FAILURES",
+      "5",
+      Kind.POSITIVE_INT,
+      "Consecutive failures of a subscriber that open its circuit breaker (it is then left alone)."),
+  BREAKER_DELAY(
+      "WEBHOOK_BREAKER_DELAY",
+      "30s",
+      Kind.DURATION,
+      "How long an open circuit breaker waits before one trial request."),
+  LEASE_RECOVERY_INTERVAL(
+      "WEBHOOK_LEASE_RECOVERY_INTERVAL",
+      "15s",
+      Kind.DURATION,
+      "How often deliveries left in processing by a dead sidecar are put back in the queue."),
+  HEARTBEAT_INTERVAL(
+      "WEBHOOK_HEARTBEAT_INTERVAL",
+      "10s",
+      Kind.DURATION,
+      "How often the sidecar records that it is alive (webhook_sidecar_instance)."),
+  INSTANCE_ID(
+      "WEBHOOK_INSTANCE_ID",
+      "",
+      Kind.TEXT,
+      "Name of this sidecar in leases and heartbeats; empty means host-pid."),
+  LOG_DELIVERIES(
+      "WEBHOOK_LOG_DELIVERIES", "true", Kind.BOOLEAN, "Log one INFO line per delivery outcome.");
+
+  /** How a value is validated and parsed. */
+  public enum Kind {
+    TEXT,
+    SECRET,
+    JDBC_URL,
+    PORT,
+    DURATION,
+    POSITIVE_INT,
+    BOOLEAN
+  }
+
+  private final String env;
+  private final String defaultValue;
+  private final Kind kind;
+  private final String description;
+
+  Setting(String env, String defaultValue, Kind kind, String description) {
+    this.env = env;
+    this.defaultValue = defaultValue;
+    this.kind = kind;
+    this.description = description;
+  }
+
+  public String env() {
+    return env;
+  }
+
+  /** The command-line flag: WEBHOOK_DB_URL becomes --db-url. */
+  public String flag() {
+    return "--" + env.substring("WEBHOOK_".length()).toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  public boolean isSecret() {
+    return kind == Kind.SECRET;
+  }
+}

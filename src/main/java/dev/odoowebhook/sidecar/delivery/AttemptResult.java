@@ -1,0 +1,27 @@
+package dev.odoowebhook.sidecar.delivery;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * What one HTTP attempt gave. {@code errorType} is null on success, else one of timeout,
+ * connection, http_error, rate_limited, gone, invalid_url. Immutable.
+ */
+public record AttemptResult(
+    Instant startedAt,
+    long durationMs,
+    Integer statusCode,
+    String errorType,
+    String errorMessage,
+    String responseExcerpt,
+    Duration retryAfter,
+    boolean giveUp) {
+
+  public boolean success() {
+    return errorType == null;
+  }
+
+  static AttemptResult failure(Instant startedAt, long durationMs, String type, String message) {
+    return new AttemptResult(startedAt, durationMs, null, type, message, null, null, false);
+  }
+}

@@ -1,0 +1,51 @@
+package dev.odoowebhook.sidecar.delivery;
+
+import java.sql.Array;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+
+/** A claimed webhook_delivery row: what to tell one subscriber about one record. Immutable. */
+public record Delivery(
+    long id,
+    long subscriberId,
+    String model,
+    long recordId,
+    String event,
+    List<String> changedFields,
+    int coalescedCount,
+    long firstEventId,
+    long lastEventId,
+    Instant firstCapturedAt,
+    Instant lastCapturedAt,
+    int contentVersion,
+    int attempts) {
+
+  /**
+   * The Standard Webhooks message id: the same for every retry of the same content, new when
+   * events merged into content that was already attempted, or when a human replays it.
+   */
+  public String messageId() {
+    return "msg_" + id + "_" + contentVersion;
+  }
+
+  static Delivery from(ResultSet rs) throws SQLException {
+    Array fields = rs.getArray("changed_fields");
+    return new Delivery(
+        rs.getLong("id"),
+        rs.getLong("subscriber_id"),
+        rs.getString("model"),
+        rs.getLong("record_id"),
+        rs.getString("event"),
+        fields == null ? null : Arrays.asList((String[]) fields.getArray()),
+        rs.getInt("coalesced_count"),
+        rs.getLong("first_event_id"),
+        rs.getLong("last_event_id"),
+        rs.getTimestamp("first_captured_at").toInstant(),
+        rs.getTimestamp("last_captured_at").toInstant(),
+        rs.getInt("content_version"),
+        rs.getInt("attempts"));
+  }
+}

@@ -1,0 +1,116 @@
+package dev.odoowebhook.sidecar.delivery;
+
+import dev.odoowebhook.sidecar.persistence.Database;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The dispatcher's calls to the delivery functions of sql/V3__webhook_delivery.sql. Every state
+ * change happens in SQL, in one statement, so a crash between two calls leaves a consistent row.
+ * Thread-safe.
+ */
+final class DeliveryStore {
+  private final Database db;
+
+  DeliveryStore(Database db) {
+    this.db = db;
+  }
+
+  List<Delivery> claim(String sidecar, int limit, Duration lease, long[] skipSubscribers)
+      throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT * FROM webhook_claim_deliveries(?, ?, ? * interval '1 millisecond', ?)")) {
+      ps.setString(1, sidecar);
+      ps.setInt(2, limit);
+      ps.setLong(3, lease.toMillis());
+      ps.setArray(4, c.createArrayOf("bigint", box(skipSubscribers)));
+      List<Delivery> claimed = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          claimed.add(Delivery.from(rs));
+        }
+      }
+      return claimed;
+    }
+  }
+
+  /** Records the attempt and moves the delivery on; returns its new status or lease_lost. */
+  String finish(Delivery d, String sidecar, AttemptResult r) throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT webhook_finish_attempt(?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    + " ? * interval '1 millisecond', ?)")) {
+      ps.setLong(1, d.id());
+      ps.setString(2, sidecar);
+      ps.setBoolean(3, r.success());
+      ps.setTimestamp(4, Timestamp.from(r.startedAt()));
+      ps.setInt(5, (int) Math.min(Integer.MAX_VALUE, r.durationMs()));
+      ps.setString(6, d.messageId());
+      if (r.statusCode() == null) {
+        ps.setNull(7, Types.INTEGER);
+      } else {
+        ps.setInt(7, r.statusCode());
+      }
+      ps.setString(8, r.errorType());
+      ps.setString(9, r.errorMessage());
+      ps.setString(10, r.responseExcerpt() == null ? null : r.responseExcerpt().replace('\0', ' '));
+      if (r.retryAfter() == null) {
+        ps.setNull(11, Types.BIGINT);
+      } else {
+        ps.setLong(11, r.retryAfter().toMillis());
+      }
+      ps.setBoolean(12, r.giveUp());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  /** Gives a claimed delivery back without counting the attempt. */
+  String release(long deliveryId, String sidecar, Instant notBefore) throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement("SELECT webhook_release_delivery(?, ?, ?)")) {
+      ps.setLong(1, deliveryId);
+      ps.setString(2, sidecar);
+      ps.setTimestamp(3, Timestamp.from(notBefore));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getString(1);
+      }
+    }
+  }
+
+  /** How long until the next open delivery is due (zero if one is due now); null if none. */
+  Duration nextDueIn() throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT greatest(0, extract(epoch FROM min(next_attempt_at) - now()) * 1000)::bigint"
+                    + " FROM webhook_delivery WHERE status IN ('pending', 'failed')");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      long ms = rs.getLong(1);
+      return rs.wasNull() ? null : Duration.ofMillis(ms);
+    }
+  }
+
+  private static Long[] box(long[] values) {
+    Long[] boxed = new Long[values.length];
+    for (int i = 0; i < values.length; i++) {
+      boxed[i] = values[i];
+    }
+    return boxed;
+  }
+}

@@ -1,0 +1,179 @@
+package dev.odoowebhook.sidecar.delivery;
+
+import dev.odoowebhook.sidecar.admin.SidecarMetrics;
+import dev.odoowebhook.sidecar.capture.Wakeup;
+import dev.odoowebhook.sidecar.persistence.Database;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dispatcher loop: claims due deliveries (as many as it has free workers) and hands each to
+ * a worker that sends it. It wakes when the router made deliveries, when a worker frees up, when
+ * the next retry is due, and at least every poll interval (other sidecars' work).
+ *
+ * <p>Stopping: {@link #stopClaiming()} ends claiming; {@link #drain(Duration)} waits for the
+ * workers and gives back, without counting an attempt, whatever did not finish in time.
+ */
+public final class DispatchDeliveries implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(DispatchDeliveries.class);
+  /** Shortest pause when work is due but blocked (its record has a delivery in flight). */
+  private static final Duration MIN_PAUSE = Duration.ofMillis(25);
+
+  private final DeliveryStore store;
+  private final SubscriberDirectory subscribers;
+  private final SendDelivery sender;
+  private final Wakeup wakeup;
+  private final SidecarMetrics metrics;
+  private final String sidecarId;
+  private final int workers;
+  private final Duration lease;
+  private final Duration pollInterval;
+  private final ExecutorService pool;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final List<Delivery> running = new ArrayList<>();
+  private volatile boolean claiming = true;
+
+  public DispatchDeliveries(
+      Database db,
+      PostWebhook http,
+      SubscriberDirectory subscribers,
+      Wakeup wakeup,
+      SidecarMetrics metrics,
+      String sidecarId,
+      int workers,
+      Duration lease,
+      Duration pollInterval,
+      boolean logEachOutcome) {
+    this.store = new DeliveryStore(db);
+    this.subscribers = subscribers;
+    this.sender = new SendDelivery(subscribers, store, http, metrics, sidecarId, logEachOutcome);
+    this.wakeup = wakeup;
+    this.metrics = metrics;
+    this.sidecarId = sidecarId;
+    this.workers = workers;
+    this.lease = lease;
+    this.pollInterval = pollInterval;
+    this.pool = Executors.newFixedThreadPool(workers, r -> {
+      Thread t = new Thread(r, "webhook-sender");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  @Override
+  public void run() {
+    while (claiming) {
+      try {
+        Duration pause = claimAndSend();
+        if (pause != null) {
+          wakeup.await(pause);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Throwable t) {
+        // The loop must outlive any error (a database restart, a bug): log, count, go on.
+        metrics.loopErrors.inc();
+        log.error("Dispatching failed: {}; retrying in {}.", t.toString(), pollInterval);
+        sleepQuietly(pollInterval);
+      }
+    }
+  }
+
+  /** One round; returns how long to wait before the next, or null to go on at once. */
+  private Duration claimAndSend() throws SQLException {
+    int free = workers - inFlight.get();
+    if (free <= 0) {
+      return pollInterval; // a finishing worker signals the wakeup
+    }
+    List<Delivery> claimed = store.claim(sidecarId, free, lease, subscribers.idsToSkip());
+    for (Delivery d : claimed) {
+      start(d);
+    }
+    if (claimed.size() == free) {
+      return null;
+    }
+    Duration due = store.nextDueIn();
+    if (due == null || due.compareTo(pollInterval) > 0) {
+      return pollInterval;
+    }
+    return due.compareTo(MIN_PAUSE) < 0 ? MIN_PAUSE : due;
+  }
+
+  private void start(Delivery d) {
+    inFlight.incrementAndGet();
+    synchronized (running) {
+      running.add(d);
+    }
+    pool.execute(() -> {
+      try {
+        sender.send(d);
+      } catch (Throwable t) {
+        metrics.loopErrors.inc();
+        log.error("Delivery {} to subscriber {}: sending failed inside the sidecar ({}); its lease"
+            + " will expire and it will be sent again.", d.id(), d.subscriberId(), t.toString());
+      } finally {
+        synchronized (running) {
+          running.remove(d);
+        }
+        inFlight.decrementAndGet();
+        wakeup.signal();
+      }
+    });
+  }
+
+  public void stopClaiming() {
+    claiming = false;
+    wakeup.signal();
+  }
+
+  /**
+   * Waits up to {@code grace} for in-flight deliveries, then gives back the rest (their requests
+   * are abandoned; the receiver may still get them once more later: at-least-once).
+   */
+  public void drain(Duration grace) {
+    pool.shutdown();
+    try {
+      if (!pool.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        List<Delivery> unfinished;
+        synchronized (running) {
+          unfinished = new ArrayList<>(running);
+        }
+        // Give back first: a worker recording afterwards then finds its lease gone.
+        for (Delivery d : unfinished) {
+          try {
+            store.release(d.id(), sidecarId, Instant.now());
+            log.info("Delivery {} did not finish within {}: given back to the queue.", d.id(), grace);
+          } catch (SQLException e) {
+            log.warn("Delivery {} could not be given back ({}); its lease will expire instead.",
+                d.id(), e.getMessage());
+          }
+        }
+        pool.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void sleepQuietly(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

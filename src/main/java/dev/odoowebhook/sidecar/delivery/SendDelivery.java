@@ -1,0 +1,127 @@
+package dev.odoowebhook.sidecar.delivery;
+
+import dev.failsafe.BulkheadFullException;
+import dev.failsafe.CircuitBreakerOpenException;
+import dev.failsafe.Failsafe;
+import dev.failsafe.RateLimitExceededException;
+import dev.failsafe.RetryPolicy;
+import dev.odoowebhook.sidecar.admin.SidecarMetrics;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends one claimed delivery: renders and signs the body, posts it through the subscriber's
+ * Failsafe policies, and records the outcome. A call the policies refuse (breaker open, too many
+ * in flight, over the rate limit) gives the delivery back without counting an attempt.
+ * Thread-safe; runs on the dispatcher's worker threads.
+ */
+final class SendDelivery {
+  private static final Logger log = LoggerFactory.getLogger(SendDelivery.class);
+  private static final Duration REFUSED_RETRY = Duration.ofMillis(250);
+
+  /** Recording an outcome outlives a short database outage; after that the lease resends. */
+  private static final RetryPolicy<Object> RECORD_RETRY =
+      RetryPolicy.builder()
+          .handle(SQLException.class)
+          .withBackoff(Duration.ofMillis(200), Duration.ofSeconds(5))
+          .withMaxDuration(Duration.ofSeconds(60))
+          .withMaxRetries(-1)
+          .build();
+
+  private final SubscriberDirectory subscribers;
+  private final DeliveryStore store;
+  private final PostWebhook http;
+  private final SidecarMetrics metrics;
+  private final String sidecarId;
+  private final boolean logEachOutcome;
+
+  SendDelivery(
+      SubscriberDirectory subscribers,
+      DeliveryStore store,
+      PostWebhook http,
+      SidecarMetrics metrics,
+      String sidecarId,
+      boolean logEachOutcome) {
+    this.subscribers = subscribers;
+    this.store = store;
+    this.http = http;
+    this.metrics = metrics;
+    this.sidecarId = sidecarId;
+    this.logEachOutcome = logEachOutcome;
+  }
+
+  void send(Delivery d) throws SQLException {
+    SubscriberDirectory.Entry entry = subscribers.get(d.subscriberId());
+    if (entry == null) {
+      // Deleted subscriber: its deliveries went with it (ON DELETE CASCADE).
+      return;
+    }
+    Subscriber s = entry.subscriber();
+    byte[] body = Payload.render(d);
+    AttemptResult result;
+    try {
+      result =
+          entry.executor().get(() -> timed(() -> http.post(s, d.messageId(), body, s.timeout(), Instant.now())));
+    } catch (CircuitBreakerOpenException e) {
+      giveBack(d, entry.breaker().getRemainingDelay(), "its circuit breaker is open");
+      return;
+    } catch (BulkheadFullException | RateLimitExceededException e) {
+      giveBack(d, REFUSED_RETRY, "it is at its concurrency or rate limit");
+      return;
+    }
+    if ("interrupted".equals(result.errorType())) {
+      giveBack(d, Duration.ZERO, "the sidecar is stopping");
+      return;
+    }
+    metrics.attempts.inc();
+    String status = Failsafe.with(RECORD_RETRY).get(() -> store.finish(d, sidecarId, result));
+    count(d, s, result, status);
+  }
+
+  private AttemptResult timed(java.util.function.Supplier<AttemptResult> call) {
+    com.codahale.metrics.Timer.Context timing = metrics.httpDuration.time();
+    try {
+      return call.get();
+    } finally {
+      timing.stop();
+    }
+  }
+
+  private void giveBack(Delivery d, Duration after, String why) throws SQLException {
+    metrics.deliveriesReleased.inc();
+    store.release(d.id(), sidecarId, Instant.now().plus(after));
+    log.debug("Delivery {} given back for {}: subscriber {} {}.", d.id(), after, d.subscriberId(), why);
+  }
+
+  private void count(Delivery d, Subscriber s, AttemptResult r, String status) {
+    switch (status) {
+      case "sent":
+        metrics.deliveriesSent.inc();
+        metrics.deliveryLatencyMs.update(
+            Duration.between(d.firstCapturedAt(), Instant.now()).toMillis());
+        if (logEachOutcome) {
+          log.info("Delivery {} sent to subscriber {} ({}): {} {} #{}, HTTP {} in {} ms.",
+              d.id(), s.id(), s.name(), d.model(), d.event(), d.recordId(), r.statusCode(), r.durationMs());
+        }
+        break;
+      case "lease_lost":
+        metrics.leaseLost.inc();
+        log.warn("Delivery {} to subscriber {} ({}): the lease ran out before the outcome was"
+            + " recorded, another sidecar took it over; raise WEBHOOK_LEASE if this repeats.",
+            d.id(), s.id(), s.name());
+        break;
+      default:
+        if ("dead".equals(status)) {
+          metrics.deliveriesDead.inc();
+        } else {
+          metrics.deliveriesFailed.inc();
+        }
+        log.warn("Delivery {} to subscriber {} ({}) {}: attempt {} {} ({}).", d.id(), s.id(), s.name(),
+            "dead".equals(status) ? "is dead, replay it by hand" : "failed, will retry",
+            d.attempts(), r.errorType(), r.errorMessage());
+    }
+  }
+}

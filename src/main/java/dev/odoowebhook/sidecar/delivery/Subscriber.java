@@ -1,0 +1,43 @@
+package dev.odoowebhook.sidecar.delivery;
+
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/** A webhook_subscriber row as the dispatcher needs it. Immutable; secrets are never printed. */
+public record Subscriber(
+    long id,
+    String name,
+    URI url,
+    String secret,
+    String previousSecret,
+    Instant previousSecretExpiresAt,
+    boolean active,
+    Duration timeout,
+    Double rateLimitPerSecond,
+    int maxConcurrency,
+    Map<String, String> headers,
+    Instant updatedAt) {
+
+  /** The secrets that sign a message now: the current one, and the previous during a rotation. */
+  public java.util.List<String> signingSecrets(Instant now) {
+    if (previousSecret != null
+        && (previousSecretExpiresAt == null || previousSecretExpiresAt.isAfter(now))) {
+      return java.util.List.of(secret, previousSecret);
+    }
+    return java.util.List.of(secret);
+  }
+
+  /** Whether the Failsafe policies built for {@code other} still fit this one. */
+  boolean samePolicySettings(Subscriber other) {
+    return other != null
+        && maxConcurrency == other.maxConcurrency
+        && java.util.Objects.equals(rateLimitPerSecond, other.rateLimitPerSecond);
+  }
+
+  @Override
+  public String toString() {
+    return "Subscriber[id=" + id + ", name=" + name + ", url=" + url + "]";
+  }
+}

@@ -1,0 +1,173 @@
+package dev.odoowebhook.sidecar.delivery;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.failsafe.Bulkhead;
+import dev.failsafe.CircuitBreaker;
+import dev.failsafe.Failsafe;
+import dev.failsafe.FailsafeExecutor;
+import dev.failsafe.Policy;
+import dev.failsafe.RateLimiter;
+import dev.odoowebhook.sidecar.persistence.Database;
+import java.io.IOException;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The subscribers, re-read from the database at most every few seconds (so the addon's edits
+ * take effect without a restart), each with its Failsafe policies: a circuit breaker so an
+ * endpoint that keeps failing is left alone for a while, a bulkhead bounding its concurrent
+ * requests, and an optional rate limiter. Policies survive a re-read unless their settings
+ * changed, so a breaker keeps its state. Thread-safe.
+ */
+public final class SubscriberDirectory {
+  private static final Logger log = LoggerFactory.getLogger(SubscriberDirectory.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration MAX_AGE = Duration.ofSeconds(2);
+  /** A call waits this long at most for a bulkhead or rate-limit permit before giving back. */
+  private static final Duration PERMIT_WAIT = Duration.ofMillis(500);
+
+  /** A subscriber with the policies that guard calls to it. */
+  public record Entry(
+      Subscriber subscriber,
+      CircuitBreaker<AttemptResult> breaker,
+      FailsafeExecutor<AttemptResult> executor) {}
+
+  private final Database db;
+  private final int breakerFailures;
+  private final Duration breakerDelay;
+  private volatile Map<Long, Entry> entries = Map.of();
+  private volatile Instant loadedAt = Instant.EPOCH;
+
+  public SubscriberDirectory(Database db, int breakerFailures, Duration breakerDelay) {
+    this.db = db;
+    this.breakerFailures = breakerFailures;
+    this.breakerDelay = breakerDelay;
+  }
+
+  /** The subscriber, or null if it was deleted. */
+  public Entry get(long id) throws SQLException {
+    Entry e = fresh().get(id);
+    if (e == null) {
+      e = reload().get(id);
+    }
+    return e;
+  }
+
+  /** Subscribers whose deliveries should not be claimed now: inactive, or breaker open. */
+  public long[] idsToSkip() throws SQLException {
+    List<Long> skip = new ArrayList<>();
+    for (Entry e : fresh().values()) {
+      if (!e.subscriber().active() || e.breaker().isOpen()) {
+        skip.add(e.subscriber().id());
+      }
+    }
+    return skip.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  /** Circuit breaker state per subscriber name, for metrics. */
+  public Map<String, CircuitBreaker.State> breakerStates() {
+    Map<String, CircuitBreaker.State> states = new HashMap<>();
+    entries.values().forEach(e -> states.put(e.subscriber().name(), e.breaker().getState()));
+    return states;
+  }
+
+  private Map<Long, Entry> fresh() throws SQLException {
+    if (Duration.between(loadedAt, Instant.now()).compareTo(MAX_AGE) > 0) {
+      return reload();
+    }
+    return entries;
+  }
+
+  private synchronized Map<Long, Entry> reload() throws SQLException {
+    Map<Long, Entry> previous = entries;
+    Map<Long, Entry> next = new HashMap<>();
+    try (Connection c = db.connection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT * FROM webhook_subscriber")) {
+      while (rs.next()) {
+        Subscriber s = read(rs);
+        Entry old = previous.get(s.id());
+        next.put(s.id(), s.samePolicySettings(old == null ? null : old.subscriber())
+            ? new Entry(s, old.breaker(), old.executor())
+            : withPolicies(s));
+      }
+    }
+    entries = Map.copyOf(next);
+    loadedAt = Instant.now();
+    return entries;
+  }
+
+  private Entry withPolicies(Subscriber s) {
+    CircuitBreaker<AttemptResult> breaker =
+        CircuitBreaker.<AttemptResult>builder()
+            .handleResultIf(r -> !r.success())
+            .withFailureThreshold(breakerFailures)
+            .withDelay(breakerDelay)
+            .withSuccessThreshold(1)
+            .onOpen(e -> log.warn("Circuit breaker of subscriber {} ({}) opened: it failed {} times in a row; trying again in {}.",
+                s.id(), s.name(), breakerFailures, breakerDelay))
+            .onClose(e -> log.info("Circuit breaker of subscriber {} ({}) closed: it answers again.", s.id(), s.name()))
+            .build();
+    List<Policy<AttemptResult>> policies = new ArrayList<>();
+    policies.add(breaker);
+    if (s.rateLimitPerSecond() != null) {
+      long nanosPerCall = (long) (1_000_000_000L / s.rateLimitPerSecond());
+      policies.add(
+          RateLimiter.<AttemptResult>smoothBuilder(Duration.ofNanos(Math.max(1, nanosPerCall)))
+              .withMaxWaitTime(PERMIT_WAIT)
+              .build());
+    }
+    policies.add(Bulkhead.<AttemptResult>builder(s.maxConcurrency()).withMaxWaitTime(PERMIT_WAIT).build());
+    return new Entry(s, breaker, Failsafe.with(policies));
+  }
+
+  private static Subscriber read(ResultSet rs) throws SQLException {
+    Timestamp expires = rs.getTimestamp("previous_secret_expires_at");
+    double rate = rs.getDouble("rate_limit_per_second");
+    Double rateLimit = rs.wasNull() ? null : rate;
+    Map<String, String> headers;
+    try {
+      headers = JSON.readValue(rs.getString("headers"), new TypeReference<Map<String, String>>() {});
+    } catch (IOException e) {
+      log.warn("Subscriber {}: custom headers are not a JSON object of strings; sending none.", rs.getLong("id"));
+      headers = Map.of();
+    }
+    return new Subscriber(
+        rs.getLong("id"),
+        rs.getString("name"),
+        parseUrl(rs.getLong("id"), rs.getString("url")),
+        rs.getString("secret"),
+        rs.getString("previous_secret"),
+        expires == null ? null : expires.toInstant(),
+        rs.getBoolean("active"),
+        Duration.ofMillis(rs.getInt("timeout_ms")),
+        rateLimit,
+        rs.getInt("max_concurrency"),
+        headers,
+        rs.getTimestamp("updated_at").toInstant());
+  }
+
+  /** Null for a URL that cannot be parsed: its deliveries then fail as invalid_url, visibly. */
+  private static URI parseUrl(long subscriberId, String url) {
+    try {
+      return new URI(url.trim());
+    } catch (java.net.URISyntaxException e) {
+      log.error("Subscriber {}: its URL is not valid ({}); its deliveries will fail until it is fixed.",
+          subscriberId, e.getReason());
+      return null;
+    }
+  }
+}
