@@ -1,0 +1,123 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..schema import call_function
+
+MANAGER = "webhook_sidecar.group_webhook_manager"
+STATUS_SELECTION = [
+    ("pending", "Pending"),
+    ("processing", "Processing"),
+    ("sent", "Sent"),
+    ("failed", "Failed"),
+    ("dead", "Dead"),
+]
+EVENT_SELECTION = [("create", "Create"), ("write", "Write"), ("unlink", "Delete")]
+REPLAYABLE = ("failed", "dead", "sent")
+
+
+class WebhookDelivery(models.Model):
+    """One message to one subscriber about one record (table webhook_delivery), read-only.
+
+    The sidecar moves deliveries through their statuses; the addon only asks for a replay,
+    through the schema's webhook_replay_delivery(), which also folds in newer news of the
+    record. Read through a query so timestamps arrive as UTC and arrays as text, which keeps
+    search, group-by, graph and pivot working like on any Odoo model.
+    """
+
+    _name = "webhook.delivery"
+    _description = "Webhook Delivery"
+    _auto = False
+    _log_access = False
+    _order = "id desc"
+
+    _table_query = """
+        SELECT d.id, d.subscriber_id, d.model, d.record_id, d.event,
+               array_to_string(d.changed_fields, ', ') AS changed_fields,
+               d.status, d.coalesced_count, d.first_event_id, d.last_event_id,
+               d.first_captured_at AT TIME ZONE 'UTC' AS first_captured_at,
+               d.last_captured_at AT TIME ZONE 'UTC' AS last_captured_at,
+               d.content_version, d.attempts,
+               d.next_attempt_at AT TIME ZONE 'UTC' AS next_attempt_at,
+               d.locked_by,
+               d.locked_until AT TIME ZONE 'UTC' AS locked_until,
+               d.last_attempt_at AT TIME ZONE 'UTC' AS last_attempt_at,
+               d.last_status_code, d.last_error_type, d.last_error,
+               d.sent_at AT TIME ZONE 'UTC' AS sent_at,
+               d.created_at AT TIME ZONE 'UTC' AS created_at,
+               d.updated_at AT TIME ZONE 'UTC' AS updated_at
+          FROM webhook_delivery d
+    """
+
+    subscriber_id = fields.Many2one("webhook.subscriber", string="Subscriber", readonly=True)
+    model = fields.Char(readonly=True)
+    record_id = fields.Integer(string="Record ID", readonly=True)
+    event = fields.Selection(EVENT_SELECTION, readonly=True)
+    changed_fields = fields.Char(readonly=True, help="For writes, the fields that changed.")
+    status = fields.Selection(STATUS_SELECTION, readonly=True)
+    coalesced_count = fields.Integer(
+        string="Events Merged", readonly=True, help="Captured events merged into this delivery."
+    )
+    first_event_id = fields.Integer(string="First Event", readonly=True)
+    last_event_id = fields.Integer(string="Last Event", readonly=True)
+    first_captured_at = fields.Datetime(string="First Captured", readonly=True)
+    last_captured_at = fields.Datetime(string="Last Captured", readonly=True)
+    content_version = fields.Integer(
+        readonly=True,
+        help="Bumped when news merged into an attempted delivery or it was replayed: "
+        "the webhook-id changes with it.",
+    )
+    attempts = fields.Integer(readonly=True)
+    next_attempt_at = fields.Datetime(string="Next Attempt", readonly=True)
+    locked_by = fields.Char(string="Sidecar", readonly=True)
+    locked_until = fields.Datetime(string="Lease Until", readonly=True)
+    last_attempt_at = fields.Datetime(string="Last Attempt", readonly=True)
+    last_status_code = fields.Integer(string="Last HTTP Code", readonly=True)
+    last_error_type = fields.Char(readonly=True)
+    last_error = fields.Text(readonly=True)
+    sent_at = fields.Datetime(string="Sent", readonly=True)
+    created_at = fields.Datetime(string="Created", readonly=True)
+    updated_at = fields.Datetime(string="Updated", readonly=True)
+    attempt_ids = fields.One2many("webhook.attempt", "delivery_id", string="Attempt Log", readonly=True)
+
+    @api.depends("model", "record_id", "event")
+    def _compute_display_name(self):
+        for delivery in self:
+            delivery.display_name = f"#{delivery.id} {delivery.model},{delivery.record_id} {delivery.event}"
+
+    def _check_manager(self):
+        if not self.env.user.has_group(MANAGER):
+            raise AccessError(_("Only webhook managers may replay deliveries."))
+
+    def _replay(self):
+        self._check_manager()
+        for delivery in self:
+            call_function(self.env.cr, "webhook_replay_delivery", delivery.id)
+        self.env.invalidate_all()
+
+    def action_retry(self):
+        """Retry now: back to pending, due at once, attempts reset (the sidecar picks it up)."""
+        self.ensure_one()
+        if self.status not in REPLAYABLE:
+            raise UserError(_("Delivery %s is %s; only failed, dead or sent ones can be sent again.", self.id, self.status))
+        self._replay()
+        return True
+
+    def action_retry_selected(self):
+        """List action: replay the selected failed and dead deliveries, skip the others."""
+        self._check_manager()
+        retry = self.filtered(lambda delivery: delivery.status in ("failed", "dead"))
+        retry._replay()
+        skipped = len(self) - len(retry)
+        message = _("%s deliveries queued again.", len(retry))
+        if skipped:
+            message += " " + _("%s skipped: only failed and dead deliveries are retried.", skipped)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Retry"),
+                "message": message,
+                "type": "success" if retry else "warning",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

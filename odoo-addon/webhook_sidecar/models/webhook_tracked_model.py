@@ -1,0 +1,176 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..schema import call_function
+
+DEFAULT_IGNORED_COLUMNS = "write_date, write_uid"
+
+
+def split_names(text):
+    """'a, b,,c ' -> ['a', 'b', 'c']."""
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
+
+
+class WebhookTrackedModel(models.Model):
+    """A model whose table carries the sidecar's capture triggers (table webhook_tracked_model).
+
+    That table is keyed by the model name and has no integer id, so this model reads it through
+    a query that borrows the id of the matching ``ir.model`` row. Every change goes through the
+    schema's functions ``webhook_track()`` / ``webhook_untrack()``, which install and remove
+    the triggers; the ORM never writes the table itself.
+    """
+
+    _name = "webhook.tracked.model"
+    _description = "Webhook Tracked Model"
+    _auto = False
+    _log_access = False
+    _order = "model"
+    _rec_name = "model"
+
+    # A tracked model unknown to Odoo (tracked from psql with an explicit table, or whose module
+    # was uninstalled) gets a stable id above every ir.model id, so it can still be untracked.
+    _table_query = """
+        SELECT coalesce(m.id, 2000000000 + (hashtext(t.model) & 67108863)) AS id,
+               m.id AS model_id,
+               t.model,
+               t.table_name,
+               t.active AS tracking_enabled,
+               array_to_string(t.ignored_columns, ', ') AS ignored_columns,
+               t.tracked_at AT TIME ZONE 'UTC' AS tracked_at,
+               webhook_capture_installed(t.model) AS capture_installed
+          FROM webhook_tracked_model t
+          LEFT JOIN ir_model m ON m.model = t.model
+    """
+
+    model_id = fields.Many2one(
+        "ir.model",
+        string="Odoo Model",
+        ondelete="set null",
+        domain=[("transient", "=", False)],
+        help="The Odoo model whose changes are captured.",
+    )
+    model = fields.Char(string="Technical Name", readonly=True)
+    table_name = fields.Char(
+        string="Table",
+        help="PostgreSQL table that carries the triggers. Empty: Odoo's naming "
+        "(res.partner -> res_partner).",
+    )
+    tracking_enabled = fields.Boolean(
+        string="Tracking Enabled",
+        readonly=True,
+        help="Whether changes are being captured. Disabling keeps the settings.",
+    )
+    ignored_columns = fields.Char(
+        string="Ignored Fields",
+        default=DEFAULT_IGNORED_COLUMNS,
+        help="Comma-separated columns whose change alone is no event "
+        "(Odoo touches write_date and write_uid on every write).",
+    )
+    tracked_at = fields.Datetime(string="Tracked Since", readonly=True)
+    capture_installed = fields.Boolean(
+        string="Trigger Installed",
+        readonly=True,
+        help="Whether the three capture triggers really exist on the table right now.",
+    )
+
+    @api.depends("model", "model_id")
+    def _compute_display_name(self):
+        for record in self:
+            if record.model_id:
+                record.display_name = f"{record.model_id.name} ({record.model})"
+            else:
+                record.display_name = record.model or _("New tracked model")
+
+    # ------------------------------------------------------------------ ORM on the SQL functions
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.check_access("create")
+        names = []
+        for vals in vals_list:
+            model_name = self._model_name_from_vals(vals)
+            call_function(
+                self.env.cr,
+                "webhook_track",
+                model_name,
+                vals.get("table_name") or None,
+                split_names(vals.get("ignored_columns", DEFAULT_IGNORED_COLUMNS)),
+            )
+            names.append(model_name)
+        self.env.invalidate_all()
+        by_name = {record.model: record for record in self.search([("model", "in", names)])}
+        return self.browse([by_name[name].id for name in names])
+
+    def write(self, vals):
+        self.check_access("write")
+        unknown = set(vals) - {"ignored_columns"}
+        if unknown:
+            raise UserError(
+                _("These settings of a tracked model cannot be changed here: %s.", ", ".join(sorted(unknown)))
+            )
+        for record in self:
+            ignored = split_names(vals.get("ignored_columns", record.ignored_columns))
+            if record.tracking_enabled:
+                # Re-tracking re-generates the capture function with the new settings.
+                call_function(
+                    self.env.cr, "webhook_track", record.model, record.table_name, ignored
+                )
+            else:
+                self.env.cr.execute(
+                    "UPDATE webhook_tracked_model SET ignored_columns = %s WHERE model = %s",
+                    [ignored, record.model],
+                )
+        self.env.invalidate_all()
+        return True
+
+    def unlink(self):
+        """Stop capturing and forget the settings. Captured events stay and are delivered."""
+        self.check_access("unlink")
+        for record in self:
+            if record.tracking_enabled or record.capture_installed:
+                call_function(self.env.cr, "webhook_untrack", record.model)
+            self.env.cr.execute("DELETE FROM webhook_tracked_model WHERE model = %s", [record.model])
+        self.env.invalidate_all()
+        return True
+
+    def copy(self, default=None):
+        raise UserError(_("A model is tracked once; duplicate the settings by tracking another model."))
+
+    def _model_name_from_vals(self, vals):
+        if vals.get("model_id"):
+            return self.env["ir.model"].browse(vals["model_id"]).model
+        if vals.get("model"):
+            return vals["model"]
+        raise UserError(_("Choose the Odoo model to track."))
+
+    # ------------------------------------------------------------------ buttons
+
+    def action_enable_tracking(self):
+        """Install (or re-install) the capture triggers with the current settings."""
+        self.check_access("write")
+        for record in self:
+            call_function(
+                self.env.cr,
+                "webhook_track",
+                record.model,
+                record.table_name,
+                split_names(record.ignored_columns),
+            )
+        self.env.invalidate_all()
+        return True
+
+    def action_disable_tracking(self):
+        """Remove the capture triggers; settings and captured events are kept."""
+        self.check_access("write")
+        for record in self.filtered("tracking_enabled"):
+            call_function(self.env.cr, "webhook_untrack", record.model)
+        self.env.invalidate_all()
+        return True
+
+    def action_open_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("webhook_sidecar.webhook_event_action")
+        action["domain"] = [("model", "=", self.model)]
+        action["context"] = {}
+        return action
+

@@ -1,0 +1,77 @@
+"""The contract with the sidecar's schema (``sql/`` in the repository).
+
+The addon never creates or alters these objects; it checks that they exist and calls the SQL
+functions that hold the rules (tracking, replay, test events), so the addon, the sidecar's CLI
+and a DBA at psql all change the data the same way.
+"""
+
+import psycopg2
+from psycopg2 import sql
+
+from odoo.exceptions import UserError
+
+SCHEMA_MISSING_MESSAGE = (
+    "The webhook sidecar schema is missing: run `java -jar odoo-webhook-sidecar.jar migrate` "
+    "(or apply sql/) first."
+)
+
+REQUIRED_TABLES = (
+    "webhook_tracked_model",
+    "webhook_event",
+    "webhook_subscriber",
+    "webhook_delivery",
+    "webhook_attempt",
+    "webhook_sidecar_instance",
+    "webhook_job_run",
+)
+
+# Functions the addon calls, by regprocedure signature.
+REQUIRED_FUNCTIONS = (
+    "webhook_track(text,text,text[])",
+    "webhook_untrack(text)",
+    "webhook_capture_installed(text)",
+    "webhook_replay_delivery(bigint)",
+    "webhook_send_test_event(bigint)",
+)
+
+
+def missing_schema_objects(cr):
+    """Names of the required tables and functions that do not exist in this database."""
+    cr.execute(
+        "SELECT t FROM unnest(%s::text[]) t WHERE to_regclass(t) IS NULL",
+        [list(REQUIRED_TABLES)],
+    )
+    missing = [row[0] for row in cr.fetchall()]
+    cr.execute(
+        "SELECT f FROM unnest(%s::text[]) f WHERE to_regprocedure(f) IS NULL",
+        [list(REQUIRED_FUNCTIONS)],
+    )
+    missing += [row[0] for row in cr.fetchall()]
+    return missing
+
+
+def check_schema(cr):
+    """Raise a UserError that says what to do when the sidecar's schema is absent or old."""
+    missing = missing_schema_objects(cr)
+    if missing:
+        raise UserError(f"{SCHEMA_MISSING_MESSAGE} Missing: {', '.join(missing)}.")
+
+
+def call_function(cr, name, *args):
+    """``SELECT name(args...)`` with the name quoted and the arguments as parameters.
+
+    The schema's functions raise errors written for people (what is wrong, what to do); they
+    are shown as such instead of as a server error. A savepoint keeps the transaction usable.
+    """
+    query = sql.SQL("SELECT {}({})").format(
+        sql.Identifier(name), sql.SQL(", ").join(sql.Placeholder() * len(args))
+    )
+    try:
+        with cr.savepoint():
+            cr.execute(query, args)
+            return cr.fetchone()[0]
+    except psycopg2.errors.UndefinedFunction as error:
+        raise UserError(SCHEMA_MISSING_MESSAGE) from error
+    except psycopg2.Error as error:
+        message = error.diag.message_primary if error.diag else None
+        raise UserError(message or str(error)) from error
