@@ -86,7 +86,8 @@ BEGIN
     v_table := to_regclass(quote_ident(v_tracked.table_name));
     v_function := left('webhook_capture_' || v_tracked.table_name, 63);
 
-    -- One CASE per compared column; the array keeps the names of those that changed.
+    -- One CASE per compared column; the array keeps the names of those that changed, sorted
+    -- by name like the merged arrays.
     -- Types without an equality operator (json, xml, point, ...) are compared as text.
     SELECT coalesce(string_agg(
                format('CASE WHEN n.%1$I%2$s IS DISTINCT FROM o.%1$I%2$s THEN %3$L END',
@@ -96,7 +97,7 @@ BEGIN
                                           AND op.oprright = a.atttypid)
                            THEN '' ELSE '::text' END,
                       a.attname),
-               ', ' ORDER BY a.attnum), '')
+               ', ' ORDER BY a.attname), '')
       INTO v_changed
       FROM pg_attribute a
      WHERE a.attrelid = v_table AND a.attnum > 0 AND NOT a.attisdropped

@@ -1,0 +1,175 @@
+package dev.odoowebhook.sidecar.capture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.odoowebhook.sidecar.support.TestDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The capture triggers of sql/V2 on a real PostgreSQL: what a change of a tracked row leaves. */
+class CaptureTest {
+  static TestDatabase db;
+
+  @BeforeAll
+  static void createDatabase() {
+    db = TestDatabase.createMigrated();
+  }
+
+  @AfterAll
+  static void dropDatabase() {
+    db.close();
+  }
+
+  @BeforeEach
+  void trackPartnersAfresh() {
+    db.exec("SELECT webhook_track('res.partner'); TRUNCATE webhook_event; TRUNCATE res_partner RESTART IDENTITY");
+  }
+
+  private List<Map<String, Object>> events() {
+    return db.rows("SELECT model, record_id, event, changed_fields FROM webhook_event ORDER BY id");
+  }
+
+  @Test
+  void shouldCaptureEachInsertedRowAsCreate() {
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'), ('b')");
+    List<Map<String, Object>> events = events();
+    assertEquals(2, events.size());
+    assertEquals("res.partner", events.get(0).get("model"));
+    assertEquals("create", events.get(0).get("event"));
+    assertEquals(List.of(1L, 2L), events.stream().map(e -> e.get("record_id")).toList());
+  }
+
+  @Test
+  void shouldCaptureMultiRowUpdateInOneTriggerCallWithChangedFields() throws SQLException {
+    db.exec("INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 10) g; TRUNCATE webhook_event");
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      st.execute("SET track_functions = 'all'");
+      st.execute("UPDATE res_partner SET email = 'x@example.com', write_date = now()");
+      st.execute("SELECT pg_stat_force_next_flush()");
+    }
+    assertEquals(10, db.count("SELECT count(*) FROM webhook_event WHERE event = 'write'"));
+    assertEquals(List.of("email"), events().get(0).get("changed_fields"));
+    // One statement-level call for the ten rows (not ten row-level calls).
+    assertEquals(1, db.count("SELECT calls FROM pg_stat_user_functions WHERE funcname = 'webhook_capture_res_partner'"));
+  }
+
+  @Test
+  void shouldCaptureDeleteAsUnlink() {
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
+    db.exec("DELETE FROM res_partner");
+    assertEquals(List.of(Map.of("model", "res.partner", "record_id", 1L, "event", "unlink")),
+        events().stream().map(e -> Map.of("model", e.get("model"), "record_id", e.get("record_id"), "event", e.get("event"))).toList());
+  }
+
+  @Test
+  void shouldIgnoreWritesThatOnlyTouchWriteDateAndWriteUid() {
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
+    db.exec("UPDATE res_partner SET write_date = now() + interval '1 hour', write_uid = 7");
+    db.exec("UPDATE res_partner SET name = name");
+    assertTrue(events().isEmpty(), "no-op writes must not be events: " + events());
+  }
+
+  @Test
+  void shouldCaptureNothingFromARolledBackTransaction() throws SQLException {
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      c.createStatement().execute("INSERT INTO res_partner (name) VALUES ('ghost')");
+      c.createStatement().execute("UPDATE res_partner SET email = 'ghost@example.com'");
+      c.rollback();
+    }
+    assertTrue(events().isEmpty());
+  }
+
+  @Test
+  void shouldMergeSeveralUpdatesOfOneRowInOneTransaction() throws SQLException {
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      // What Odoo does on one write(): two UPDATEs of the same row.
+      c.createStatement().execute("UPDATE res_partner SET email = 'e', write_date = now()");
+      c.createStatement().execute("UPDATE res_partner SET parent_id = 3, write_date = now()");
+      c.createStatement().execute("UPDATE res_partner SET write_date = now()");
+      c.commit();
+    }
+    List<Map<String, Object>> events = events();
+    assertEquals(1, events.size(), events.toString());
+    assertEquals(List.of("email", "parent_id"), events.get(0).get("changed_fields"));
+  }
+
+  @Test
+  void shouldKeepCreateWhenTheNewRowIsUpdatedInTheSameTransaction() throws SQLException {
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      c.createStatement().execute("INSERT INTO res_partner (name) VALUES ('a')");
+      c.createStatement().execute("UPDATE res_partner SET email = 'e'");
+      c.commit();
+    }
+    List<Map<String, Object>> events = events();
+    assertEquals(1, events.size());
+    assertEquals("create", events.get(0).get("event"));
+  }
+
+  @Test
+  void shouldCaptureNothingForARowCreatedAndDeletedInOneTransaction() throws SQLException {
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      c.createStatement().execute("INSERT INTO res_partner (name) VALUES ('brief')");
+      c.createStatement().execute("DELETE FROM res_partner WHERE name = 'brief'");
+      c.commit();
+    }
+    assertTrue(events().isEmpty(), events().toString());
+  }
+
+  @Test
+  void shouldCompareColumnsOfTypesWithoutEquality() {
+    db.exec("ALTER TABLE res_partner ADD COLUMN location point");
+    db.exec("SELECT webhook_track('res.partner')"); // regenerate for the new column
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
+    db.exec("UPDATE res_partner SET location = point(1, 2), properties = '{\"a\": 1}'");
+    assertEquals(List.of("location", "properties"), events().get(0).get("changed_fields"));
+    db.exec("ALTER TABLE res_partner DROP COLUMN location; SELECT webhook_track('res.partner')");
+  }
+
+  @Test
+  void shouldStopCapturingAfterUntrackAndKeepPendingEvents() {
+    db.exec("INSERT INTO res_partner (name) VALUES ('a')");
+    db.exec("SELECT webhook_untrack('res.partner')");
+    db.exec("UPDATE res_partner SET email = 'after@example.com'");
+    assertEquals(1, events().size(), "the event captured before untrack stays");
+    assertFalse(db.value("SELECT webhook_capture_installed('res.partner')", Boolean.class));
+    assertEquals(0, db.count("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'webhook_capture_%'"));
+  }
+
+  @Test
+  void shouldRefuseToTrackAMissingTableWithAClearMessage() {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> db.exec("SELECT webhook_track('res.nothing')"));
+    assertTrue(e.getMessage().contains("Table \"res_nothing\" for model \"res.nothing\" does not exist"), e.getMessage());
+  }
+
+  @Test
+  void shouldRefuseToTrackATableWithoutIdColumn() {
+    db.exec("CREATE TABLE IF NOT EXISTS res_no_id (code text)");
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> db.exec("SELECT webhook_track('res.no_id')"));
+    assertTrue(e.getMessage().contains("has no integer \"id\" column"), e.getMessage());
+  }
+
+  @Test
+  void shouldRefuseToUntrackAModelThatIsNotTracked() {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> db.exec("SELECT webhook_untrack('sale.order')"));
+    assertTrue(e.getMessage().contains("Model \"sale.order\" is not tracked"), e.getMessage());
+  }
+}
