@@ -1,0 +1,199 @@
+package dev.odoowebhook.sidecar.delivery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.svix.Webhook;
+import com.svix.exceptions.WebhookVerificationException;
+import dev.odoowebhook.sidecar.cli.Cli;
+import dev.odoowebhook.sidecar.support.Await;
+import dev.odoowebhook.sidecar.support.Pipeline;
+import dev.odoowebhook.sidecar.support.Receiver;
+import dev.odoowebhook.sidecar.support.Receiver.Response;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** pending -> processing -> sent | failed -> ... -> dead, against a real receiver. */
+class DeliveryLifecycleTest {
+  static Pipeline p;
+  static final Duration WAIT = Duration.ofSeconds(20);
+
+  @BeforeAll
+  static void start() {
+    p = new Pipeline();
+  }
+
+  @AfterAll
+  static void stop() {
+    p.close();
+  }
+
+  @BeforeEach
+  void reset() {
+    p.reset();
+  }
+
+  @Test
+  void shouldSendASignedDeliveryThatAThirdPartyVerifierAccepts() throws Exception {
+    p.subscribe("crm", "", "");
+    p.startSidecar(Map.of());
+    long id = p.partner("Azure Interior");
+    p.awaitStatus(1, "sent", WAIT);
+
+    Receiver.Request r = p.receiver.requests().get(0);
+    new Webhook(p.secret).verify(r.body(), r.headers()); // Svix's verifier: throws if invalid
+    assertEquals("application/json", r.header("content-type"));
+    assertEquals("res.partner.create", r.json().get("type").asText());
+    assertEquals("res.partner", r.data().get("model").asText());
+    assertEquals(id, r.data().get("record_id").asLong());
+    assertEquals("create", r.data().get("event").asText());
+    assertEquals(1, r.data().get("coalesced_count").asInt());
+    // A tampered body must not verify: the check is real.
+    assertThrows(WebhookVerificationException.class,
+        () -> new Webhook(p.secret).verify(r.body().replace("\"create\"", "\"unlink\""), r.headers()));
+    Map<String, Object> attempt = p.db.rows("SELECT * FROM webhook_attempt").get(0);
+    assertEquals(200, attempt.get("status_code"));
+    assertNull(attempt.get("error_type"));
+    assertEquals(r.header("webhook-id"), attempt.get("message_id"));
+  }
+
+  @Test
+  void shouldSignWithOldAndNewSecretWhileASecretRotates() throws Exception {
+    String old = WebhookSigner.newSecret();
+    p.subscribe("rotating", "previous_secret, previous_secret_expires_at", "'" + old + "', now() + interval '1 hour'");
+    p.startSidecar(Map.of());
+    p.partner("Deco Addict");
+    p.awaitStatus(1, "sent", WAIT);
+    Receiver.Request r = p.receiver.requests().get(0);
+    assertEquals(2, r.header("webhook-signature").split(" ").length);
+    new Webhook(p.secret).verify(r.body(), r.headers());
+    new Webhook(old).verify(r.body(), r.headers());
+  }
+
+  @Test
+  void shouldRetryAFailedDeliveryAndRecordBothAttempts() {
+    p.subscribe("flaky", "backoff_base_ms", "100");
+    AtomicInteger calls = new AtomicInteger();
+    p.receiver.respondWith(r -> calls.incrementAndGet() == 1
+        ? new Response(500, Map.of(), "database is locked", 0) : Response.ok());
+    p.startSidecar(Map.of());
+    p.partner("Gemini Furniture");
+    p.awaitStatus(1, "sent", WAIT);
+
+    List<Map<String, Object>> attempts = p.db.rows(
+        "SELECT attempt, status_code, error_type, response_excerpt, message_id, duration_ms FROM webhook_attempt ORDER BY id");
+    assertEquals(2, attempts.size());
+    assertEquals(500, attempts.get(0).get("status_code"));
+    assertEquals("http_error", attempts.get(0).get("error_type"));
+    assertEquals("database is locked", attempts.get(0).get("response_excerpt"));
+    assertEquals(200, attempts.get(1).get("status_code"));
+    assertEquals(List.of(1, 2), attempts.stream().map(a -> a.get("attempt")).toList());
+    // Retries of one delivery keep their webhook-id, so receivers can deduplicate.
+    assertEquals(attempts.get(0).get("message_id"), attempts.get(1).get("message_id"));
+    List<Receiver.Request> got = p.receiver.requests();
+    assertEquals(got.get(0).header("webhook-id"), got.get(1).header("webhook-id"));
+    assertEquals(got.get(0).body(), got.get(1).body());
+  }
+
+  @Test
+  void shouldGoDeadAfterMaxRetriesAndBeSentAgainOnReplay() {
+    long sub = p.subscribe("down", "max_retries, backoff_base_ms", "2, 50");
+    p.receiver.respondWith(r -> Response.status(502));
+    p.startSidecar(Map.of("WEBHOOK_BREAKER_FAILURES", "100"));
+    p.partner("Lumber Inc");
+    p.awaitStatus(1, "dead", WAIT);
+    assertEquals(3, p.db.count("SELECT count(*) FROM webhook_attempt"), "the first attempt and 2 retries");
+    assertEquals(3, p.db.count("SELECT attempts FROM webhook_delivery"));
+    String deadId = p.receiver.requests().get(0).header("webhook-id");
+
+    p.receiver.respondWith(r -> Response.ok());
+    long delivery = p.db.count("SELECT id FROM webhook_delivery WHERE subscriber_id = ?", sub);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int code = new Cli(p.db.env(), new PrintStream(out, true, StandardCharsets.UTF_8), System.err)
+        .run(new String[] {"replay", "--id", Long.toString(delivery)});
+    assertEquals(Cli.OK, code);
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("Delivery " + delivery + " is pending again"));
+    p.awaitStatus(1, "sent", WAIT);
+    List<Receiver.Request> got = p.receiver.requests();
+    assertNotEquals(deadId, got.get(got.size() - 1).header("webhook-id"), "a replay is a new message");
+    assertEquals(1, p.db.count("SELECT attempts FROM webhook_delivery"), "replay resets attempts");
+  }
+
+  @Test
+  void shouldHonourRetryAfterOn429() {
+    p.subscribe("busy", "", ""); // default schedule would wait 60 s
+    AtomicInteger calls = new AtomicInteger();
+    p.receiver.respondWith(r -> calls.incrementAndGet() == 1
+        ? new Response(429, Map.of("Retry-After", "1"), "slow down", 0) : Response.ok());
+    p.startSidecar(Map.of());
+    p.partner("Ready Mat");
+    p.awaitStatus(1, "sent", WAIT);
+    List<Map<String, Object>> attempts = p.db.rows("SELECT started_at, error_type FROM webhook_attempt ORDER BY id");
+    assertEquals("rate_limited", attempts.get(0).get("error_type"));
+    long gapMs = ((Timestamp) attempts.get(1).get("started_at")).getTime()
+        - ((Timestamp) attempts.get(0).get("started_at")).getTime();
+    assertTrue(gapMs >= 900 && gapMs < 10_000, "waited " + gapMs + " ms for Retry-After: 1");
+  }
+
+  @Test
+  void shouldGiveUpAt410Gone() {
+    p.subscribe("gone", "", "");
+    p.receiver.respondWith(r -> Response.status(410));
+    p.startSidecar(Map.of());
+    p.partner("Wood Corner");
+    p.awaitStatus(1, "dead", WAIT);
+    assertEquals("gone", p.db.value("SELECT last_error_type FROM webhook_delivery", String.class));
+  }
+
+  @Test
+  void shouldRecordATimeoutAndNotWaitForever() {
+    p.subscribe("slow", "timeout_ms, max_retries", "300, 0");
+    p.receiver.respondWith(r -> new Response(200, Map.of(), "late", 2_000));
+    p.startSidecar(Map.of());
+    p.partner("Slow Co");
+    p.awaitStatus(1, "dead", WAIT);
+    Map<String, Object> a = p.db.rows("SELECT error_type, duration_ms FROM webhook_attempt").get(0);
+    assertEquals("timeout", a.get("error_type"));
+    assertTrue((Integer) a.get("duration_ms") < 1_800, "gave up after " + a.get("duration_ms") + " ms");
+  }
+
+  @Test
+  void shouldLeaveAFailingEndpointAloneWhileItsBreakerIsOpen() {
+    p.subscribe("broken", "backoff_base_ms, max_retries", "10, 50");
+    p.receiver.respondWith(r -> Response.status(500));
+    p.startSidecar(Map.of("WEBHOOK_BREAKER_FAILURES", "3", "WEBHOOK_BREAKER_DELAY", "30s"));
+    for (int i = 0; i < 5; i++) {
+      p.partner("p" + i);
+    }
+    Await.until("three failures", WAIT, () -> p.receiver.requests().size() >= 3);
+    pause(1_000);
+    int afterOpening = p.receiver.requests().size();
+    // Requests already past the breaker when it opened may still land; nothing after that.
+    assertTrue(afterOpening <= 8, afterOpening + " calls: " + p.statuses());
+    pause(1_000);
+    // Without the breaker, 5 deliveries retried every ~10 ms would have made hundreds of calls.
+    assertEquals(afterOpening, p.receiver.requests().size(), p.statuses());
+    assertEquals(0, p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'processing'"));
+  }
+
+  private static void pause(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
