@@ -50,6 +50,23 @@ LANGUAGE sql STABLE AS $$
             OR p_changed_fields && s.changed_fields_filter)
 $$;
 
+-- Serialises, per (subscriber, model, record), the functions that change which delivery of a
+-- record is open (pending or failed): the router opening one while the dispatcher turns the
+-- one in flight back to failed would otherwise break the one-open-per-record rule. Always taken
+-- before any row lock, and held to the end of the transaction.
+CREATE OR REPLACE FUNCTION webhook_lock_record(p_subscriber_id bigint, p_model text, p_record_id bigint)
+RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock(hashtextextended(p_subscriber_id || '/' || p_model || '/' || p_record_id, 0))
+$$;
+
+-- The same, without waiting; false if another transaction holds it.
+CREATE OR REPLACE FUNCTION webhook_try_lock_record(p_subscriber_id bigint, p_model text, p_record_id bigint)
+RETURNS boolean
+LANGUAGE sql AS $$
+    SELECT pg_try_advisory_xact_lock(hashtextextended(p_subscriber_id || '/' || p_model || '/' || p_record_id, 0))
+$$;
+
 -- Merges one event into the open (not yet in flight) delivery of its record for one subscriber,
 -- or opens a new delivery. Returns the delivery id, or NULL when the net effect is nothing.
 CREATE OR REPLACE FUNCTION webhook_merge_event(p_subscriber_id bigint, e webhook_event)
@@ -59,6 +76,7 @@ DECLARE
     d     webhook_delivery;
     v_net text;
 BEGIN
+    PERFORM webhook_lock_record(p_subscriber_id, e.model, e.record_id);
     SELECT * INTO d FROM webhook_delivery
      WHERE subscriber_id = p_subscriber_id AND model = e.model AND record_id = e.record_id
        AND status IN ('pending', 'failed')
@@ -220,6 +238,7 @@ DECLARE
     s        webhook_subscriber;
     v_status text;
 BEGIN
+    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_id;
     SELECT * INTO d FROM webhook_delivery
      WHERE id = p_id AND status = 'processing' AND locked_by = p_sidecar
      FOR UPDATE;
@@ -265,6 +284,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     d webhook_delivery;
 BEGIN
+    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_id;
     SELECT * INTO d FROM webhook_delivery
      WHERE id = p_id AND status = 'processing' AND locked_by = p_sidecar
      FOR UPDATE;
@@ -292,8 +312,11 @@ DECLARE
     v_id    bigint;
     v_count integer := 0;
 BEGIN
+    -- Try-locks only: this loop takes several records' locks, in an order of its own, so it
+    -- skips a busy record (the next run takes it) rather than risk a deadlock with the router.
     FOR v_id IN SELECT id FROM webhook_delivery
                  WHERE status = 'processing' AND locked_until < now()
+                   AND webhook_try_lock_record(subscriber_id, model, record_id)
                  ORDER BY id FOR UPDATE SKIP LOCKED LOOP
         PERFORM webhook_absorb_newer(v_id);  -- attempted, so never cancelled out
         UPDATE webhook_delivery
@@ -316,6 +339,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     d webhook_delivery;
 BEGIN
+    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_delivery_id;
     SELECT * INTO d FROM webhook_delivery WHERE id = p_delivery_id FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'Delivery % does not exist. List deliveries with: SELECT id, status FROM webhook_delivery ORDER BY id DESC LIMIT 20;',

@@ -1,0 +1,180 @@
+package dev.odoowebhook.sidecar.route;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.odoowebhook.sidecar.support.Await;
+import dev.odoowebhook.sidecar.support.Pipeline;
+import dev.odoowebhook.sidecar.support.Receiver;
+import dev.odoowebhook.sidecar.support.Receiver.Response;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Net-effect coalescing: events merge into a record's delivery while it is not sent. */
+class CoalescingTest {
+  static Pipeline p;
+  static final Duration WAIT = Duration.ofSeconds(30);
+
+  @BeforeAll
+  static void start() {
+    p = new Pipeline();
+  }
+
+  @AfterAll
+  static void stop() {
+    p.close();
+  }
+
+  @BeforeEach
+  void reset() {
+    p.reset();
+  }
+
+  private void route() {
+    p.db.exec("SELECT webhook_route_events(10000)");
+  }
+
+  @Test
+  void shouldMergeCreateAndLaterWritesIntoOneCreate() {
+    p.subscribe("crm", "", "");
+    long id = p.partner("a");
+    p.db.exec("UPDATE res_partner SET email = 'a@example.com'");
+    p.db.exec("UPDATE res_partner SET phone = '555'");
+    route();
+    List<Map<String, Object>> d = p.db.rows("SELECT record_id, event, changed_fields, coalesced_count FROM webhook_delivery");
+    assertEquals(1, d.size(), d.toString());
+    assertEquals(id, d.get(0).get("record_id"));
+    assertEquals("create", d.get(0).get("event"));
+    assertNull(d.get(0).get("changed_fields"), "a create stands for the whole record");
+    assertEquals(3, d.get(0).get("coalesced_count"));
+  }
+
+  @Test
+  void shouldMergeWritesWithTheUnionOfChangedFields() {
+    p.partner("a");
+    route(); // the create reaches nobody: the subscriber comes after it
+    p.subscribe("crm", "", "");
+    p.db.exec("UPDATE res_partner SET email = 'a@example.com'");
+    p.db.exec("UPDATE res_partner SET phone = '555'");
+    p.db.exec("UPDATE res_partner SET email = 'b@example.com', comment = 'x'");
+    route();
+    List<Map<String, Object>> d = p.db.rows("SELECT event, changed_fields, coalesced_count FROM webhook_delivery");
+    assertEquals(List.of(Map.of("event", "write", "changed_fields", List.of("comment", "email", "phone"), "coalesced_count", 3)), d);
+  }
+
+  @Test
+  void shouldTurnWriteThenUnlinkIntoUnlink() {
+    p.partner("a");
+    route();
+    p.subscribe("crm", "", "");
+    p.db.exec("UPDATE res_partner SET email = 'a@example.com'");
+    p.db.exec("DELETE FROM res_partner");
+    route();
+    assertEquals(List.of("unlink"), p.db.rows("SELECT event FROM webhook_delivery").stream().map(r -> r.get("event")).toList());
+  }
+
+  @Test
+  void shouldSendNothingForARecordCreatedAndDeletedBeforeItWasSent() {
+    p.subscribe("crm", "", "");
+    p.partner("short-lived");
+    p.db.exec("UPDATE res_partner SET email = 'x'");
+    p.db.exec("DELETE FROM res_partner");
+    route();
+    assertEquals(0, p.db.count("SELECT count(*) FROM webhook_delivery"));
+    assertEquals(0, p.db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL"), "all routed");
+  }
+
+  @Test
+  void shouldKeepEventsNoSubscriberWantsAndMarkThem() {
+    p.subscribe("orders-only", "models", "ARRAY['sale.order']");
+    p.partner("nobody listens");
+    route();
+    assertEquals(0, p.db.count("SELECT count(*) FROM webhook_delivery"));
+    assertEquals(1, p.db.count("SELECT count(*) FROM webhook_event WHERE delivery_count = 0 AND routed_at IS NOT NULL"));
+  }
+
+  @Test
+  void shouldRouteOnlyWritesTouchingTheFieldFilter() {
+    p.partner("a");
+    route();
+    p.subscribe("emails", "changed_fields_filter, events", "ARRAY['email'], ARRAY['write']");
+    p.db.exec("UPDATE res_partner SET phone = '1'");
+    route();
+    assertEquals(0, p.db.count("SELECT count(*) FROM webhook_delivery"));
+    p.db.exec("UPDATE res_partner SET email = 'e', phone = '2'");
+    route();
+    assertEquals(1, p.db.count("SELECT count(*) FROM webhook_delivery"));
+  }
+
+  @Test
+  void shouldDeliverAThousandWritesDuringAnOutageAsOneDeliveryAfterIt() throws Exception {
+    p.subscribe("erp", "backoff_base_ms, backoff_factor, max_retries", "200, 1, 100");
+    long id = p.partner("busy record");
+    p.receiver.respondWith(r -> Response.status(503));
+    p.startSidecar(Map.of("WEBHOOK_BREAKER_FAILURES", "1000"));
+    Await.until("the receiver to be down for the create", WAIT, () -> !p.receiver.requests().isEmpty());
+
+    String[] columns = {"email", "phone", "comment", "credit_limit"};
+    try (Connection c = p.db.connect()) {
+      for (int i = 0; i < 1000; i++) {
+        String col = columns[i % columns.length];
+        try (PreparedStatement u = c.prepareStatement("UPDATE res_partner SET " + col + " = "
+            + (col.equals("credit_limit") ? "?::numeric" : "?") + " WHERE id = ?")) {
+          u.setString(1, Integer.toString(i));
+          u.setLong(2, id);
+          u.executeUpdate();
+        }
+      }
+    }
+    Await.until("all events routed", WAIT, () -> p.db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0);
+    int beforeRecovery = p.receiver.requests().size();
+    p.receiver.respondWith(r -> Response.ok());
+    p.awaitStatus(1, "sent", WAIT);
+
+    assertEquals(1, p.db.count("SELECT count(*) FROM webhook_delivery"), p.statuses());
+    List<Receiver.Request> after = p.receiver.requests().subList(beforeRecovery, p.receiver.requests().size());
+    List<JsonNode> ok = new ArrayList<>();
+    after.forEach(r -> ok.add(r.data()));
+    assertEquals(1, ok.size(), "one delivery after recovery, not " + ok.size());
+    JsonNode data = ok.get(0);
+    // create + 1000 writes: still a create (the receiver never acknowledged it), all counted.
+    assertEquals("create", data.get("event").asText());
+    assertEquals(1001, data.get("coalesced_count").asInt());
+    assertTrue(data.get("last_event_id").asLong() > data.get("first_event_id").asLong());
+  }
+
+  @Test
+  void shouldMergeWritesDuringAnOutageWithTheUnionOfFields() throws Exception {
+    long id = p.partner("known record");
+    route();
+    p.subscribe("erp", "backoff_base_ms, backoff_factor, max_retries", "200, 1, 100");
+    p.receiver.respondWith(r -> Response.status(503));
+    p.startSidecar(Map.of("WEBHOOK_BREAKER_FAILURES", "1000"));
+    String[] columns = {"email", "phone", "comment"};
+    for (int i = 0; i < 300; i++) {
+      p.db.exec("UPDATE res_partner SET " + columns[i % 3] + " = '" + i + "' WHERE id = " + id);
+    }
+    Await.until("all events routed", WAIT, () -> p.db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0);
+    int beforeRecovery = p.receiver.requests().size();
+    p.receiver.respondWith(r -> Response.ok());
+    p.awaitStatus(1, "sent", WAIT);
+    List<Receiver.Request> after = p.receiver.requests().subList(beforeRecovery, p.receiver.requests().size());
+    assertEquals(1, after.size());
+    JsonNode data = after.get(0).data();
+    assertEquals("write", data.get("event").asText());
+    List<String> fields = new ArrayList<>();
+    data.get("changed_fields").forEach(f -> fields.add(f.asText()));
+    assertEquals(List.of("comment", "email", "phone"), fields);
+    assertEquals(300, data.get("coalesced_count").asInt());
+  }
+}
