@@ -82,13 +82,13 @@ class WebhookSubscriber(models.Model):
         "sidecar's CLI); they are kept.",
     )
     on_create = fields.Boolean(
-        string="Create", compute="_compute_from_sql", inverse="_inverse_events"
+        string="Create", default=True, compute="_compute_from_sql", inverse="_inverse_on_create"
     )
     on_write = fields.Boolean(
-        string="Write", compute="_compute_from_sql", inverse="_inverse_events"
+        string="Write", default=True, compute="_compute_from_sql", inverse="_inverse_on_write"
     )
     on_unlink = fields.Boolean(
-        string="Delete", compute="_compute_from_sql", inverse="_inverse_events"
+        string="Delete", default=True, compute="_compute_from_sql", inverse="_inverse_on_unlink"
     )
     changed_fields_filter = fields.Char(
         string="Only When These Fields Change",
@@ -157,7 +157,7 @@ class WebhookSubscriber(models.Model):
                 "updated_at AT TIME ZONE 'UTC'",
             )
         )
-        IrModel = self.env["ir.model"]
+        IrModel = self.env["ir.model"].sudo()
         for record in self:
             # A new record shows the schema's defaults.
             row = rows.get(record._origin.id) or (None, list(EVENTS), None, None, False, False)
@@ -189,22 +189,35 @@ class WebhookSubscriber(models.Model):
         )
         self.env.cr.execute(query, [*assignments.values(), list(self.ids)])
 
+    # Each inverse reads the column's current value from the table, not from the cache: Odoo
+    # protects all fields of one compute method while one of them is written, so a sibling field
+    # read here would look empty.
+
     def _inverse_models(self):
-        for record in self:
-            names = set(record.model_ids.mapped("model")) | set(split_names(record.models_other))
+        IrModel = self.env["ir.model"].sudo()
+        for record, (current,) in zip(self, record_rows(self, "models"), strict=True):
+            # Names this Odoo does not know cannot be picked in the form: keep them.
+            unknown = set(current or []) - set(IrModel.search([("model", "in", current or [])]).mapped("model"))
+            names = set(record.model_ids.sudo().mapped("model")) | unknown
             record._set_columns({"models": sorted(names) or None})
 
-    def _inverse_events(self):
-        for record in self:
-            events = [
-                event
-                for event, wanted in zip(
-                    EVENTS, (record.on_create, record.on_write, record.on_unlink), strict=True
-                )
-                if wanted
-            ]
+    def _inverse_on_create(self):
+        self._set_event("create", "on_create")
+
+    def _inverse_on_write(self):
+        self._set_event("write", "on_write")
+
+    def _inverse_on_unlink(self):
+        self._set_event("unlink", "on_unlink")
+
+    def _set_event(self, event, fname):
+        for record, (current,) in zip(self, record_rows(self, "events"), strict=True):
+            wanted = set(current or []) - {event} | ({event} if record[fname] else set())
+            events = [name for name in EVENTS if name in wanted]
             if not events:
-                raise ValidationError(_("Subscriber %s must receive at least one event type.", record.name))
+                raise ValidationError(
+                    _("Subscriber %s must receive at least one event type.", record.name)
+                )
             record._set_columns({"events": events})
 
     def _inverse_changed_fields_filter(self):
@@ -220,11 +233,27 @@ class WebhookSubscriber(models.Model):
 
     def _inverse_headers(self):
         for record in self:
-            headers = parse_headers(record.headers_json)
+            headers = record._parse_headers(record.headers_json)
             self.env.cr.execute(
                 "UPDATE webhook_subscriber SET headers = %s::jsonb, updated_at = now() WHERE id = %s",
                 [json.dumps(headers), record.id],
             )
+
+    def _parse_headers(self, text):
+        """The Custom Headers field -> a dict of strings, or a ValidationError that says why not."""
+        if not (text or "").strip():
+            return {}
+        try:
+            headers = json.loads(text)
+        except ValueError as error:
+            raise ValidationError(_("Custom headers must be a JSON object: %s", error)) from error
+        if not isinstance(headers, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
+        ):
+            raise ValidationError(
+                _('Custom headers must be a JSON object of strings, e.g. {"X-Tenant": "acme"}.')
+            )
+        return headers
 
     def _compute_delivery_counts(self):
         counts = {}
@@ -241,43 +270,39 @@ class WebhookSubscriber(models.Model):
                 record[f"{status}_count"] = counts.get((record._origin.id, status), 0)
 
     # ------------------------------------------------------------------ checks with kind words
-    # The schema's CHECK constraints stay the authority; these only say it before PostgreSQL does.
+    # The schema's CHECK and UNIQUE constraints stay the authority; these run before the INSERT
+    # or UPDATE so the user reads a sentence instead of a constraint name.
 
-    @api.constrains("url")
-    def _check_url(self):
-        for record in self.sudo():
-            if not URL_PATTERN.match(record.url or ""):
-                raise ValidationError(_("The URL must start with http:// or https:// and a host name."))
+    def _check_vals(self, vals):
+        if "url" in vals and not URL_PATTERN.match(vals["url"] or ""):
+            raise ValidationError(_("The URL must start with http:// or https:// and a host name."))
+        if "secret" in vals and not (vals["secret"] or "").startswith("whsec_"):
+            raise ValidationError(_("A secret must look like whsec_<base64>: use the Generate button."))
+        limits = {
+            "timeout_ms": (100, 300000, _("The timeout must be between 100 ms and 300000 ms.")),
+            "max_retries": (0, 100, _("Max retries must be between 0 and 100.")),
+            "backoff_base_ms": (10, 86400000, _("The first retry delay must be between 10 ms and 24 h.")),
+            "backoff_factor": (1, float("inf"), _("The backoff factor must be at least 1.")),
+            "max_concurrency": (1, 256, _("Max concurrent requests must be between 1 and 256.")),
+        }
+        for fname, (low, high, message) in limits.items():
+            if fname in vals and not low <= (vals[fname] or 0) <= high:
+                raise ValidationError(message)
+        if vals.get("name"):
+            others = self.with_context(active_test=False).search_count(
+                [("name", "=", vals["name"]), ("id", "not in", self.ids)]
+            )
+            if others:
+                raise ValidationError(_("A subscriber named %s already exists.", vals["name"]))
 
-    @api.constrains("secret")
-    def _check_secret(self):
-        for record in self.sudo():
-            if not (record.secret or "").startswith("whsec_"):
-                raise ValidationError(
-                    _("A secret must look like whsec_<base64>: use the Generate button.")
-                )
-
-    @api.constrains("timeout_ms", "max_retries", "backoff_base_ms", "backoff_factor", "max_concurrency")
-    def _check_limits(self):
-        for record in self:
-            if not 100 <= record.timeout_ms <= 300000:
-                raise ValidationError(_("The timeout must be between 100 ms and 300000 ms."))
-            if not 0 <= record.max_retries <= 100:
-                raise ValidationError(_("Max retries must be between 0 and 100."))
-            if not 10 <= record.backoff_base_ms <= 86400000 or record.backoff_factor < 1:
-                raise ValidationError(
-                    _("The first retry delay must be 10 ms to 24 h and the backoff factor at least 1.")
-                )
-            if not 1 <= record.max_concurrency <= 256:
-                raise ValidationError(_("Max concurrent requests must be between 1 and 256."))
-
-    @api.constrains("name")
-    def _check_name_unique(self):
-        for record in self:
-            if self.search_count([("name", "=", record.name), ("id", "!=", record.id), ("active", "in", [True, False])]):
-                raise ValidationError(_("A subscriber named %s already exists.", record.name))
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_vals(vals)
+        return super().create(vals_list)
 
     def write(self, vals):
+        self._check_vals(vals)
         result = super().write(vals)
         if vals:
             self.env.cr.execute(
@@ -351,18 +376,12 @@ class WebhookSubscriber(models.Model):
         return action
 
 
-def parse_headers(text):
-    """The Custom Headers field -> a dict of strings, or a ValidationError that says why not."""
-    if not (text or "").strip():
-        return {}
-    try:
-        headers = json.loads(text)
-    except ValueError as error:
-        raise ValidationError(_("Custom headers must be a JSON object: %s", error)) from error
-    if not isinstance(headers, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in headers.items()
-    ):
-        raise ValidationError(
-            _('Custom headers must be a JSON object of strings, e.g. {"X-Tenant": "acme"}.')
-        )
-    return headers
+def record_rows(records, *columns):
+    """Current values of these columns (constants of this module) for each record, in order."""
+    records.env.flush_all()
+    query = sql.SQL("SELECT id, {} FROM webhook_subscriber WHERE id = ANY(%s)").format(
+        sql.SQL(", ").join(sql.Identifier(column) for column in columns)
+    )
+    records.env.cr.execute(query, [list(records.ids)])
+    rows = {row[0]: row[1:] for row in records.env.cr.fetchall()}
+    return [rows[record.id] for record in records]

@@ -138,7 +138,7 @@ class WebhookTrackedModel(models.Model):
 
     def _model_name_from_vals(self, vals):
         if vals.get("model_id"):
-            return self.env["ir.model"].browse(vals["model_id"]).model
+            return self.env["ir.model"].sudo().browse(vals["model_id"]).model
         if vals.get("model"):
             return vals["model"]
         raise UserError(_("Choose the Odoo model to track."))
