@@ -6,3 +6,5 @@ from . import webhook_event
 from . import webhook_sidecar_instance
 from . import webhook_job_run
 from . import webhook_overview
+from . import ir_model
+from . import ir_model_fields

@@ -25,3 +25,20 @@ class TestSchema(WebhookCase):
         self.assertIn(SCHEMA_MISSING_MESSAGE, str(caught.exception))
         self.assertIn("webhook_delivery", str(caught.exception))
         self.assertIn("java -jar odoo-webhook-sidecar.jar migrate", str(caught.exception))
+
+    def test_uninstall_never_drops_the_sidecar_schema(self):
+        # What Odoo does to an uninstalled addon's models and fields, here rolled back with the test.
+        IrModel = self.env["ir.model"]
+        mapped = IrModel.search([("model", "in", [
+            "webhook.subscriber", "webhook.delivery", "webhook.attempt", "webhook.event",
+            "webhook.tracked.model", "webhook.sidecar.instance", "webhook.job.run",
+        ])])
+        self.assertEqual(len(mapped), 7)
+        mapped._drop_table()
+        mapped.field_id._drop_column()
+        self.assertEqual(missing_schema_objects(self.env.cr), [])
+        self.env.cr.execute(
+            "SELECT count(*) FROM information_schema.columns"
+            " WHERE table_name = 'webhook_subscriber' AND column_name IN ('name', 'url', 'secret')"
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 3)
