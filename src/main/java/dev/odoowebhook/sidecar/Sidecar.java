@@ -2,6 +2,7 @@ package dev.odoowebhook.sidecar;
 
 import dev.failsafe.Failsafe;
 import dev.failsafe.RetryPolicy;
+import dev.odoowebhook.sidecar.admin.AdminServer;
 import dev.odoowebhook.sidecar.admin.SidecarMetrics;
 import dev.odoowebhook.sidecar.capture.EventListener;
 import dev.odoowebhook.sidecar.capture.Wakeup;
@@ -17,6 +18,7 @@ import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.persistence.DatabaseErrors;
 import dev.odoowebhook.sidecar.persistence.SchemaMigrator;
 import dev.odoowebhook.sidecar.route.RouteEvents;
+import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -34,7 +36,7 @@ public final class Sidecar {
 
   private final SidecarConfig config;
   private final Database db;
-  private final SidecarMetrics metrics = new SidecarMetrics();
+  private final SidecarMetrics metrics;
   private final EventListener listener;
   private final RouteEvents router;
   private final DispatchDeliveries dispatcher;
@@ -43,9 +45,13 @@ public final class Sidecar {
   private final Thread routerThread;
   private final Thread dispatcherThread;
 
-  private Sidecar(SidecarConfig config, Database db) {
+  private final SubscriberDirectory subscribers;
+  private AdminServer admin;
+
+  private Sidecar(SidecarConfig config, Database db, SidecarMetrics metrics) {
     this.config = config;
     this.db = db;
+    this.metrics = metrics;
     String id = config.instanceId();
     Wakeup eventWakeup = new Wakeup();
     Wakeup dispatchWakeup = new Wakeup();
@@ -54,7 +60,7 @@ public final class Sidecar {
     this.router =
         new RouteEvents(db, listener, eventWakeup, dispatchWakeup, metrics,
             config.integer(Setting.ROUTE_BATCH), poll);
-    SubscriberDirectory subscribers =
+    this.subscribers =
         new SubscriberDirectory(db, config.integer(Setting.BREAKER_FAILURES),
             config.duration(Setting.BREAKER_DELAY));
     this.dispatcher =
@@ -76,13 +82,20 @@ public final class Sidecar {
   public static Sidecar start(SidecarConfig config) throws SQLException {
     log.info("Starting odoo-webhook-sidecar {} as {} with:{}{}", version(), config.instanceId(),
         System.lineSeparator(), config.describe());
-    Database db = Database.open(config, config.integer(Setting.POOL_SIZE), "webhook-pool");
+    SidecarMetrics metrics = new SidecarMetrics();
+    Database db = Database.open(config, config.integer(Setting.POOL_SIZE), "webhook-pool",
+        metrics.registry());
     try {
       waitForDatabase(db, config);
       log.info("Schema at version {}.", SchemaMigrator.migrate(db.dataSource()));
-      Sidecar sidecar = new Sidecar(config, db);
+      Sidecar sidecar = new Sidecar(config, db, metrics);
       sidecar.startThreads();
       return sidecar;
+    } catch (IOException e) {
+      db.close();
+      throw new SQLException("Cannot open the admin HTTP port " + config.text(Setting.HTTP_HOST)
+          + ":" + config.text(Setting.HTTP_PORT) + " (" + e.getMessage()
+          + "). Choose another WEBHOOK_HTTP_PORT, or 0 to turn it off.", "58000", e);
     } catch (SQLException | RuntimeException e) {
       db.close();
       throw e;
@@ -110,7 +123,12 @@ public final class Sidecar {
     }
   }
 
-  private void startThreads() throws SQLException {
+  private void startThreads() throws SQLException, IOException {
+    int port = config.integer(Setting.HTTP_PORT);
+    if (port > 0) {
+      admin = new AdminServer(config.text(Setting.HTTP_HOST), port, db, listener, metrics,
+          subscribers, config.instanceId(), version());
+    }
     heartbeat.started(SidecarConfig.host(), version());
     listener.ensureConnected();
     routerThread.start();
@@ -129,6 +147,11 @@ public final class Sidecar {
 
   public Database database() {
     return db;
+  }
+
+  /** The admin HTTP port actually bound, or 0 when it is off. */
+  public int adminPort() {
+    return admin == null ? 0 : admin.port();
   }
 
   public EventListener listener() {
@@ -151,6 +174,9 @@ public final class Sidecar {
       heartbeat.stopped();
     } catch (SQLException e) {
       log.warn("Could not record the stop in webhook_sidecar_instance: {}", e.getMessage());
+    }
+    if (admin != null) {
+      admin.close();
     }
     listener.close();
     db.close();

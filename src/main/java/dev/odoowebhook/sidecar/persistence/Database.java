@@ -1,5 +1,6 @@
 package dev.odoowebhook.sidecar.persistence;
 
+import com.codahale.metrics.MetricRegistry;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.odoowebhook.sidecar.config.Setting;
@@ -24,6 +25,12 @@ public final class Database implements AutoCloseable {
    * so callers decide how long to wait (see {@link #checkReachable()}).
    */
   public static Database open(SidecarConfig config, int poolSize, String poolName) {
+    return open(config, poolSize, poolName, null);
+  }
+
+  /** The same, with HikariCP's pool metrics registered in a Dropwizard registry. */
+  public static Database open(
+      SidecarConfig config, int poolSize, String poolName, MetricRegistry metrics) {
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(config.dbUrl());
     hc.setUsername(config.text(Setting.DB_USER));
@@ -36,6 +43,9 @@ public final class Database implements AutoCloseable {
     hc.setInitializationFailTimeout(-1);
     hc.addDataSourceProperty("ApplicationName", "odoo-webhook-sidecar");
     hc.addDataSourceProperty("tcpKeepAlive", "true");
+    if (metrics != null) {
+      hc.setMetricRegistry(metrics);
+    }
     return new Database(new HikariDataSource(hc));
   }
 

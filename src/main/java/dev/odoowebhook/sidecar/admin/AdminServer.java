@@ -1,0 +1,181 @@
+package dev.odoowebhook.sidecar.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.failsafe.CircuitBreaker;
+import dev.odoowebhook.sidecar.capture.EventListener;
+import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
+import dev.odoowebhook.sidecar.persistence.Database;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
+import io.prometheus.metrics.instrumentation.dropwizard5.labels.CustomLabelMapper;
+import io.prometheus.metrics.instrumentation.dropwizard5.labels.MapperConfig;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.sql.Connection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operators' HTTP endpoints on WEBHOOK_HTTP_PORT: {@code GET /health} (200, or 503 naming
+ * the failing part) and {@code GET /metrics} (Prometheus text format, exported from the
+ * Dropwizard registry by Prometheus' maintained exporter). JDK server: two endpoints do not
+ * justify a web framework.
+ */
+public final class AdminServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final Database db;
+  private final EventListener listener;
+  private final QueueStats stats;
+  private final PrometheusRegistry prometheus = new PrometheusRegistry();
+  private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+  private final SidecarMetrics metrics;
+  private final SubscriberDirectory subscribers;
+  private final String instanceId;
+  private final String version;
+
+  public AdminServer(
+      String host, int port, Database db, EventListener listener, SidecarMetrics metrics,
+      SubscriberDirectory subscribers, String instanceId, String version) throws IOException {
+    // Without it the JDK server answers keep-alive requests at about 23 per second.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+    this.db = db;
+    this.listener = listener;
+    this.stats = new QueueStats(db);
+    this.instanceId = instanceId;
+    this.version = version;
+    this.metrics = metrics;
+    this.subscribers = subscribers;
+    registerGauges();
+    DropwizardExports.builder()
+        .dropwizardRegistry(metrics.registry())
+        .customLabelMapper(new CustomLabelMapper(List.of(
+            new MapperConfig("webhook_deliveries_queued.*", "webhook_deliveries_queued", Map.of("status", "${0}")),
+            new MapperConfig("webhook_circuit_breaker_open.*", "webhook_circuit_breaker_open", Map.of("subscriber", "${0}")))))
+        .register(prometheus);
+    this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
+    this.executor = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "webhook-admin-http");
+      t.setDaemon(true);
+      return t;
+    });
+    server.setExecutor(executor);
+    server.createContext("/health", this::health);
+    server.createContext("/metrics", this::metrics);
+    server.start();
+    log.info("Admin HTTP on http://{}:{}/health and /metrics", host, port());
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  private void registerGauges() {
+    var registry = metrics.registry();
+    for (String status : QueueStats.STATUSES) {
+      registry.gauge("webhook_deliveries_queued." + status, () -> () -> {
+        QueueStats.Snapshot s = stats.get();
+        return s == null ? 0L : s.byStatus().getOrDefault(status, 0L);
+      });
+    }
+    registry.gauge("webhook_oldest_waiting_delivery_seconds", () -> () -> {
+      QueueStats.Snapshot s = stats.get();
+      return s == null ? 0.0 : s.oldestWaitingSeconds();
+    });
+    registry.gauge("webhook_events_unrouted", () -> () -> {
+      QueueStats.Snapshot s = stats.get();
+      return s == null ? 0L : s.unroutedEvents();
+    });
+    registry.gauge("webhook_listener_connected", () -> () -> listener.isConnected() ? 1 : 0);
+    registry.gauge("webhook_listener_reconnects", () -> listener::reconnectCount);
+    registry.gauge("webhook_listener_notifications", () -> listener::notificationCount);
+  }
+
+  /** A breaker gauge per subscriber, added as subscribers appear (checked at each scrape). */
+  private void addBreakerGauges() {
+    var registry = metrics.registry();
+    subscribers.breakerStates().keySet().forEach(name -> {
+      String key = "webhook_circuit_breaker_open." + name.replaceAll("[^A-Za-z0-9_-]", "_");
+      if (!registry.getGauges().containsKey(key)) {
+        registry.gauge(key, () -> () ->
+            subscribers.breakerStates().getOrDefault(name, CircuitBreaker.State.CLOSED)
+                == CircuitBreaker.State.CLOSED ? 0 : 1);
+      }
+    });
+  }
+
+  private void health(HttpExchange exchange) throws IOException {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("instance", instanceId);
+    body.put("version", version);
+    String failing = null;
+    boolean dbOk;
+    try (Connection c = db.connection()) {
+      dbOk = c.isValid(2);
+    } catch (Exception e) {
+      dbOk = false;
+    }
+    body.put("database", dbOk ? "ok" : "unreachable");
+    if (!dbOk) {
+      failing = "database";
+    }
+    boolean listening = listener.isConnected();
+    body.put("listener", listening ? "connected" : "disconnected");
+    if (!listening && failing == null) {
+      failing = "listener";
+    }
+    QueueStats.Snapshot s = dbOk ? stats.get() : null;
+    if (s != null) {
+      body.put("oldest_waiting_delivery_seconds", Math.round(s.oldestWaitingSeconds() * 10) / 10.0);
+      body.put("deliveries_due", s.dueNow());
+      body.put("events_unrouted", s.unroutedEvents());
+      body.put("oldest_unrouted_event_seconds", Math.round(s.oldestUnroutedSeconds() * 10) / 10.0);
+    }
+    body.put("status", failing == null ? "ok" : "failing");
+    if (failing != null) {
+      body.put("failing", failing);
+    }
+    send(exchange, failing == null ? 200 : 503, "application/json",
+        JSON.writeValueAsBytes(body));
+  }
+
+  private void metrics(HttpExchange exchange) throws IOException {
+    addBreakerGauges();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    writer.write(out, prometheus.scrape());
+    send(exchange, 200, PrometheusTextFormatWriter.CONTENT_TYPE, out.toByteArray());
+  }
+
+  private static void send(HttpExchange exchange, int status, String type, byte[] body) throws IOException {
+    try (exchange) {
+      if (!"GET".equals(exchange.getRequestMethod())) {
+        exchange.sendResponseHeaders(405, -1);
+        return;
+      }
+      exchange.getResponseHeaders().set("Content-Type", type);
+      exchange.sendResponseHeaders(status, body.length);
+      try (OutputStream os = exchange.getResponseBody()) {
+        os.write(body);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+}
