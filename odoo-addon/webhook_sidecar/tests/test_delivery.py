@@ -61,5 +61,13 @@ class TestDelivery(WebhookCase):
         self.assertEqual({g["status"]: g["status_count"] for g in groups}, {"dead": 1, "sent": 2})
         not_sent = self.Delivery.search([("subscriber_id", "=", self.subscriber.id), ("status", "!=", "sent")])
         self.assertEqual(not_sent.mapped("status"), ["dead"])
-        hourly = self.Delivery.read_group([("subscriber_id", "=", self.subscriber.id)], ["created_at"], ["created_at:hour"])
-        self.assertEqual(sum(g["created_at_count"] for g in hourly), 3)
+        # Deliveries per hour, as the graph and pivot views ask for them.
+        hourly = self.Delivery.read_group([("subscriber_id", "=", self.subscriber.id)], ["created_hour"], ["created_hour"])
+        self.assertEqual(sum(g["created_hour_count"] for g in hourly), 3)
+        self.assertRegex(hourly[0]["created_hour"], r"^\d{4}-\d{2}-\d{2} \d{2}:00$")
+        tokyo_hour = self.Delivery.with_context(tz="Asia/Tokyo").search(
+            [("subscriber_id", "=", self.subscriber.id)], limit=1).created_hour
+        self.env.invalidate_all()
+        utc_hour = self.Delivery.with_context(tz="UTC").search(
+            [("subscriber_id", "=", self.subscriber.id)], limit=1).created_hour
+        self.assertNotEqual(tokyo_hour, utc_hour)
