@@ -84,7 +84,7 @@ public final class Sidecar {
         System.lineSeparator(), config.describe());
     SidecarMetrics metrics = new SidecarMetrics();
     Database db = Database.open(config, config.integer(Setting.POOL_SIZE), "webhook-pool",
-        metrics.registry());
+        metrics.poolRegistry());
     try {
       waitForDatabase(db, config);
       log.info("Schema at version {}.", SchemaMigrator.migrate(db.dataSource()));

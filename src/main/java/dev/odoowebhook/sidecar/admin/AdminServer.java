@@ -10,16 +10,13 @@ import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
 import dev.odoowebhook.sidecar.persistence.Database;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
-import io.prometheus.metrics.instrumentation.dropwizard5.labels.CustomLabelMapper;
-import io.prometheus.metrics.instrumentation.dropwizard5.labels.MapperConfig;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.sql.Connection;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -60,12 +57,8 @@ public final class AdminServer implements AutoCloseable {
     this.metrics = metrics;
     this.subscribers = subscribers;
     registerGauges();
-    DropwizardExports.builder()
-        .dropwizardRegistry(metrics.registry())
-        .customLabelMapper(new CustomLabelMapper(List.of(
-            new MapperConfig("webhook_deliveries_queued.*", "webhook_deliveries_queued", Map.of("status", "${0}")),
-            new MapperConfig("webhook_circuit_breaker_open.*", "webhook_circuit_breaker_open", Map.of("subscriber", "${0}")))))
-        .register(prometheus);
+    DropwizardExports.builder().dropwizardRegistry(metrics.registry()).register(prometheus);
+    registerLabelledGauges();
     this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
     this.executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "webhook-admin-http");
@@ -73,8 +66,8 @@ public final class AdminServer implements AutoCloseable {
       return t;
     });
     server.setExecutor(executor);
-    server.createContext("/health", this::health);
-    server.createContext("/metrics", this::metrics);
+    server.createContext("/health", exchange -> answer(exchange, this::health));
+    server.createContext("/metrics", exchange -> answer(exchange, this::metrics));
     server.start();
     log.info("Admin HTTP on http://{}:{}/health and /metrics", host, port());
   }
@@ -85,12 +78,6 @@ public final class AdminServer implements AutoCloseable {
 
   private void registerGauges() {
     var registry = metrics.registry();
-    for (String status : QueueStats.STATUSES) {
-      registry.gauge("webhook_deliveries_queued." + status, () -> () -> {
-        QueueStats.Snapshot s = stats.get();
-        return s == null ? 0L : s.byStatus().getOrDefault(status, 0L);
-      });
-    }
     registry.gauge("webhook_oldest_waiting_delivery_seconds", () -> () -> {
       QueueStats.Snapshot s = stats.get();
       return s == null ? 0.0 : s.oldestWaitingSeconds();
@@ -104,17 +91,45 @@ public final class AdminServer implements AutoCloseable {
     registry.gauge("webhook_listener_notifications", () -> listener::notificationCount);
   }
 
-  /** A breaker gauge per subscriber, added as subscribers appear (checked at each scrape). */
-  private void addBreakerGauges() {
-    var registry = metrics.registry();
-    subscribers.breakerStates().keySet().forEach(name -> {
-      String key = "webhook_circuit_breaker_open." + name.replaceAll("[^A-Za-z0-9_-]", "_");
-      if (!registry.getGauges().containsKey(key)) {
-        registry.gauge(key, () -> () ->
-            subscribers.breakerStates().getOrDefault(name, CircuitBreaker.State.CLOSED)
-                == CircuitBreaker.State.CLOSED ? 0 : 1);
+  /** Families with labels, which Dropwizard metrics cannot express: Prometheus' own gauges. */
+  private void registerLabelledGauges() {
+    GaugeWithCallback.builder()
+        .name("webhook_deliveries_queued")
+        .help("Deliveries in the database by status (all sidecars)")
+        .labelNames("status")
+        .callback(cb -> {
+          QueueStats.Snapshot s = stats.get();
+          for (String status : QueueStats.STATUSES) {
+            cb.call(s == null ? 0 : s.byStatus().getOrDefault(status, 0L), status);
+          }
+        })
+        .register(prometheus);
+    GaugeWithCallback.builder()
+        .name("webhook_circuit_breaker_open")
+        .help("1 while a subscriber's circuit breaker is open or half-open, else 0")
+        .labelNames("subscriber")
+        .callback(cb -> subscribers.breakerStates().forEach((name, state) ->
+            cb.call(state == CircuitBreaker.State.CLOSED ? 0 : 1, name)))
+        .register(prometheus);
+  }
+
+  /** A handler that may fail. */
+  private interface Handler {
+    void handle(HttpExchange exchange) throws IOException;
+  }
+
+  /** The JDK server drops a handler's exception silently: log it and answer 500 instead. */
+  private static void answer(HttpExchange exchange, Handler handler) {
+    try {
+      handler.handle(exchange);
+    } catch (IOException | RuntimeException e) {
+      log.error("Admin HTTP {} failed: {}", exchange.getRequestURI(), e.toString());
+      try (exchange) {
+        exchange.sendResponseHeaders(500, -1);
+      } catch (IOException | RuntimeException ignored) {
+        // the client is gone
       }
-    });
+    }
   }
 
   private void health(HttpExchange exchange) throws IOException {
@@ -153,7 +168,6 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private void metrics(HttpExchange exchange) throws IOException {
-    addBreakerGauges();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     writer.write(out, prometheus.scrape());
     send(exchange, 200, PrometheusTextFormatWriter.CONTENT_TYPE, out.toByteArray());

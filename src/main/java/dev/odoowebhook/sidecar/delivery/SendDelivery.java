@@ -100,8 +100,7 @@ final class SendDelivery {
     switch (status) {
       case "sent":
         metrics.deliveriesSent.inc();
-        metrics.deliveryLatencyMs.update(
-            Duration.between(d.firstCapturedAt(), Instant.now()).toMillis());
+        metrics.deliveryLatency.update(Duration.between(d.firstCapturedAt(), Instant.now()));
         if (logEachOutcome) {
           log.info("Delivery {} sent to subscriber {} ({}): {} {} #{}, HTTP {} in {} ms.",
               d.id(), s.id(), s.name(), d.model(), d.event(), d.recordId(), r.statusCode(), r.durationMs());
