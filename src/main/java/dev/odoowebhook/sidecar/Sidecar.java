@@ -11,6 +11,7 @@ import dev.odoowebhook.sidecar.config.SidecarConfig;
 import dev.odoowebhook.sidecar.delivery.DispatchDeliveries;
 import dev.odoowebhook.sidecar.delivery.PostWebhook;
 import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
+import dev.odoowebhook.sidecar.jobs.CleanupJob;
 import dev.odoowebhook.sidecar.jobs.Heartbeat;
 import dev.odoowebhook.sidecar.jobs.PeriodicJob;
 import dev.odoowebhook.sidecar.jobs.RecoverLeases;
@@ -68,7 +69,8 @@ public final class Sidecar {
             subscribers, dispatchWakeup, metrics, id, config.integer(Setting.WORKERS),
             config.duration(Setting.LEASE), poll, config.bool(Setting.LOG_DELIVERIES));
     this.heartbeat = new Heartbeat(db, id);
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "webhook-jobs"));
+    // Several threads: a long cleanup must not hold up the heartbeat or lease recovery.
+    this.scheduler = Executors.newScheduledThreadPool(3, r -> daemon(r, "webhook-jobs"));
     this.routerThread = daemon(router, "webhook-router");
     this.dispatcherThread = daemon(dispatcher, "webhook-dispatcher");
   }
@@ -138,6 +140,13 @@ public final class Sidecar {
     RecoverLeases recover = new RecoverLeases(db, metrics);
     PeriodicJob.schedule(scheduler, "lease recovery",
         config.duration(Setting.LEASE_RECOVERY_INTERVAL), metrics.loopErrors, recover::run);
+    CleanupJob cleanup = new CleanupJob(db, config);
+    PeriodicJob.schedule(scheduler, "cleanup", config.duration(Setting.CLEANUP_INTERVAL),
+        metrics.loopErrors, () -> {
+          if (cleanup.run() != null) {
+            metrics.cleanupRuns.inc();
+          }
+        });
     log.info("Sidecar {} running.", config.instanceId());
   }
 

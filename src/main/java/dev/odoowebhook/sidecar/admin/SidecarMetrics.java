@@ -24,6 +24,7 @@ public final class SidecarMetrics {
   public final Counter leaseLost = registry.counter("webhook_deliveries_lease_lost");
   public final Counter leasesRecovered = registry.counter("webhook_leases_recovered");
   public final Counter loopErrors = registry.counter("webhook_loop_errors");
+  public final Counter cleanupRuns = registry.counter("webhook_cleanup_runs");
   public final Timer httpDuration = registry.timer("webhook_http_request_duration_seconds");
   /** From the capture of the oldest merged event to the receiver's 2xx. */
   public final Timer deliveryLatency = registry.timer("webhook_delivery_latency_seconds");

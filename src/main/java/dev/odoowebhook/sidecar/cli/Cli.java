@@ -108,6 +108,8 @@ public final class Cli {
         return c.status(args);
       case "replay":
         return c.replay(args);
+      case "cleanup":
+        return c.cleanup(args);
       default:
         throw new UsageException("Unknown command `" + command + "`.");
     }

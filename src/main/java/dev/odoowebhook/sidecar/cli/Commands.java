@@ -5,6 +5,7 @@ import dev.odoowebhook.sidecar.config.Durations;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
 import dev.odoowebhook.sidecar.delivery.PostWebhook;
 import dev.odoowebhook.sidecar.delivery.WebhookSigner;
+import dev.odoowebhook.sidecar.jobs.CleanupJob;
 import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.persistence.SchemaMigrator;
 import java.io.PrintStream;
@@ -297,6 +298,16 @@ final class Commands {
           ? "Delivery " + ids.get(0) + " is pending again and will be sent shortly."
           : ids.size() + " deliveries are pending again and will be sent shortly.");
     }
+    return Cli.OK;
+  }
+
+  int cleanup(Args args) throws SQLException {
+    args.allowOnly("cleanup", Set.of());
+    var result = new CleanupJob(db, config).run();
+    if (result == null) {
+      throw new CommandException("Another sidecar is running the cleanup right now; try again later.");
+    }
+    out.println("Cleanup done. Removed: " + result);
     return Cli.OK;
   }
 

@@ -26,6 +26,10 @@ final class Help {
     COMMANDS.put("subscriber list", "subscriber list\n  Lists subscribers (secrets are not shown).");
     COMMANDS.put("run", "run\n  Migrates, then captures and delivers until stopped (SIGTERM drains).");
     COMMANDS.put("status", "status\n  Deliveries per status, oldest pending age, events waiting, sidecars.");
+    COMMANDS.put("cleanup", "cleanup\n"
+        + "  Removes unsent deliveries and events of records that no longer exist, then\n"
+        + "  history older than its retention (WEBHOOK_RETENTION_*). The sidecar also runs it\n"
+        + "  every WEBHOOK_CLEANUP_INTERVAL; only one runs it at a time.");
     COMMANDS.put("replay", "replay (--id ID | --dead | --failed | --since TIME) [--dry-run]\n"
         + "  Sends deliveries again: one by id, all dead (or failed) ones, or all dead and\n"
         + "  failed ones updated since TIME (ISO 8601, e.g. 2026-11-22T10:00:00Z, or 2h for\n"

@@ -80,6 +80,31 @@ public enum Setting {
       "10s",
       Kind.DURATION,
       "How often the sidecar records that it is alive (webhook_sidecar_instance)."),
+  CLEANUP_INTERVAL(
+      "WEBHOOK_CLEANUP_INTERVAL",
+      "1h",
+      Kind.DURATION,
+      "How often the orphan cleanup and retention purge run (one sidecar at a time)."),
+  CLEANUP_BATCH(
+      "WEBHOOK_CLEANUP_BATCH",
+      "1000",
+      Kind.POSITIVE_INT,
+      "Rows removed per transaction by the cleanup, so it never holds locks for long."),
+  RETENTION_SENT(
+      "WEBHOOK_RETENTION_SENT",
+      "7d",
+      Kind.DURATION,
+      "Sent deliveries, their attempts and fully delivered events are kept this long."),
+  RETENTION_DEAD(
+      "WEBHOOK_RETENTION_DEAD",
+      "30d",
+      Kind.DURATION,
+      "Dead deliveries are kept this long for a human to replay; also job runs and old heartbeats."),
+  RETENTION_UNROUTED(
+      "WEBHOOK_RETENTION_UNROUTED",
+      "7d",
+      Kind.DURATION,
+      "Events no subscriber wanted are kept this long (a replay can still use them)."),
   INSTANCE_ID(
       "WEBHOOK_INSTANCE_ID",
       "",
