@@ -36,6 +36,8 @@ public final class SidecarProcess implements AutoCloseable {
       ProcessBuilder pb = new ProcessBuilder(command)
           .redirectErrorStream(true)
           .redirectOutput(log.toFile());
+      // The child sees logback-test.xml on this class path: have it log like the real jar.
+      pb.environment().put("WEBHOOK_TEST_LOG_LEVEL", "INFO");
       pb.environment().putAll(env);
       return new SidecarProcess(pb.start(), log);
     } catch (IOException e) {
