@@ -1,4 +1,15 @@
-from odoo import api, fields, models
+import json
+
+from odoo import _, api, fields, models
+
+
+def nonzero_leaves(value, path=()):
+    """[(path, count)] of the non-zero numbers in a nested JSON object, in key order."""
+    if isinstance(value, dict):
+        return [leaf for key in sorted(value) for leaf in nonzero_leaves(value[key], (*path, key))]
+    if isinstance(value, int | float) and not isinstance(value, bool) and value:
+        return [(path, value)]
+    return []
 
 
 class WebhookJobRun(models.Model):
@@ -12,17 +23,16 @@ class WebhookJobRun(models.Model):
     _order = "started_at desc, id desc"
     _rec_name = "job"
 
-    # result is a JSON object such as {"res.partner": 12}: what was removed or changed, by what.
+    # result is a JSON object of counts, possibly nested, e.g. {"orphans": {"res.partner":
+    # {"deliveries": 1, "events": 3}}, "purged": {"sent_deliveries": 412}}: what was removed.
     _table_query = """
         SELECT r.id, r.job, r.instance_id,
                r.started_at AT TIME ZONE 'UTC' AS started_at,
                r.finished_at AT TIME ZONE 'UTC' AS finished_at,
                (extract(epoch FROM r.finished_at - r.started_at) * 1000)::integer AS duration_ms,
-               (SELECT string_agg(k.key || ': ' || k.value, ', ' ORDER BY k.key)
-                  FROM jsonb_each_text(r.result) k) AS result_summary,
-               (SELECT coalesce(sum(k.value::numeric), 0)::integer
-                  FROM jsonb_each_text(r.result) k
-                 WHERE k.value ~ '^[0-9]{1,9}$') AS rows_affected,
+               (SELECT coalesce(sum(n::text::numeric), 0)::integer
+                  FROM jsonb_path_query(r.result, 'strict $.** ? (@.type() == "number")') n)
+                   AS rows_affected,
                jsonb_pretty(r.result) AS result,
                r.error
           FROM webhook_job_run r
@@ -33,7 +43,7 @@ class WebhookJobRun(models.Model):
     started_at = fields.Datetime(string="Started", readonly=True)
     finished_at = fields.Datetime(string="Finished", readonly=True)
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
-    result_summary = fields.Char(string="Result", readonly=True)
+    result_summary = fields.Char(string="Result", compute="_compute_result_summary")
     rows_affected = fields.Integer(string="Rows Removed/Changed", readonly=True)
     result = fields.Text(string="Result (JSON)", readonly=True)
     error = fields.Text(readonly=True)
@@ -46,3 +56,15 @@ class WebhookJobRun(models.Model):
     def _compute_state(self):
         for run in self:
             run.state = "error" if run.error else "done" if run.finished_at else "running"
+
+    @api.depends("result")
+    def _compute_result_summary(self):
+        for run in self:
+            try:
+                leaves = nonzero_leaves(json.loads(run.result or "{}"))
+            except ValueError:
+                leaves = []
+            if leaves:
+                run.result_summary = ", ".join(f"{' '.join(path)}: {count}" for path, count in leaves)
+            else:
+                run.result_summary = _("nothing removed") if run.finished_at and not run.error else False

@@ -18,7 +18,8 @@ class TestOverview(WebhookCase):
                    ('stopped-3', 'host-c', '1.0.0', now() - interval '1 minute', now());
             INSERT INTO webhook_job_run (job, instance_id, started_at, finished_at, result)
             VALUES ('orphan_cleanup', 'alive-1', now() - interval '2 seconds', now(),
-                    '{"res.partner": 12, "sale.order": 3}');
+                    '{"orphans": {"res.partner": {"deliveries": 2, "events": 10}, "sale.order": {"deliveries": 0, "events": 0}},
+                      "purged": {"sent_deliveries": 3, "dead_deliveries": 0}}');
             """
         )
         self.env.invalidate_all()
@@ -34,6 +35,9 @@ class TestOverview(WebhookCase):
         self.assertEqual(alive, {"alive-1": True, "silent-2": False, "stopped-3": False})
         run = overview.job_run_ids.filtered(lambda run: run.job == "orphan_cleanup")
         self.assertEqual(run.rows_affected, 15)
-        self.assertEqual(run.result_summary, "res.partner: 12, sale.order: 3")
+        self.assertEqual(
+            run.result_summary,
+            "orphans res.partner deliveries: 2, orphans res.partner events: 10, purged sent_deliveries: 3",
+        )
         self.assertEqual(run.state, "done")
         self.assertIn("peak", overview.hourly_chart)
