@@ -168,10 +168,19 @@ DECLARE
     v_table      regclass;
     v_id_type    regtype;
     v_function   text;
+    v_known      boolean;
 BEGIN
     IF p_model IS NULL OR p_model !~ '^[a-z0-9_]+(\.[a-z0-9_]+)*$' THEN
         RAISE EXCEPTION 'Invalid model name "%": use Odoo''s technical name, e.g. res.partner.',
             p_model USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- In an Odoo database, the model must be one Odoo knows (a stand-in table names its table).
+    IF p_table IS NULL AND to_regclass('ir_model') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM ir_model WHERE model = $1)' INTO v_known USING p_model;
+        IF NOT v_known THEN
+            RAISE EXCEPTION 'Model "%" is not installed in this Odoo database (it is not in ir_model). Check the technical name (Settings > Technical > Models) or install its module first.',
+                p_model USING ERRCODE = 'undefined_object';
+        END IF;
     END IF;
     v_table := to_regclass(quote_ident(v_table_name));
     IF v_table IS NULL THEN
@@ -254,5 +263,47 @@ BEGIN
         v_count := v_count + 1;
     END LOOP;
     RETURN v_count;
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Keeping the capture functions in step with Odoo's schema.
+--
+-- A generated function names the table's columns. A column Odoo adds is simply not compared
+-- until the function is regenerated; a column Odoo DROPS (module uninstall) would make every
+-- write to the table fail. So an event trigger regenerates the function of a tracked table in
+-- the same transaction as any ALTER TABLE of it. Event triggers can only be created by a
+-- superuser: without one, run `track` again after Odoo module upgrades (the sidecar also
+-- refreshes every tracked model when it starts).
+-- ---------------------------------------------------------------------------------------------
+
+-- SECURITY DEFINER: Odoo's user runs the ALTER TABLE, but replacing the generated function needs
+-- its owner's rights; a failure here would fail Odoo's ALTER TABLE.
+CREATE OR REPLACE FUNCTION webhook_on_alter_table() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    v_model text;
+BEGIN
+    FOR v_model IN
+        SELECT t.model FROM pg_event_trigger_ddl_commands() c
+          JOIN webhook_tracked_model t ON to_regclass(quote_ident(t.table_name)) = c.objid
+         WHERE c.classid = 'pg_class'::regclass AND t.active
+    LOOP
+        PERFORM webhook_generate_capture_function(v_model);
+    END LOOP;
+END
+$$;
+
+DO $$
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        SET LOCAL client_min_messages = warning;
+        DROP EVENT TRIGGER IF EXISTS webhook_capture_follows_alter_table;
+        CREATE EVENT TRIGGER webhook_capture_follows_alter_table ON ddl_command_end
+            WHEN TAG IN ('ALTER TABLE')
+            EXECUTE FUNCTION webhook_on_alter_table();
+    ELSE
+        RAISE NOTICE 'Not a superuser: the event trigger that keeps capture functions in step with ALTER TABLE was not created. Run `track MODEL` again after Odoo module upgrades, or apply sql/V2__webhook_capture.sql as a superuser.';
+    END IF;
 END
 $$;

@@ -90,6 +90,7 @@ public final class Sidecar {
     try {
       waitForDatabase(db, config);
       log.info("Schema at version {}.", SchemaMigrator.migrate(db.dataSource()));
+      SchemaMigrator.refreshCapture(db.dataSource());
       Sidecar sidecar = new Sidecar(config, db, metrics);
       sidecar.startThreads();
       return sidecar;
@@ -132,7 +133,9 @@ public final class Sidecar {
           subscribers, config.instanceId(), version());
     }
     heartbeat.started(SidecarConfig.host(), version());
-    listener.ensureConnected();
+    if (!listener.ensureConnected()) {
+      listener.reconnectInBackground();
+    }
     routerThread.start();
     dispatcherThread.start();
     PeriodicJob.schedule(scheduler, "heartbeat", config.duration(Setting.HEARTBEAT_INTERVAL),

@@ -3,12 +3,16 @@ package dev.odoowebhook.sidecar.capture;
 import com.impossibl.postgres.api.jdbc.PGConnection;
 import com.impossibl.postgres.api.jdbc.PGNotificationListener;
 import com.impossibl.postgres.jdbc.PGDataSource;
+import dev.failsafe.Failsafe;
+import dev.failsafe.RetryPolicy;
 import dev.odoowebhook.sidecar.config.Setting;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * about a millisecond) and the idle side of the wake-up handshake described in
  * sql/V2__webhook_capture.sql: while the sidecar waits, this connection holds the advisory lock
  * that makes writers NOTIFY. If the connection dies, the lock goes with it and writers stop
- * notifying; {@link #ensureConnected()} reconnects and the caller catches up from the table.
+ * notifying; it reconnects in the background with a Failsafe backoff (100 ms doubling to 30 s)
+ * and then wakes the router, which catches up from the table (the fallback poll runs meanwhile).
  *
  * <p>Thread-safe: statements run under this object's monitor; notifications arrive on
  * pgjdbc-ng's own thread and only signal the {@link Wakeup}.
@@ -36,6 +41,14 @@ public final class EventListener implements AutoCloseable {
   private volatile boolean alive;
   private volatile boolean closing;
   private boolean holdingWaitLock;
+  private final AtomicBoolean reconnecting = new AtomicBoolean();
+  private final RetryPolicy<Boolean> untilConnected =
+      RetryPolicy.<Boolean>builder()
+          .handleResult(false)
+          .withBackoff(Duration.ofMillis(100), Duration.ofSeconds(30))
+          .withJitter(0.1)
+          .withMaxRetries(-1)
+          .build();
   private boolean everConnected;
 
   public EventListener(SidecarConfig config, Wakeup wakeup) {
@@ -99,6 +112,7 @@ public final class EventListener implements AutoCloseable {
               }
               log.warn("The LISTEN connection was closed; reconnecting and catching up from the table.");
               wakeup.signal();
+              reconnectInBackground();
             }
           });
       try (Statement st = c.createStatement()) {
@@ -110,6 +124,7 @@ public final class EventListener implements AutoCloseable {
       if (everConnected) {
         reconnects.incrementAndGet();
         log.info("LISTEN connection re-established.");
+        wakeup.signal(); // catch up with what committed while it was away
       }
       everConnected = true;
       return true;
@@ -119,6 +134,16 @@ public final class EventListener implements AutoCloseable {
       closeQuietly();
       return false;
     }
+  }
+
+  /** Reconnects on a background thread, with backoff, unless a reconnect is already running. */
+  public void reconnectInBackground() {
+    if (closing || !reconnecting.compareAndSet(false, true)) {
+      return;
+    }
+    Failsafe.with(untilConnected)
+        .getAsync(() -> closing || ensureConnected())
+        .whenComplete((connected, error) -> reconnecting.set(false));
   }
 
   /**
@@ -158,6 +183,7 @@ public final class EventListener implements AutoCloseable {
     } catch (SQLException | RuntimeException e) {
       log.warn("The LISTEN connection failed ({}); reconnecting.", e.getMessage());
       closeQuietly();
+      reconnectInBackground();
       return false;
     }
   }

@@ -50,6 +50,7 @@ final class Commands {
     args.allowOnly("migrate", Set.of());
     db.checkReachable();
     String version = SchemaMigrator.migrate(db.dataSource());
+    SchemaMigrator.refreshCapture(db.dataSource());
     out.println("Schema is up to date at version " + version + " in " + config.dbUrl() + ".");
     return Cli.OK;
   }

@@ -106,7 +106,8 @@ public final class RouteEvents implements Runnable {
   }
 
   private void sleepUntilWoken() throws SQLException, InterruptedException {
-    if (!listener.ensureConnected()) {
+    if (!listener.isConnected()) {
+      listener.reconnectInBackground(); // no-op while a reconnect runs
       eventWakeup.await(pollInterval);
       return;
     }

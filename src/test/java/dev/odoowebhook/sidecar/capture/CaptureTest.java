@@ -142,6 +142,33 @@ class CaptureTest {
   }
 
   @Test
+  void shouldKeepOdooWritingWhenAColumnOfATrackedTableIsDroppedOrAdded() {
+    db.exec("ALTER TABLE res_partner ADD COLUMN legacy_code text");
+    db.exec("INSERT INTO res_partner (name, legacy_code) VALUES ('a', 'x'); TRUNCATE webhook_event");
+    // A module uninstall drops its columns: the event trigger regenerates the capture function.
+    db.exec("ALTER TABLE res_partner DROP COLUMN legacy_code");
+    db.exec("UPDATE res_partner SET email = 'still@works.example'");
+    db.exec("ALTER TABLE res_partner ADD COLUMN vat text");
+    db.exec("UPDATE res_partner SET vat = 'BE0477472701'");
+    assertEquals(List.of(List.of("email"), List.of("vat")),
+        events().stream().map(e -> e.get("changed_fields")).toList());
+  }
+
+  @Test
+  void shouldRefuseAModelOdooDoesNotKnow() {
+    db.exec("CREATE TABLE ir_model (id serial PRIMARY KEY, model varchar)");
+    try {
+      db.exec("INSERT INTO ir_model (model) VALUES ('res.partner')");
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> db.exec("SELECT webhook_track('res.partnr')"));
+      assertTrue(e.getMessage().contains("Model \"res.partnr\" is not installed in this Odoo database"), e.getMessage());
+      db.exec("SELECT webhook_track('res.partner')");
+    } finally {
+      db.exec("DROP TABLE ir_model");
+    }
+  }
+
+  @Test
   void shouldStopCapturingAfterUntrackAndKeepPendingEvents() {
     db.exec("INSERT INTO res_partner (name) VALUES ('a')");
     db.exec("SELECT webhook_untrack('res.partner')");

@@ -1,0 +1,117 @@
+package dev.odoowebhook.sidecar.capture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.odoowebhook.sidecar.Sidecar;
+import dev.odoowebhook.sidecar.support.Await;
+import dev.odoowebhook.sidecar.support.Pipeline;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/** The wake-up handshake of sql/V2 and the LISTEN connection's recovery. */
+class WakeupTest {
+  static Pipeline p;
+  /** So long that only a notification can explain a prompt delivery. */
+  static final Map<String, String> NO_POLLING = Map.of("WEBHOOK_POLL_INTERVAL", "5m");
+
+  @BeforeAll
+  static void start() {
+    p = new Pipeline();
+  }
+
+  @AfterAll
+  static void stop() {
+    p.close();
+  }
+
+  @BeforeEach
+  void reset() {
+    p.reset();
+  }
+
+  private static int notificationsAfterAWrite(Connection listener) throws Exception {
+    p.partner("writer");
+    Thread.sleep(200);
+    PGNotification[] got = listener.unwrap(PGConnection.class).getNotifications(500);
+    return got == null ? 0 : got.length;
+  }
+
+  @Test
+  void shouldNotifyOnlyWhileASidecarWaits() throws Exception {
+    try (Connection listener = p.db.connect();
+        Connection sidecar = p.db.connect()) {
+      listener.createStatement().execute("LISTEN webhook_event");
+      assertEquals(0, notificationsAfterAWrite(listener), "no sidecar waiting: writers pay no NOTIFY");
+
+      sidecar.createStatement().execute("SELECT webhook_sidecar_try_wait()");
+      assertEquals(1, notificationsAfterAWrite(listener), "a waiting sidecar is woken");
+      assertTrue(p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class));
+
+      sidecar.createStatement().execute("SELECT webhook_sidecar_stop_wait()");
+      assertEquals(0, notificationsAfterAWrite(listener), "a busy sidecar is not notified");
+    }
+  }
+
+  @Test
+  void shouldNotLetASidecarWaitWhileAWriterThatSkippedItsNotifyIsOpen() throws Exception {
+    try (Connection writer = p.db.connect();
+        Connection sidecar = p.db.connect()) {
+      writer.setAutoCommit(false);
+      writer.createStatement().execute("INSERT INTO res_partner (name) VALUES ('in flight')");
+      // The writer saw no waiting sidecar, so it will not notify: the sidecar must not sleep.
+      assertFalse(p.db.value("SELECT webhook_sidecar_try_wait()", Boolean.class));
+      writer.commit();
+      try (var rs = sidecar.createStatement().executeQuery("SELECT webhook_sidecar_try_wait()")) {
+        rs.next();
+        assertTrue(rs.getBoolean(1), "once the writer committed, the sidecar may wait");
+      }
+    }
+  }
+
+  @Test
+  void shouldDeliverPromptlyByNotificationWithoutPolling() {
+    p.subscribe("erp", "", "");
+    Sidecar sidecar = p.startSidecar(NO_POLLING);
+    Await.until("the listener to wait", Duration.ofSeconds(10),
+        () -> p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class));
+    for (int i = 1; i <= 3; i++) {
+      long id = p.partner("p" + i);
+      Await.until("delivery " + i + " woken by NOTIFY", Duration.ofSeconds(10),
+          () -> p.receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id),
+          p::statuses);
+    }
+    assertTrue(sidecar.listener().notificationCount() >= 1);
+  }
+
+  @Test
+  void shouldReconnectAfterTheListenerBackendIsTerminatedAndMissNothing() throws Exception {
+    p.subscribe("erp", "", "");
+    Sidecar sidecar = p.startSidecar(NO_POLLING);
+    Await.until("the listener to wait", Duration.ofSeconds(10),
+        () -> p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class));
+    try (Connection c = p.db.connect()) {
+      c.setAutoCommit(false);
+      c.createStatement().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+          + " WHERE application_name = 'odoo-webhook-sidecar listener' AND datname = current_database()");
+      // Written while the listener is gone: no notification can announce it.
+      c.createStatement().execute("INSERT INTO res_partner (name) VALUES ('during the gap')");
+      c.commit();
+    }
+    Await.until("the listener to reconnect", Duration.ofSeconds(20),
+        () -> sidecar.listener().reconnectCount() >= 1 && sidecar.listener().isConnected());
+    Await.until("the gap's event delivered", Duration.ofSeconds(20),
+        () -> p.receiver.requests().size() == 1, p::statuses);
+    long id = p.partner("after the reconnect");
+    Await.until("woken by NOTIFY again", Duration.ofSeconds(20),
+        () -> p.receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id), p::statuses);
+  }
+}
