@@ -321,10 +321,15 @@ class WebhookSubscriber(models.Model):
     # ------------------------------------------------------------------ buttons
 
     def action_generate_secret(self):
-        """Replace the secret at once (the old one stops working): for a new subscriber."""
+        """Replace the secret at once: the current one and any rotated-out one stop signing
+        (for a new subscriber, or when a secret leaked)."""
         self.ensure_one()
         self.check_access("write")
-        self.secret = generate_secret()
+        self.write({"secret": generate_secret(), "previous_secret": False})
+        self.env.cr.execute(
+            "UPDATE webhook_subscriber SET previous_secret_expires_at = NULL WHERE id = %s", [self.id]
+        )
+        self.invalidate_recordset(["previous_secret_expires_at"])
         return True
 
     def action_rotate_secret(self):

@@ -97,11 +97,15 @@ class TestSubscriber(WebhookCase):
         self.assertAlmostEqual(float(hours), 24, delta=0.1)
         self.assertTrue(self.subscriber.previous_secret_expires_at)
 
-    def test_generate_replaces_the_secret(self):
+    def test_generate_replaces_the_secret_and_drops_the_old_ones(self):
         old = self.subscriber.secret
+        self.subscriber.action_rotate_secret()
         self.subscriber.action_generate_secret()
-        self.assertNotEqual(self.subscriber.secret, old)
+        self.assertNotIn(self.subscriber.secret, (old, False))
         self.assertFalse(self.subscriber.previous_secret)
+        self.assertEqual(
+            self.row(self.subscriber, ["previous_secret", "previous_secret_expires_at"]), (None, None)
+        )
 
     def test_send_test_event_queues_a_delivery(self):
         action = self.subscriber.action_send_test_event()
