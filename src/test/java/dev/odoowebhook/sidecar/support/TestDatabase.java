@@ -29,7 +29,11 @@ public final class TestDatabase implements AutoCloseable {
   }
 
   public static TestDatabase createMigrated() {
-    TestDatabase db = TestPostgres.get().newDatabase();
+    return createMigrated(TestPostgres.get());
+  }
+
+  public static TestDatabase createMigrated(TestPostgres server) {
+    TestDatabase db = server.newDatabase();
     SchemaMigrator.migrate(db.pool.dataSource());
     db.exec(ODOO_LIKE_PARTNER);
     return db;

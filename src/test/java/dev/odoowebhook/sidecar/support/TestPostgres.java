@@ -30,6 +30,11 @@ public final class TestPostgres {
     this.urlPrefix = adminUrl.substring(0, adminUrl.lastIndexOf('/') + 1);
   }
 
+  /** A server of the test's own, e.g. an {@link OwnPostgres} cluster. */
+  public static TestPostgres at(String adminUrl, String user, String password) {
+    return new TestPostgres(adminUrl, user, password);
+  }
+
   public static synchronized TestPostgres get() {
     if (instance == null) {
       instance = find();
