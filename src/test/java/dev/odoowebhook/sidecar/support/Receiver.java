@@ -25,8 +25,12 @@ import java.util.function.Function;
 public final class Receiver implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** One received request. */
-  public record Request(Map<String, List<String>> headers, String body, Instant at) {
+  /** One received request, and the status it was answered with (0 while not answered). */
+  public record Request(Map<String, List<String>> headers, String body, Instant at, int status) {
+    public boolean answered2xx() {
+      return status >= 200 && status < 300;
+    }
+
     public String header(String name) {
       List<String> v = headers.get(name.toLowerCase(java.util.Locale.ROOT));
       return v == null ? null : v.get(0);
@@ -72,7 +76,7 @@ public final class Receiver implements AutoCloseable {
       Map<String, List<String>> headers = new HashMap<>();
       exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), new ArrayList<>(v)));
       String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      Request request = new Request(headers, body, Instant.now());
+      Request request = new Request(headers, body, Instant.now(), 0);
       Response response = responder.apply(request);
       if (response.delayMs() > 0) {
         try {
@@ -82,7 +86,7 @@ public final class Receiver implements AutoCloseable {
         }
       }
       // Recorded once answered: a request whose answer never left is not "received".
-      requests.add(request);
+      requests.add(new Request(request.headers(), request.body(), request.at(), response.status()));
       response.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
       byte[] out = response.body().getBytes(StandardCharsets.UTF_8);
       try {
