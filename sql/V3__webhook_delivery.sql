@@ -224,8 +224,9 @@ $$;
 -- Records the end of an attempt made by sidecar p_sidecar and moves the delivery on:
 -- success -> sent; failure -> failed with the next attempt scheduled (p_retry_after, from a
 -- Retry-After header, wins over the schedule), or dead once max_retries retries have failed or
--- when p_give_up (e.g. 410 Gone). Returns the new status, or 'lease_lost' when this sidecar no
--- longer holds the delivery (its lease ran out and another sidecar took it over).
+-- when p_give_up (e.g. 410 Gone). Returns the new status, 'lease_lost' when this sidecar no
+-- longer holds the delivery (its lease ran out and another sidecar took it over), or 'deleted'
+-- when the delivery is gone (its subscriber was deleted).
 CREATE OR REPLACE FUNCTION webhook_finish_attempt(
     p_id bigint, p_sidecar text, p_success boolean,
     p_started_at timestamptz, p_duration_ms integer, p_message_id text,
@@ -243,7 +244,9 @@ BEGIN
      WHERE id = p_id AND status = 'processing' AND locked_by = p_sidecar
      FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN 'lease_lost';
+        -- Gone altogether: its subscriber was deleted meanwhile (the rows cascade).
+        RETURN CASE WHEN EXISTS (SELECT 1 FROM webhook_delivery WHERE id = p_id)
+                    THEN 'lease_lost' ELSE 'deleted' END;
     END IF;
     INSERT INTO webhook_attempt (delivery_id, attempt, started_at, duration_ms, message_id,
                                  status_code, error_type, error_message, response_excerpt,

@@ -11,6 +11,7 @@ import dev.odoowebhook.sidecar.config.SidecarConfig;
 import dev.odoowebhook.sidecar.delivery.DispatchDeliveries;
 import dev.odoowebhook.sidecar.delivery.PostWebhook;
 import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
+import dev.odoowebhook.sidecar.delivery.TargetPolicy;
 import dev.odoowebhook.sidecar.jobs.CleanupJob;
 import dev.odoowebhook.sidecar.jobs.Heartbeat;
 import dev.odoowebhook.sidecar.jobs.PeriodicJob;
@@ -65,7 +66,9 @@ public final class Sidecar {
         new SubscriberDirectory(db, config.integer(Setting.BREAKER_FAILURES),
             config.duration(Setting.BREAKER_DELAY));
     this.dispatcher =
-        new DispatchDeliveries(db, new PostWebhook(config.duration(Setting.CONNECT_TIMEOUT), version()),
+        new DispatchDeliveries(db, new PostWebhook(config.duration(Setting.CONNECT_TIMEOUT), version(),
+                new TargetPolicy(config.bool(Setting.BLOCK_PRIVATE_TARGETS),
+                    config.text(Setting.TARGET_ALLOWLIST))),
             subscribers, dispatchWakeup, metrics, id, config.integer(Setting.WORKERS),
             config.duration(Setting.LEASE), poll, config.bool(Setting.LOG_DELIVERIES));
     this.heartbeat = new Heartbeat(db, id);

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.odoowebhook.sidecar.config.Durations;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
 import dev.odoowebhook.sidecar.delivery.PostWebhook;
+import dev.odoowebhook.sidecar.delivery.TargetPolicy;
 import dev.odoowebhook.sidecar.delivery.WebhookSigner;
+import dev.odoowebhook.sidecar.config.Setting;
 import dev.odoowebhook.sidecar.jobs.CleanupJob;
 import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.persistence.SchemaMigrator;
@@ -112,6 +114,11 @@ final class Commands {
     args.allowOnly("subscriber add", Set.of("name", "url", "secret", "models", "events", "fields",
         "timeout", "max-retries", "backoff-base", "backoff-factor", "rate-limit", "concurrency", "header"));
     SubscriberSpec spec = SubscriberSpec.from(args);
+    String blocked = new TargetPolicy(config.bool(Setting.BLOCK_PRIVATE_TARGETS),
+        config.text(Setting.TARGET_ALLOWLIST)).problemWith(java.net.URI.create(spec.url));
+    if (blocked != null) {
+      throw new CommandException(blocked);
+    }
     try (Connection c = db.connection()) {
       for (String model : spec.models == null ? List.<String>of() : spec.models) {
         checkModelKnown(c, model);

@@ -80,6 +80,17 @@ public enum Setting {
       "10s",
       Kind.DURATION,
       "How often the sidecar records that it is alive (webhook_sidecar_instance)."),
+  BLOCK_PRIVATE_TARGETS(
+      "WEBHOOK_BLOCK_PRIVATE_TARGETS",
+      "false",
+      Kind.BOOLEAN,
+      "Refuse subscriber URLs that resolve to loopback, private, link-local or other internal"
+          + " addresses (SSRF protection), unless allow-listed."),
+  TARGET_ALLOWLIST(
+      "WEBHOOK_TARGET_ALLOWLIST",
+      "",
+      Kind.TEXT,
+      "Comma-separated host names or IP addresses allowed despite WEBHOOK_BLOCK_PRIVATE_TARGETS."),
   CLEANUP_INTERVAL(
       "WEBHOOK_CLEANUP_INTERVAL",
       "1h",

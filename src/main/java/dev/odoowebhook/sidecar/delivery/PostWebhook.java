@@ -30,8 +30,10 @@ public final class PostWebhook {
   private static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
   private final HttpClient client;
   private final String userAgent;
+  private final TargetPolicy targets;
 
-  public PostWebhook(Duration connectTimeout, String version) {
+  public PostWebhook(Duration connectTimeout, String version, TargetPolicy targets) {
+    this.targets = targets;
     this.client =
         HttpClient.newBuilder()
             .connectTimeout(connectTimeout)
@@ -46,6 +48,10 @@ public final class PostWebhook {
     if (s.url() == null || problemWithUrl(s.url().toString()) != null) {
       return new AttemptResult(now, 0, null, "invalid_url",
           "The subscriber's URL is not a valid http(s) URL; fix it and replay.", null, null, true);
+    }
+    String blocked = targets.problemWith(s.url());
+    if (blocked != null) {
+      return new AttemptResult(now, 0, null, "blocked_target", blocked, null, null, true);
     }
     HttpRequest request;
     try {

@@ -106,6 +106,9 @@ final class SendDelivery {
               d.id(), s.id(), s.name(), d.model(), d.event(), d.recordId(), r.statusCode(), r.durationMs());
         }
         break;
+      case "deleted":
+        log.info("Delivery {}: its subscriber {} was deleted while it was being sent.", d.id(), s.id());
+        break;
       case "lease_lost":
         metrics.leaseLost.inc();
         log.warn("Delivery {} to subscriber {} ({}): the lease ran out before the outcome was"
