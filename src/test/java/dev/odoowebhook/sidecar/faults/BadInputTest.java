@@ -15,9 +15,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Inputs and changes that must not lose data or crash anything. */
+@Tag("faults")
 class BadInputTest {
   static final Duration WAIT = Duration.ofSeconds(30);
 

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * and listener recover, the backlog is caught up, and every committed change is delivered.
  * Uses a private cluster so the shared server is never restarted.
  */
+@Tag("faults")
 class DatabaseRestartTest {
 
   @Test

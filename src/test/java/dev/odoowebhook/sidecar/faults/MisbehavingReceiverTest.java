@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * every committed change has been delivered; duplicates come only from attempts the sidecar
  * could not see succeed (timeouts).
  */
+@Tag("faults")
 class MisbehavingReceiverTest {
 
   static final String HUGE = "x".repeat(5 * 1024 * 1024);

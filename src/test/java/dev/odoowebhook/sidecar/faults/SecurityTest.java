@@ -25,9 +25,11 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Secrets stay secret, TLS is verified, internal targets can be refused. */
+@Tag("faults")
 class SecurityTest {
 
   @Test

@@ -16,9 +16,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Sidecar processes killed with SIGKILL while Odoo keeps writing: nothing is lost. */
+@Tag("faults")
 class CrashRecoveryTest {
   TestDatabase db;
   Receiver receiver;
@@ -103,6 +105,43 @@ class CrashRecoveryTest {
       assertTrue(result.events > 100, result.toString());
       assertEquals(0, result.missing.size(), result.toString());
       assertEquals(0, last.terminate(30), "exit code after SIGTERM");
+    }
+  }
+
+  @Test
+  void shouldFinishTheWorkOfOneOfThreeSidecarsKilledMidRun() throws Exception {
+    receiver.respondWith(r -> new Receiver.Response(200, Map.of(), "ok", 30));
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger writes = new AtomicInteger();
+    Thread writer = writer(stop, writes);
+    SidecarProcess[] sidecars = new SidecarProcess[3];
+    try {
+      for (int i = 0; i < 3; i++) {
+        Map<String, String> env = env();
+        env.put("WEBHOOK_INSTANCE_ID", "sidecar-" + i);
+        sidecars[i] = SidecarProcess.start(env);
+      }
+      Await.until("all three delivering", Duration.ofSeconds(60),
+          () -> db.count("SELECT count(DISTINCT sidecar_id) FROM webhook_attempt") == 3, sidecars[0]::log);
+      sidecars[1].kill();
+      Thread.sleep(2_000);
+      stop.set(true);
+      writer.join(10_000);
+      Await.until("the survivors to finish", Duration.ofSeconds(60),
+          () -> db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0
+              && db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'") == 0,
+          () -> db.rows("SELECT status, count(*) FROM webhook_delivery GROUP BY status").toString());
+      Reconcile result = Reconcile.of(db, receiver.requests());
+      System.out.println("three sidecars, one killed: " + writes.get() + " writes: " + result);
+      assertEquals(0, result.missing.size(), result.toString());
+      assertTrue(result.duplicates <= 16, "duplicates bounded by what the killed one had in flight: " + result);
+    } finally {
+      stop.set(true);
+      for (SidecarProcess s : sidecars) {
+        if (s != null) {
+          s.close();
+        }
+      }
     }
   }
 }

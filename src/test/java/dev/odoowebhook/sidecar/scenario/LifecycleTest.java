@@ -16,9 +16,11 @@ import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Start-up and shutdown of a real sidecar process. */
+@Tag("faults")
 class LifecycleTest {
   TestDatabase db;
   Receiver receiver;

@@ -13,9 +13,11 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Two sidecar processes on one database share the work, each delivery once. */
+@Tag("faults")
 class TwoSidecarsTest {
 
   @Test
