@@ -66,7 +66,9 @@ final class SendDelivery {
       result =
           entry.executor().get(() -> timed(() -> http.post(s, d.messageId(), body, s.timeout(), Instant.now())));
     } catch (CircuitBreakerOpenException e) {
-      giveBack(d, entry.breaker().getRemainingDelay(), "its circuit breaker is open");
+      // Half-open lets one trial through and refuses the rest with no delay left: wait a little.
+      Duration wait = entry.breaker().getRemainingDelay();
+      giveBack(d, wait.compareTo(REFUSED_RETRY) < 0 ? REFUSED_RETRY : wait, "its circuit breaker is open");
       return;
     } catch (BulkheadFullException | RateLimitExceededException e) {
       giveBack(d, REFUSED_RETRY, "it is at its concurrency or rate limit");

@@ -66,11 +66,16 @@ public final class SubscriberDirectory {
     return e;
   }
 
-  /** Subscribers whose deliveries should not be claimed now: inactive, or breaker open. */
+  /**
+   * Subscribers whose deliveries should not be claimed now: inactive, or breaker open and still
+   * waiting out its delay. Once the delay is over they must be claimed again: Failsafe moves an
+   * open breaker to half-open only when a call asks it for a permit.
+   */
   public long[] idsToSkip() throws SQLException {
     List<Long> skip = new ArrayList<>();
     for (Entry e : fresh().values()) {
-      if (!e.subscriber().active() || e.breaker().isOpen()) {
+      CircuitBreaker<AttemptResult> b = e.breaker();
+      if (!e.subscriber().active() || (b.isOpen() && !b.getRemainingDelay().isZero())) {
         skip.add(e.subscriber().id());
       }
     }

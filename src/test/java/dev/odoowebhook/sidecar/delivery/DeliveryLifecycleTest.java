@@ -196,4 +196,17 @@ class DeliveryLifecycleTest {
       Thread.currentThread().interrupt();
     }
   }
+
+  @Test
+  void shouldResumeAfterTheBreakerDelayOnceTheEndpointHeals() {
+    p.subscribe("recovering", "backoff_base_ms, backoff_factor, max_retries", "50, 1, 100");
+    AtomicInteger calls = new AtomicInteger();
+    p.receiver.respondWith(r -> calls.incrementAndGet() <= 3 ? Response.status(500) : Response.ok());
+    p.startSidecar(Map.of("WEBHOOK_BREAKER_FAILURES", "3", "WEBHOOK_BREAKER_DELAY", "500ms"));
+    for (int i = 0; i < 5; i++) {
+      p.partner("p" + i);
+    }
+    // Regression: an open breaker whose delay ran out must get its trial call, or it stays open.
+    p.awaitStatus(5, "sent", WAIT);
+  }
 }
