@@ -211,6 +211,22 @@ BEGIN
 END
 $$;
 
+-- The delivery p_id if sidecar p_sidecar holds it in flight, locked for update (record lock
+-- first, then the row), or NULL: its lease ran out and another sidecar took it, or it is gone.
+CREATE OR REPLACE FUNCTION webhook_held_delivery(p_id bigint, p_sidecar text)
+RETURNS webhook_delivery
+LANGUAGE plpgsql AS $$
+DECLARE
+    d webhook_delivery;
+BEGIN
+    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_id;
+    SELECT * INTO d FROM webhook_delivery
+     WHERE id = p_id AND status = 'processing' AND locked_by = p_sidecar
+     FOR UPDATE;
+    RETURN d;
+END
+$$;
+
 -- The delay before retry number p_retry (1-based) of a subscriber: base * factor^(n-1), with
 -- +-20% jitter so many deliveries failing together do not retry together.
 CREATE OR REPLACE FUNCTION webhook_retry_delay(s webhook_subscriber, p_retry integer)
@@ -239,11 +255,8 @@ DECLARE
     s        webhook_subscriber;
     v_status text;
 BEGIN
-    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_id;
-    SELECT * INTO d FROM webhook_delivery
-     WHERE id = p_id AND status = 'processing' AND locked_by = p_sidecar
-     FOR UPDATE;
-    IF NOT FOUND THEN
+    d := webhook_held_delivery(p_id, p_sidecar);
+    IF d.id IS NULL THEN
         -- Gone altogether: its subscriber was deleted meanwhile (the rows cascade).
         RETURN CASE WHEN EXISTS (SELECT 1 FROM webhook_delivery WHERE id = p_id)
                     THEN 'lease_lost' ELSE 'deleted' END;
@@ -287,11 +300,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     d webhook_delivery;
 BEGIN
-    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_id;
-    SELECT * INTO d FROM webhook_delivery
-     WHERE id = p_id AND status = 'processing' AND locked_by = p_sidecar
-     FOR UPDATE;
-    IF NOT FOUND THEN
+    d := webhook_held_delivery(p_id, p_sidecar);
+    IF d.id IS NULL THEN
         RETURN 'lease_lost';
     END IF;
     UPDATE webhook_delivery SET attempts = d.attempts - 1 WHERE id = p_id;

@@ -8,6 +8,14 @@
 -- paid by Odoo's writes.)
 CREATE INDEX IF NOT EXISTS webhook_delivery_record_index ON webhook_delivery (model, record_id);
 
+-- The table of a tracked model, or NULL if the model is unknown or its table is gone.
+CREATE OR REPLACE FUNCTION webhook_tracked_table(p_model text)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT table_name FROM webhook_tracked_model
+     WHERE model = p_model AND to_regclass(quote_ident(table_name)) IS NOT NULL
+$$;
+
 -- Not-yet-sent deliveries (pending or failed) of one tracked model whose record no longer exists,
 -- except unlinks, which are the news that it is gone. Rows in flight are skipped.
 CREATE OR REPLACE FUNCTION webhook_cleanup_orphan_deliveries(p_model text, p_limit integer)
@@ -17,8 +25,8 @@ DECLARE
     v_table   text;
     v_removed integer;
 BEGIN
-    SELECT table_name INTO v_table FROM webhook_tracked_model WHERE model = p_model;
-    IF v_table IS NULL OR to_regclass(quote_ident(v_table)) IS NULL THEN
+    v_table := webhook_tracked_table(p_model);
+    IF v_table IS NULL THEN
         RETURN 0;
     END IF;
     EXECUTE format($q$
@@ -43,8 +51,8 @@ DECLARE
     v_table   text;
     v_removed integer;
 BEGIN
-    SELECT table_name INTO v_table FROM webhook_tracked_model WHERE model = p_model;
-    IF v_table IS NULL OR to_regclass(quote_ident(v_table)) IS NULL THEN
+    v_table := webhook_tracked_table(p_model);
+    IF v_table IS NULL THEN
         RETURN 0;
     END IF;
     EXECUTE format($q$

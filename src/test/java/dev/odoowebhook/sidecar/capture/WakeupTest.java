@@ -6,37 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.odoowebhook.sidecar.Sidecar;
 import dev.odoowebhook.sidecar.support.Await;
-import dev.odoowebhook.sidecar.support.Pipeline;
+import dev.odoowebhook.sidecar.support.PipelineTest;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /** The wake-up handshake of sql/V2 and the LISTEN connection's recovery. */
-class WakeupTest {
-  static Pipeline p;
+class WakeupTest extends PipelineTest {
   /** So long that only a notification can explain a prompt delivery. */
   static final Map<String, String> NO_POLLING = Map.of("WEBHOOK_POLL_INTERVAL", "5m");
-
-  @BeforeAll
-  static void start() {
-    p = new Pipeline();
-  }
-
-  @AfterAll
-  static void stop() {
-    p.close();
-  }
-
-  @BeforeEach
-  void reset() {
-    p.reset();
-  }
 
   private static int notificationsAfterAWrite(Connection listener) throws Exception {
     p.partner("writer");

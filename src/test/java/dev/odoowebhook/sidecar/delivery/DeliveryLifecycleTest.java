@@ -10,7 +10,7 @@ import com.svix.Webhook;
 import com.svix.exceptions.WebhookVerificationException;
 import dev.odoowebhook.sidecar.cli.Cli;
 import dev.odoowebhook.sidecar.support.Await;
-import dev.odoowebhook.sidecar.support.Pipeline;
+import dev.odoowebhook.sidecar.support.PipelineTest;
 import dev.odoowebhook.sidecar.support.Receiver;
 import dev.odoowebhook.sidecar.support.Receiver.Response;
 import java.io.ByteArrayOutputStream;
@@ -21,30 +21,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** pending -> processing -> sent | failed -> ... -> dead, against a real receiver. */
-class DeliveryLifecycleTest {
-  static Pipeline p;
+class DeliveryLifecycleTest extends PipelineTest {
   static final Duration WAIT = Duration.ofSeconds(20);
-
-  @BeforeAll
-  static void start() {
-    p = new Pipeline();
-  }
-
-  @AfterAll
-  static void stop() {
-    p.close();
-  }
-
-  @BeforeEach
-  void reset() {
-    p.reset();
-  }
 
   @Test
   void shouldSendASignedDeliveryThatAThirdPartyVerifierAccepts() throws Exception {

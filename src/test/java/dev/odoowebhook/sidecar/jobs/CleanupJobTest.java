@@ -7,34 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.odoowebhook.sidecar.persistence.Database;
-import dev.odoowebhook.sidecar.support.Pipeline;
+import dev.odoowebhook.sidecar.support.PipelineTest;
 import java.sql.Connection;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The orphan cleanup and the retention purge on a real database, with Odoo writing meanwhile. */
-class CleanupJobTest {
-  static Pipeline p;
-
-  @BeforeAll
-  static void start() {
-    p = new Pipeline();
-  }
-
-  @AfterAll
-  static void stop() {
-    p.close();
-  }
+class CleanupJobTest extends PipelineTest {
 
   @BeforeEach
-  void reset() {
-    p.reset();
+  void forgetJobRuns() {
     p.db.exec("TRUNCATE webhook_job_run");
   }
 

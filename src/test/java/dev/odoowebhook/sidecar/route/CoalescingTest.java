@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.odoowebhook.sidecar.support.Await;
-import dev.odoowebhook.sidecar.support.Pipeline;
+import dev.odoowebhook.sidecar.support.PipelineTest;
 import dev.odoowebhook.sidecar.support.Receiver;
 import dev.odoowebhook.sidecar.support.Receiver.Response;
 import java.sql.Connection;
@@ -15,30 +15,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Net-effect coalescing: events merge into a record's delivery while it is not sent. */
-class CoalescingTest {
-  static Pipeline p;
+class CoalescingTest extends PipelineTest {
   static final Duration WAIT = Duration.ofSeconds(30);
-
-  @BeforeAll
-  static void start() {
-    p = new Pipeline();
-  }
-
-  @AfterAll
-  static void stop() {
-    p.close();
-  }
-
-  @BeforeEach
-  void reset() {
-    p.reset();
-  }
 
   private void route() {
     p.db.exec("SELECT webhook_route_events(10000)");
