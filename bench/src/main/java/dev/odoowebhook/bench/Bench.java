@@ -1,0 +1,125 @@
+package dev.odoowebhook.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+/** What every scenario shares: the cluster, the receiver, the sidecar jar, the report. */
+final class Bench {
+  static final String TEMPLATE = "bench_template";
+
+  final Mode mode;
+  final TempCluster pg;
+  final Receiver receiver;
+  final Path sidecarJar;
+  final Path workDir;
+  final Path outDir;
+  /** Raw results, written as JSON. */
+  final Map<String, Object> results = new LinkedHashMap<>();
+  /** Sections of the Markdown report, in order. */
+  final StringBuilder report = new StringBuilder();
+  /** Targets: description, figure, met. */
+  final List<String[]> targets = new ArrayList<>();
+  /** Profile findings (where time goes). */
+  final StringBuilder findings = new StringBuilder();
+
+  Bench(Mode mode, TempCluster pg, Receiver receiver, Path sidecarJar, Path workDir, Path outDir) {
+    this.mode = mode;
+    this.pg = pg;
+    this.receiver = receiver;
+    this.sidecarJar = sidecarJar;
+    this.workDir = workDir;
+    this.outDir = outDir;
+  }
+
+  /** A template database: the Odoo-like table, the sidecar's schema (its migrate), tracking. */
+  void prepareTemplate() throws Exception {
+    pg.createDatabase(TEMPLATE, null);
+    pg.exec(TEMPLATE, Schema.RES_PARTNER, Schema.fill(10_000), "VACUUM ANALYZE res_partner");
+    SidecarProcess.command(sidecarJar, pg.url(TEMPLATE), 120, "migrate");
+    pg.exec(TEMPLATE, "SELECT webhook_track('res.partner')");
+  }
+
+  /** A fresh copy of the template for one scenario. */
+  String freshDatabase(String name) throws SQLException {
+    pg.createDatabase(name, TEMPLATE);
+    return name;
+  }
+
+  SidecarProcess startSidecar(String db, String instance, Map<String, String> env, List<String> jvmArgs)
+      throws IOException {
+    Map<String, String> all = new LinkedHashMap<>(env);
+    all.putIfAbsent("WEBHOOK_BREAKER_DELAY", "1s");
+    return SidecarProcess.start(sidecarJar, pg.url(db), instance, workDir, all, jvmArgs);
+  }
+
+  SidecarProcess startSidecar(String db, String instance) throws IOException {
+    return startSidecar(db, instance, Map.of(), List.of());
+  }
+
+  /** Waits until cond holds, checking every 50 ms, at most timeoutMs; returns whether it held. */
+  static boolean waitFor(long timeoutMs, Check cond) throws Exception {
+    long end = System.nanoTime() + timeoutMs * 1_000_000;
+    while (System.nanoTime() < end) {
+      if (cond.holds()) {
+        return true;
+      }
+      Thread.sleep(50);
+    }
+    return cond.holds();
+  }
+
+  interface Check {
+    boolean holds() throws Exception;
+  }
+
+  static void sleepUntil(long nanoTime) {
+    long wait;
+    while ((wait = nanoTime - System.nanoTime()) > 0) {
+      LockSupport.parkNanos(wait);
+    }
+  }
+
+  /**
+   * Inserts a partner and waits until its delivery reached the endpoint (the pipeline is warm),
+   * inserting another every 2 s: a capture that starts asynchronously (Debezium creating its
+   * slot) misses what committed before it was ready.
+   */
+  static boolean warmUp(Connection c, Receiver.Endpoint e, long timeoutMs) throws Exception {
+    java.util.Set<Long> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    long end = System.nanoTime() + timeoutMs * 1_000_000;
+    while (System.nanoTime() < end) {
+      try (var st = c.createStatement();
+          var rs = st.executeQuery("INSERT INTO res_partner (name, create_date, write_date)"
+              + " VALUES ('warm-up', now(), now()) RETURNING id")) {
+        rs.next();
+        ids.add(rs.getLong(1));
+      }
+      if (waitFor(2_000, () -> ids.stream().anyMatch(e.firstArrival::containsKey))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void target(String what, String figure, boolean met) {
+    targets.add(new String[] {what, figure, met ? "met" : "**missed**"});
+  }
+
+  void section(String markdown) {
+    report.append(markdown).append("\n\n");
+  }
+
+  Path write(String file, String content) throws IOException {
+    Path p = outDir.resolve(file);
+    Files.writeString(p, content);
+    return p;
+  }
+}

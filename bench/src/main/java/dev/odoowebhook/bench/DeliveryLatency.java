@@ -1,0 +1,163 @@
+package dev.odoowebhook.bench;
+
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Scenario 2: commit → arrival at a local no-op receiver, at a steady 200 inserts/s, for the
+ * sidecar (the real jar, its own process), Debezium embedded at its default poll.interval.ms and
+ * at 5 ms, and a poll-every-second dispatcher. Same writes, same receiver, same clock
+ * (System.nanoTime of this JVM: the writer after COMMIT returns, the receiver on arrival); one
+ * system at a time, in rounds, so they do not take CPU from one another.
+ */
+final class DeliveryLatency {
+  static final String SIDECAR = "sidecar";
+  static final String DBZ_DEFAULT = "Debezium embedded, default poll.interval.ms (500 ms)";
+  static final String DBZ_5MS = "Debezium embedded, poll.interval.ms=5";
+  static final String POLL = "poll every 1 s + POST";
+  static final List<String> SYSTEMS = List.of(SIDECAR, DBZ_DEFAULT, DBZ_5MS, POLL);
+  private static final int RATE = 200;
+
+  private final Bench b;
+
+  DeliveryLatency(Bench b) {
+    this.b = b;
+  }
+
+  void run() throws Exception {
+    String db = b.freshDatabase("s2_latency");
+    Receiver.Endpoint sidecarEnd = b.receiver.endpoint("/s2/sidecar");
+    try (Connection c = b.pg.connect(db)) {
+      Schema.addSubscriber(c, "latency", b.receiver.url("/s2/sidecar"), 10_000, 4);
+    }
+    Map<String, List<Double>> samples = new LinkedHashMap<>();
+    Map<String, List<Double>> roundP50 = new LinkedHashMap<>();
+    Map<String, Integer> missing = new LinkedHashMap<>();
+    SYSTEMS.forEach(s -> {
+      samples.put(s, new ArrayList<>());
+      roundP50.put(s, new ArrayList<>());
+      missing.put(s, 0);
+    });
+    int slot = 0;
+    for (int round = 1; round <= b.mode.latencyRounds(); round++) {
+      for (String system : SYSTEMS) {
+        Progress.say("S2 latency round %d/%d: %s, %d inserts/s for %d s", round, b.mode.latencyRounds(),
+            system, RATE, b.mode.latencySeconds());
+        Receiver.Endpoint end = system.equals(SIDECAR) ? sidecarEnd : b.receiver.endpoint("/s2/peer");
+        end.reset();
+        try (Connection c = b.pg.connect(db)) {
+          // Events of the other systems' phases are not the sidecar's backlog.
+          try (var st = c.createStatement()) {
+            st.execute("UPDATE webhook_event SET routed_at = now(), delivery_count = 0 WHERE routed_at IS NULL");
+          }
+          AutoCloseable running = start(system, db, ++slot);
+          try {
+            if (!Bench.warmUp(c, end, 90_000)) {
+              throw new IllegalStateException(system + " delivered nothing within 90 s: " + running);
+            }
+            // A few seconds at the same rate first, not counted: JIT, pools and caches warm up.
+            new RateWriter().run(c, RATE, Math.max(2, b.mode.latencySeconds() / 3));
+            Thread.sleep(1_000);
+            end.reset();
+            RateWriter w = new RateWriter();
+            w.run(c, RATE, b.mode.latencySeconds());
+            Bench.waitFor(5_000, () -> end.firstArrival.keySet().containsAll(w.committedAt.keySet()));
+            List<Double> lat = new ArrayList<>();
+            int miss = 0;
+            for (Map.Entry<Long, Long> e : w.committedAt.entrySet()) {
+              Long arrived = end.firstArrival.get(e.getKey());
+              if (arrived == null) {
+                miss++;
+              } else {
+                lat.add((arrived - e.getValue()) / 1e6);
+              }
+            }
+            samples.get(system).addAll(lat);
+            roundP50.get(system).add(Stats.median(lat));
+            missing.merge(system, miss, Integer::sum);
+            Progress.say("S2   %s: p50 %.1f ms, p99 %.1f ms (%d samples, %d not arrived within 5 s)",
+                system, Stats.percentile(Stats.toArray(lat), 50), Stats.percentile(Stats.toArray(lat), 99),
+                lat.size(), miss);
+          } finally {
+            running.close();
+          }
+        }
+      }
+    }
+    report(samples, roundP50, missing);
+  }
+
+  private AutoCloseable start(String system, String db, int slot) throws Exception {
+    String peerUrl = b.receiver.url("/s2/peer");
+    return switch (system) {
+      case SIDECAR -> b.startSidecar(db, "latency-" + slot);
+      case DBZ_DEFAULT -> new DebeziumPeer(b.pg.port, db, "bench_slot_" + slot, null, peerUrl);
+      case DBZ_5MS -> new DebeziumPeer(b.pg.port, db, "bench_slot_" + slot, 5, peerUrl);
+      default -> new PollingDispatcher(b.pg, db, peerUrl);
+    };
+  }
+
+  private void report(Map<String, List<Double>> samples, Map<String, List<Double>> roundP50,
+      Map<String, Integer> missing) throws Exception {
+    Map<String, Object> raw = new LinkedHashMap<>();
+    Map<String, Map<String, Double>> chart = new LinkedHashMap<>();
+    chart.put("p50", new LinkedHashMap<>());
+    chart.put("p99", new LinkedHashMap<>());
+    StringBuilder md = new StringBuilder("## 2. Commit → delivery latency at 200 events/s\n\n");
+    md.append("Each system alone in turn (").append(b.mode.latencyRounds()).append(" round(s) of ")
+        .append(b.mode.latencySeconds()).append(" s each, 200 single-row INSERT transactions/s on one connection),"
+            + " same database, same capture triggers installed, same no-op receiver. Latency = receiver arrival"
+            + " − writer's clock right after COMMIT returned (one JVM clock). The sidecar runs as its own"
+            + " process from the shaded jar with default settings; Debezium's callback POSTs to the receiver"
+            + " (parity with the sidecar's HTTP hop).\n\n");
+    md.append("| system | samples | p50 ms | p90 ms | p99 ms | max ms | p50 per round | not arrived | p50 ÷ sidecar | p99 ÷ sidecar |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|\n");
+    double[] side = Stats.toArray(samples.get(SIDECAR));
+    double sideP50 = Stats.percentile(side, 50);
+    double sideP99 = Stats.percentile(side, 99);
+    for (String s : SYSTEMS) {
+      double[] v = Stats.toArray(samples.get(s));
+      double p50 = Stats.percentile(v, 50);
+      double p90 = Stats.percentile(v, 90);
+      double p99 = Stats.percentile(v, 99);
+      double max = Stats.percentile(v, 100);
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("samples", v.length);
+      r.put("p50_ms", p50);
+      r.put("p90_ms", p90);
+      r.put("p99_ms", p99);
+      r.put("max_ms", max);
+      r.put("p50_per_round_ms", roundP50.get(s));
+      r.put("not_arrived", missing.get(s));
+      raw.put(s, r);
+      chart.get("p50").put(shortName(s), p50);
+      chart.get("p99").put(shortName(s), p99);
+      md.append("| ").append(s).append(" | ").append(v.length).append(" | ").append(Stats.fmt(p50))
+          .append(" | ").append(Stats.fmt(p90)).append(" | ").append(Stats.fmt(p99)).append(" | ")
+          .append(Stats.fmt(max)).append(" | ")
+          .append(roundP50.get(s).stream().map(Stats::fmt).reduce((x, y) -> x + ", " + y).orElse(""))
+          .append(" | ").append(missing.get(s)).append(" | ")
+          .append(s.equals(SIDECAR) ? "1" : Stats.fmt(p50 / sideP50)).append(" | ")
+          .append(s.equals(SIDECAR) ? "1" : Stats.fmt(p99 / sideP99)).append(" |\n");
+    }
+    md.append("\n![latency](s2_latency.png)\n");
+    b.results.put("latency", raw);
+    b.section(md.toString());
+    b.target("S2 sidecar latency p50 ≤ 5 ms", Stats.fmt(sideP50) + " ms", sideP50 <= 5);
+    b.target("S2 sidecar latency p99 ≤ 50 ms", Stats.fmt(sideP99) + " ms", sideP99 <= 50);
+    Charts.groupedBars("Commit → delivery latency at 200 events/s (log scale)", "system", "ms", chart,
+        b.outDir.resolve("s2_latency.png"), true);
+  }
+
+  private static String shortName(String s) {
+    return switch (s) {
+      case SIDECAR -> "sidecar";
+      case DBZ_DEFAULT -> "Debezium default";
+      case DBZ_5MS -> "Debezium 5 ms";
+      default -> "poll 1 s";
+    };
+  }
+}

@@ -1,0 +1,111 @@
+package dev.odoowebhook.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs every benchmark scenario against a PostgreSQL cluster of its own and writes the Markdown
+ * report, PNG charts and raw JSON. Usage (from the repository root, after {@code mvn -q
+ * -DskipTests install}):
+ *
+ * <pre>mvn -q -f bench/pom.xml exec:java -Dexec.args="--mode short|full [--only 1,3] [--pg-port 5499] [--out DIR]"</pre>
+ *
+ * Exits non-zero only when the harness itself fails (a scenario could not run), never because a
+ * target was missed: missed targets are written in the report.
+ */
+public final class RunBenchmarks {
+  private RunBenchmarks() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = parse(args);
+    Mode mode = Mode.of(opts.getOrDefault("mode", "short"));
+    Path benchDir = Path.of(System.getProperty("bench.dir", "bench")).toAbsolutePath();
+    Path root = benchDir.getParent();
+    Path jar = Path.of(opts.getOrDefault("sidecar-jar", root.resolve("target/odoo-webhook-sidecar.jar").toString()));
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("The sidecar jar " + jar + " is missing: run `mvn -q -DskipTests install`"
+          + " at the repository root first.");
+    }
+    Path out = Path.of(opts.getOrDefault("out",
+        benchDir.resolve(mode.name().equals("full") ? "results" : "results/short").toString()));
+    Files.createDirectories(out);
+    List<String> only = opts.containsKey("only") ? List.of(opts.get("only").split(",")) : List.of("1", "2", "3", "4", "5", "6");
+    Path work = Files.createTempDirectory("odoo-webhook-bench");
+    work.toFile().setExecutable(true, false);
+    work.toFile().setReadable(true, false);
+
+    Progress.say("mode %s; results in %s; starting PostgreSQL 15 of its own", mode.name(), out.toAbsolutePath().startsWith(root) ? root.relativize(out.toAbsolutePath()) : out);
+    String started = OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    String loadBefore = Files.readString(Path.of("/proc/loadavg")).trim();
+    List<String> failures = new ArrayList<>();
+    Runtime.getRuntime().addShutdownHook(new Thread(SidecarProcess::stopAll));
+    long t0 = System.nanoTime();
+    TempCluster pg = TempCluster.start(Integer.parseInt(opts.getOrDefault("pg-port", "5499")), work);
+    Thread stopCluster = new Thread(() -> {
+      SidecarProcess.stopAll();
+      pg.close();
+    });
+    Runtime.getRuntime().addShutdownHook(stopCluster);
+    try (Receiver receiver = new Receiver()) {
+      Progress.say("PostgreSQL on 127.0.0.1:%d; receiver on 127.0.0.1:%d", pg.port, receiver.port());
+      Bench b = new Bench(mode, pg, receiver, jar, work, out);
+      b.prepareTemplate();
+      Throughput throughput = new Throughput(b);
+      Drains drains = new Drains(b);
+      runScenario(only, "1", failures, () -> new CaptureOverhead(b).run());
+      runScenario(only, "2", failures, () -> new DeliveryLatency(b).run());
+      runScenario(only, "3", failures, throughput::run);
+      runScenario(only, "4", failures, () -> new Coalescing(b).run());
+      runScenario(only, "5", failures, drains::isolation);
+      runScenario(only, "6", failures, drains::scaling);
+      String loadAfter = Files.readString(Path.of("/proc/loadavg")).trim();
+      double minutes = (System.nanoTime() - t0) / 60e9;
+      Report.write(b, root, started, loadBefore, loadAfter, minutes, failures, throughput, drains);
+      Progress.say("report written: %s", out.resolve("report.md"));
+    } finally {
+      SidecarProcess.stopAll();
+      pg.close();
+      Runtime.getRuntime().removeShutdownHook(stopCluster);
+      TempCluster.deleteTree(work);
+    }
+    if (!failures.isEmpty()) {
+      throw new IllegalStateException("The harness failed in " + failures.size() + " scenario(s): " + failures);
+    }
+    Progress.say("done");
+  }
+
+  interface Scenario {
+    void run() throws Exception;
+  }
+
+  private static void runScenario(List<String> only, String id, List<String> failures, Scenario s) {
+    if (!only.contains(id)) {
+      return;
+    }
+    try {
+      s.run();
+    } catch (Exception | Error e) {
+      e.printStackTrace();
+      failures.add("scenario " + id + ": " + e);
+      SidecarProcess.stopAll();
+    }
+  }
+
+  private static Map<String, String> parse(String[] args) {
+    Map<String, String> opts = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (!args[i].startsWith("--") || i + 1 >= args.length) {
+        throw new IllegalArgumentException("Usage: --mode short|full [--only 1,2,3,4,5,6] [--pg-port 5499]"
+            + " [--out DIR] [--sidecar-jar JAR]; got " + String.join(" ", args));
+      }
+      opts.put(args[i].substring(2), args[++i]);
+    }
+    return opts;
+  }
+}

@@ -1,0 +1,270 @@
+package dev.odoowebhook.bench;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Scenario 3: deliveries per second. The ceiling: the receiver hit directly by a bare
+ * java.net.http client (32 threads, the sidecar's default worker count). Steady: writers offer
+ * more events per second than the target while the sidecar runs. Backlog: events committed while
+ * the sidecar is stopped, then drained; with the sidecar's peak RSS, the CPU split between the
+ * sidecar, PostgreSQL and the harness, the heaviest SQL (pg_stat_statements) and, in full mode, a
+ * JFR profile of the sidecar.
+ */
+final class Throughput {
+  private static final int CLIENT_THREADS = 32;
+  static final String SAMPLE_BODY = "{\"type\":\"res.partner.write\",\"timestamp\":\"2026-11-22T10:15:30.123Z\","
+      + "\"data\":{\"model\":\"res.partner\",\"record_id\":7,\"event\":\"write\",\"changed_fields\":[\"email\",\"phone\"],"
+      + "\"coalesced_count\":3,\"occurred_at\":\"2026-11-22T10:15:30.123Z\",\"first_occurred_at\":\"2026-11-22T10:15:01.456Z\","
+      + "\"delivery_id\":12,\"first_event_id\":40,\"last_event_id\":57}}";
+
+  private final Bench b;
+  double ceiling;
+  double steady;
+  double backlogRate;
+
+  Throughput(Bench b) {
+    this.b = b;
+  }
+
+  void run() throws Exception {
+    Map<String, Object> raw = new LinkedHashMap<>();
+    ceiling = ceiling(b.mode.ceilingSeconds());
+    raw.put("ceiling_bare_client_per_s", ceiling);
+    Progress.say("S3 ceiling (bare java.net.http client, %d threads): %.0f requests/s", CLIENT_THREADS, ceiling);
+
+    Map<String, Object> steadyRaw = steady();
+    raw.put("steady", steadyRaw);
+    Map<String, Object> backlogRaw = backlog();
+    raw.put("backlog", backlogRaw);
+    b.results.put("throughput", raw);
+    report(steadyRaw, backlogRaw);
+  }
+
+  private double ceiling(int seconds) throws Exception {
+    Receiver.Endpoint end = b.receiver.endpoint("/s3/ceiling");
+    end.reset();
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    URI uri = URI.create(b.receiver.url("/s3/ceiling"));
+    ExecutorService pool = Executors.newFixedThreadPool(CLIENT_THREADS);
+    AtomicLong done = new AtomicLong();
+    long endAt = System.nanoTime() + seconds * 1_000_000_000L;
+    // One second of warm-up (connections, JIT), then count.
+    long countFrom = System.nanoTime() + 1_000_000_000L;
+    for (int i = 0; i < CLIENT_THREADS; i++) {
+      pool.execute(() -> {
+        while (System.nanoTime() < endAt + 1_000_000_000L) {
+          try {
+            http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(SAMPLE_BODY)).build(), HttpResponse.BodyHandlers.discarding());
+            long now = System.nanoTime();
+            if (now >= countFrom && now < endAt + 1_000_000_000L) {
+              done.incrementAndGet();
+            }
+          } catch (Exception e) {
+            return;
+          }
+        }
+      });
+    }
+    pool.shutdown();
+    pool.awaitTermination(seconds + 60, TimeUnit.SECONDS);
+    return done.get() / (double) seconds;
+  }
+
+  private Map<String, Object> steady() throws Exception {
+    String db = b.freshDatabase("s3_steady");
+    Receiver.Endpoint end = b.receiver.endpoint("/s3/steady");
+    end.reset();
+    Map<String, Object> raw = new LinkedHashMap<>();
+    int offered = b.mode.steadyOfferedPerSecond();
+    int seconds = b.mode.steadySeconds();
+    try (Connection c = b.pg.connect(db)) {
+      Schema.addSubscriber(c, "steady", b.receiver.url("/s3/steady"), 10_000, 32);
+      try (SidecarProcess s = b.startSidecar(db, "steady")) {
+        if (!Bench.warmUp(c, end, 90_000)) {
+          throw new IllegalStateException("The sidecar delivered nothing within 90 s: " + s.tail());
+        }
+        Progress.say("S3 steady: offering %d events/s for %d s (30-row INSERT every 10 ms)", offered, seconds);
+        int perTick = offered / 100;
+        long start = System.nanoTime();
+        long okAtWindowStart = -1;
+        long windowStart = 0;
+        int ticks = seconds * 100;
+        for (int i = 0; i < ticks; i++) {
+          Bench.sleepUntil(start + i * 10_000_000L);
+          if (i == 200 || (okAtWindowStart < 0 && i == ticks / 3)) {
+            okAtWindowStart = end.ok.get();
+            windowStart = System.nanoTime();
+          }
+          try (var st = c.createStatement()) {
+            st.execute("INSERT INTO res_partner (name, create_date, write_date, create_uid, write_uid)"
+                + " SELECT 'Steady ' || g, now(), now(), 2, 2 FROM generate_series(1, " + perTick + ") g");
+          }
+        }
+        long windowEnd = System.nanoTime();
+        long okInWindow = end.ok.get() - okAtWindowStart;
+        double offeredActual = perTick * (double) ticks / ((windowEnd - start) / 1e9);
+        steady = okInWindow / ((windowEnd - windowStart) / 1e9);
+        long lag = Schema.outstanding(c);
+        raw.put("offered_per_s", offeredActual);
+        raw.put("delivered_per_s", steady);
+        raw.put("outstanding_at_end", lag);
+        raw.put("sidecar_peak_rss_mib", s.peakRssMib());
+        Progress.say("S3 steady: %.0f deliveries/s while %.0f events/s were offered; %d outstanding at the end",
+            steady, offeredActual, lag);
+      }
+    }
+    return raw;
+  }
+
+  private Map<String, Object> backlog() throws Exception {
+    String db = b.freshDatabase("s3_backlog");
+    Receiver.Endpoint end = b.receiver.endpoint("/s3/backlog");
+    end.reset();
+    int n = b.mode.backlog();
+    Map<String, Object> raw = new LinkedHashMap<>();
+    try (Connection c = b.pg.connect(db)) {
+      Schema.addSubscriber(c, "backlog", b.receiver.url("/s3/backlog"), 10_000, 32);
+      Progress.say("S3 backlog: committing %,d events with the sidecar stopped", n);
+      Schema.insertPartners(c, n);
+      try (var st = c.createStatement()) {
+        st.execute("ALTER DATABASE " + db + " SET pg_stat_statements.track = 'top'");
+        st.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        st.execute("SELECT pg_stat_statements_reset()");
+      }
+      List<String> jvm = new ArrayList<>();
+      Path jfr = b.workDir.resolve("sidecar-backlog.jfr");
+      if (b.mode.profile()) {
+        jvm.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,dumponexit=true");
+      }
+      double pgCpu0 = CpuTime.ofPostgres(b.pg.postmasterPid());
+      double selfCpu0 = CpuTime.ofSelf();
+      double machine0 = CpuTime.machine();
+      long t0 = System.nanoTime();
+      double rss;
+      double sidecarCpu;
+      double wall;
+      double pgCpu;
+      double selfCpu;
+      double machine;
+      boolean drained;
+      try (SidecarProcess s = b.startSidecar(db, "backlog", Map.of(), jvm)) {
+        long timeoutMs = 60_000L + n * 5L; // bounded: at least 200 deliveries/s expected
+        Progress.say("S3 backlog: draining %,d deliveries (timeout %d s)", n, timeoutMs / 1000);
+        long[] lastReport = {System.nanoTime()};
+        drained = Bench.waitFor(timeoutMs, () -> {
+          s.checkAlive();
+          if (System.nanoTime() - lastReport[0] > 10_000_000_000L) {
+            lastReport[0] = System.nanoTime();
+            Progress.say("S3 backlog: %,d of %,d delivered", end.ok.get(), n);
+          }
+          return end.ok.get() >= n;
+        });
+        // Measured before the sidecar stops: its backends' CPU goes with them.
+        rss = s.peakRssMib();
+        sidecarCpu = s.cpuSeconds();
+        wall = (System.nanoTime() - t0) / 1e9;
+        pgCpu = CpuTime.ofPostgres(b.pg.postmasterPid()) - pgCpu0;
+        selfCpu = CpuTime.ofSelf() - selfCpu0;
+        machine = CpuTime.machine() - machine0;
+      }
+      backlogRate = end.okRate();
+      raw.put("events", n);
+      raw.put("delivered", end.ok.get());
+      raw.put("drained", drained);
+      raw.put("delivered_per_s", backlogRate);
+      raw.put("sidecar_peak_rss_mib", rss);
+      Map<String, Object> cpu = new LinkedHashMap<>();
+      cpu.put("wall_s", wall);
+      cpu.put("sidecar_cpu_s", sidecarCpu);
+      cpu.put("postgres_cpu_s", pgCpu);
+      cpu.put("harness_receiver_cpu_s", selfCpu);
+      cpu.put("other_processes_cpu_s", machine - sidecarCpu - pgCpu - selfCpu);
+      cpu.put("machine_capacity_cpu_s", wall * Runtime.getRuntime().availableProcessors());
+      raw.put("cpu", cpu);
+      raw.put("top_sql", topStatements(c));
+      Progress.say("S3 backlog: %,d delivered at %.0f/s, peak RSS %.0f MiB; CPU s: sidecar %.1f, PostgreSQL %.1f,"
+          + " harness %.1f, others %.1f of %.1f", end.ok.get(), backlogRate, rss, sidecarCpu, pgCpu, selfCpu,
+          machine - sidecarCpu - pgCpu - selfCpu, wall * Runtime.getRuntime().availableProcessors());
+    }
+    if (b.mode.profile() && Files.exists(b.workDir.resolve("sidecar-backlog.jfr"))) {
+      raw.put("jfr", Profile.summarise(b.workDir.resolve("sidecar-backlog.jfr")));
+    }
+    return raw;
+  }
+
+  private static List<Map<String, Object>> topStatements(Connection c) throws Exception {
+    List<Map<String, Object>> top = new ArrayList<>();
+    try (var st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90), calls,"
+            + " total_exec_time, mean_exec_time FROM pg_stat_statements"
+            + " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            + " ORDER BY total_exec_time DESC LIMIT 8")) {
+      while (rs.next()) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("query", rs.getString(1));
+        r.put("calls", rs.getLong(2));
+        r.put("total_ms", rs.getDouble(3));
+        r.put("mean_ms", rs.getDouble(4));
+        top.add(r);
+      }
+    }
+    return top;
+  }
+
+  @SuppressWarnings("unchecked")
+  private void report(Map<String, Object> steadyRaw, Map<String, Object> backlogRaw) throws Exception {
+    StringBuilder md = new StringBuilder("## 3. Delivery throughput\n\n");
+    md.append("One subscriber at the no-op receiver, `max_concurrency` 32 (the column's default is 4, which"
+        + " caps one subscriber at 4 requests in flight), sidecar defaults otherwise (32 workers, pool of 8).\n\n");
+    md.append("| measure | deliveries/s | share of ceiling |\n|---|---|---|\n");
+    md.append("| ceiling: bare java.net.http client, 32 threads, same receiver | ").append(Stats.fmt(ceiling)).append(" | 100% |\n");
+    md.append("| sidecar, steady (").append(Stats.fmt((Double) steadyRaw.get("offered_per_s")))
+        .append(" events/s offered; ").append(steadyRaw.get("outstanding_at_end")).append(" outstanding at the end) | ")
+        .append(Stats.fmt(steady)).append(" | ").append(Stats.fmt(100 * steady / ceiling)).append("% |\n");
+    md.append("| sidecar, draining a backlog of ").append(String.format("%,d", (Integer) backlogRaw.get("events")))
+        .append(" | ").append(Stats.fmt(backlogRate)).append(" | ").append(Stats.fmt(100 * backlogRate / ceiling))
+        .append("% |\n\n");
+    md.append("Backlog rate ÷ steady rate: ").append(Stats.fmt(backlogRate / steady))
+        .append(". Sidecar peak RSS (VmHWM) while draining: ")
+        .append(Stats.fmt((Double) backlogRaw.get("sidecar_peak_rss_mib"))).append(" MiB (steady run: ")
+        .append(Stats.fmt((Double) steadyRaw.get("sidecar_peak_rss_mib"))).append(" MiB).\n\n");
+    Map<String, Object> cpu = (Map<String, Object>) backlogRaw.get("cpu");
+    md.append("Where the CPU went while draining (CPU seconds, ").append(Stats.fmt((Double) cpu.get("wall_s")))
+        .append(" s wall on ").append(Runtime.getRuntime().availableProcessors()).append(" cores = ")
+        .append(Stats.fmt((Double) cpu.get("machine_capacity_cpu_s"))).append(" CPU s available):\n\n")
+        .append("| sidecar JVM | PostgreSQL (all backends) | harness (receiver) | other processes on the machine |\n|---|---|---|---|\n| ")
+        .append(Stats.fmt((Double) cpu.get("sidecar_cpu_s"))).append(" | ")
+        .append(Stats.fmt((Double) cpu.get("postgres_cpu_s"))).append(" | ")
+        .append(Stats.fmt((Double) cpu.get("harness_receiver_cpu_s"))).append(" | ")
+        .append(Stats.fmt((Double) cpu.get("other_processes_cpu_s"))).append(" |\n\n");
+    md.append("Heaviest SQL of the drain (pg_stat_statements, top-level statements):\n\n| statement | calls | total ms | mean ms |\n|---|---|---|---|\n");
+    for (Map<String, Object> r : (List<Map<String, Object>>) backlogRaw.get("top_sql")) {
+      md.append("| `").append(((String) r.get("query")).replace("|", "\\|")).append("` | ").append(r.get("calls"))
+          .append(" | ").append(Stats.fmt((Double) r.get("total_ms"))).append(" | ")
+          .append(Stats.fmt((Double) r.get("mean_ms"))).append(" |\n");
+    }
+    if (backlogRaw.containsKey("jfr")) {
+      md.append("\n").append(Profile.markdown((Map<String, Object>) backlogRaw.get("jfr")));
+    }
+    md.append("\n![throughput](s3_throughput.png)\n");
+    b.section(md.toString());
+    b.target("S3 sidecar throughput ≥ 2,000 deliveries/s (steady)", Stats.fmt(steady) + "/s", steady >= 2000);
+    b.target("S3 sidecar throughput ≥ 2,000 deliveries/s (backlog drain)", Stats.fmt(backlogRate) + "/s", backlogRate >= 2000);
+  }
+}
