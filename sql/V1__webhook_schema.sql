@@ -142,9 +142,13 @@ CREATE UNIQUE INDEX IF NOT EXISTS webhook_delivery_one_open_per_record_index
 CREATE UNIQUE INDEX IF NOT EXISTS webhook_delivery_one_in_flight_per_record_index
     ON webhook_delivery (subscriber_id, model, record_id) WHERE status = 'processing';
 
--- The dispatcher's work list.
+-- The dispatcher's work list, per subscriber (claims respect each subscriber's concurrency).
 CREATE INDEX IF NOT EXISTS webhook_delivery_due_index
-    ON webhook_delivery (next_attempt_at, id) WHERE status IN ('pending', 'failed');
+    ON webhook_delivery (subscriber_id, next_attempt_at, id) WHERE status IN ('pending', 'failed');
+
+-- When the next retry is due, all subscribers together (the dispatcher sleeps until then).
+CREATE INDEX IF NOT EXISTS webhook_delivery_next_due_index
+    ON webhook_delivery (next_attempt_at) WHERE status IN ('pending', 'failed');
 
 -- Lease recovery finds deliveries whose sidecar died mid-flight.
 CREATE INDEX IF NOT EXISTS webhook_delivery_lease_index

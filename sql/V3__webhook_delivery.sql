@@ -147,23 +147,32 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 
 -- Claims up to p_limit due deliveries for one sidecar: status processing, a lease until
--- now() + p_lease, one more attempt counted. Several sidecars may claim at once (SKIP LOCKED);
--- a record whose delivery is already in flight is skipped, so per record one is in flight.
+-- now() + p_lease, one more attempt counted. p_subscribers are the subscribers this sidecar may
+-- call now and p_slots how many more requests each may take (its max_concurrency less what is
+-- in flight), so one busy or slow subscriber never takes every worker. Several sidecars may
+-- claim at once (SKIP LOCKED); a record whose delivery is already in flight is skipped, so per
+-- record one is in flight.
 CREATE OR REPLACE FUNCTION webhook_claim_deliveries(p_sidecar text, p_limit integer, p_lease interval,
-                                                    p_skip_subscribers bigint[] DEFAULT '{}')
+                                                    p_subscribers bigint[], p_slots integer[])
 RETURNS SETOF webhook_delivery
 LANGUAGE sql AS $$
-    WITH due AS (
-        SELECT d.id
-          FROM webhook_delivery d
-         WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= now()
-           AND d.subscriber_id <> ALL (p_skip_subscribers)
-           AND NOT EXISTS (SELECT 1 FROM webhook_delivery f
-                            WHERE f.subscriber_id = d.subscriber_id AND f.model = d.model
-                              AND f.record_id = d.record_id AND f.status = 'processing')
-         ORDER BY d.next_attempt_at, d.id
-         LIMIT p_limit
-         FOR UPDATE SKIP LOCKED)
+    WITH slots AS (
+        SELECT * FROM unnest(p_subscribers, p_slots) AS s(subscriber_id, free)),
+    due AS (
+        SELECT picked.id
+          FROM slots
+          CROSS JOIN LATERAL (
+              SELECT d.id
+                FROM webhook_delivery d
+               WHERE d.subscriber_id = slots.subscriber_id
+                 AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= now()
+                 AND NOT EXISTS (SELECT 1 FROM webhook_delivery f
+                                  WHERE f.subscriber_id = d.subscriber_id AND f.model = d.model
+                                    AND f.record_id = d.record_id AND f.status = 'processing')
+               ORDER BY d.next_attempt_at, d.id
+               LIMIT slots.free
+               FOR UPDATE SKIP LOCKED) picked
+         LIMIT p_limit)
     UPDATE webhook_delivery d
        SET status = 'processing', locked_by = p_sidecar, locked_until = now() + p_lease,
            attempts = d.attempts + 1, last_attempt_at = now(), updated_at = now()

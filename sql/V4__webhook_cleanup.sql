@@ -132,3 +132,11 @@ LANGUAGE sql AS $$ SELECT pg_try_advisory_lock(131290345988723) $$;
 
 CREATE OR REPLACE FUNCTION webhook_unlock_jobs() RETURNS boolean
 LANGUAGE sql AS $$ SELECT pg_advisory_unlock(131290345988723) $$;
+
+-- Queue tables: every routed event and every delivery step leaves a dead row version, and the
+-- purge deletes in bulk. Vacuum them after a small share of changes (the defaults wait for 20%
+-- of the table), so they stay small under a steady load.
+ALTER TABLE webhook_event SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 1000,
+                               autovacuum_vacuum_insert_scale_factor = 0.05);
+ALTER TABLE webhook_delivery SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 1000);
+ALTER TABLE webhook_attempt SET (autovacuum_vacuum_scale_factor = 0.05, autovacuum_vacuum_threshold = 1000);

@@ -10,7 +10,9 @@ import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The dispatcher's calls to the delivery functions of sql/V3__webhook_delivery.sql. Every state
@@ -24,16 +26,21 @@ final class DeliveryStore {
     this.db = db;
   }
 
-  List<Delivery> claim(String sidecar, int limit, Duration lease, long[] skipSubscribers)
+  /** Claims up to {@code limit} due deliveries, at most {@code freeSlots} per subscriber. */
+  List<Delivery> claim(String sidecar, int limit, Duration lease, Map<Long, Integer> freeSlots)
       throws SQLException {
+    // Shuffled, so that with more work than workers no subscriber is always served first.
+    List<Map.Entry<Long, Integer>> slots = new ArrayList<>(freeSlots.entrySet());
+    Collections.shuffle(slots);
     try (Connection c = db.connection();
         PreparedStatement ps =
             c.prepareStatement(
-                "SELECT * FROM webhook_claim_deliveries(?, ?, ? * interval '1 millisecond', ?)")) {
+                "SELECT * FROM webhook_claim_deliveries(?, ?, ? * interval '1 millisecond', ?, ?)")) {
       ps.setString(1, sidecar);
       ps.setInt(2, limit);
       ps.setLong(3, lease.toMillis());
-      ps.setArray(4, c.createArrayOf("bigint", box(skipSubscribers)));
+      ps.setArray(4, c.createArrayOf("bigint", slots.stream().map(Map.Entry::getKey).toArray()));
+      ps.setArray(5, c.createArrayOf("integer", slots.stream().map(Map.Entry::getValue).toArray()));
       List<Delivery> claimed = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -104,13 +111,5 @@ final class DeliveryStore {
       long ms = rs.getLong(1);
       return rs.wasNull() ? null : Duration.ofMillis(ms);
     }
-  }
-
-  private static Long[] box(long[] values) {
-    Long[] boxed = new Long[values.length];
-    for (int i = 0; i < values.length; i++) {
-      boxed[i] = values[i];
-    }
-    return boxed;
   }
 }

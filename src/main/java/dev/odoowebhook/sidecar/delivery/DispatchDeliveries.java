@@ -7,7 +7,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +41,7 @@ public final class DispatchDeliveries implements Runnable {
   private final Duration pollInterval;
   private final ExecutorService pool;
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** What runs now; also how many requests each subscriber has in flight from this sidecar. */
   private final List<Delivery> running = new ArrayList<>();
   private volatile boolean claiming = true;
 
@@ -99,7 +102,15 @@ public final class DispatchDeliveries implements Runnable {
     if (free <= 0) {
       return pollInterval; // a finishing worker signals the wakeup
     }
-    List<Delivery> claimed = store.claim(sidecarId, free, lease, subscribers.idsToSkip());
+    Map<Long, Integer> bySubscriber = new HashMap<>();
+    synchronized (running) {
+      running.forEach(d -> bySubscriber.merge(d.subscriberId(), 1, Integer::sum));
+    }
+    Map<Long, Integer> slots = subscribers.freeSlots(bySubscriber);
+    if (slots.isEmpty()) {
+      return pollInterval; // a finishing worker or a new subscriber wakes it earlier
+    }
+    List<Delivery> claimed = store.claim(sidecarId, free, lease, slots);
     for (Delivery d : claimed) {
       start(d);
     }

@@ -67,19 +67,25 @@ public final class SubscriberDirectory {
   }
 
   /**
-   * Subscribers whose deliveries should not be claimed now: inactive, or breaker open and still
-   * waiting out its delay. Once the delay is over they must be claimed again: Failsafe moves an
-   * open breaker to half-open only when a call asks it for a permit.
+   * How many more requests each subscriber may take now: its max_concurrency less what this
+   * sidecar has in flight for it. Inactive subscribers, and those whose breaker is open and
+   * still waiting out its delay, take none. (Once the delay is over they must be offered work
+   * again: Failsafe moves an open breaker to half-open only when a call asks it for a permit.)
    */
-  public long[] idsToSkip() throws SQLException {
-    List<Long> skip = new ArrayList<>();
+  public Map<Long, Integer> freeSlots(Map<Long, Integer> inFlight) throws SQLException {
+    Map<Long, Integer> free = new HashMap<>();
     for (Entry e : fresh().values()) {
+      Subscriber s = e.subscriber();
       CircuitBreaker<AttemptResult> b = e.breaker();
-      if (!e.subscriber().active() || (b.isOpen() && !b.getRemainingDelay().isZero())) {
-        skip.add(e.subscriber().id());
+      if (!s.active() || (b.isOpen() && !b.getRemainingDelay().isZero())) {
+        continue;
+      }
+      int slots = s.maxConcurrency() - inFlight.getOrDefault(s.id(), 0);
+      if (slots > 0) {
+        free.put(s.id(), slots);
       }
     }
-    return skip.stream().mapToLong(Long::longValue).toArray();
+    return free;
   }
 
   /** Circuit breaker state per subscriber name, for metrics. */
@@ -126,8 +132,11 @@ public final class SubscriberDirectory {
                 s.id(), s.name(), breakerFailures, breakerDelay))
             .onClose(e -> log.info("Circuit breaker of subscriber {} ({}) closed: it answers again.", s.id(), s.name()))
             .build();
+    // Outermost first. The breaker is innermost so that only real HTTP outcomes count as its
+    // failures, never a refusal of the bulkhead or the rate limiter (a busy subscriber is not a
+    // failing one). The claim already respects max_concurrency; the bulkhead is the guard.
     List<Policy<AttemptResult>> policies = new ArrayList<>();
-    policies.add(breaker);
+    policies.add(Bulkhead.<AttemptResult>builder(s.maxConcurrency()).withMaxWaitTime(PERMIT_WAIT).build());
     if (s.rateLimitPerSecond() != null) {
       long nanosPerCall = (long) (1_000_000_000L / s.rateLimitPerSecond());
       policies.add(
@@ -135,7 +144,7 @@ public final class SubscriberDirectory {
               .withMaxWaitTime(PERMIT_WAIT)
               .build());
     }
-    policies.add(Bulkhead.<AttemptResult>builder(s.maxConcurrency()).withMaxWaitTime(PERMIT_WAIT).build());
+    policies.add(breaker);
     return new Entry(s, breaker, Failsafe.with(policies));
   }
 

@@ -190,4 +190,36 @@ class DeliveryLifecycleTest extends PipelineTest {
     // Regression: an open breaker whose delay ran out must get its trial call, or it stays open.
     p.awaitStatus(5, "sent", WAIT);
   }
+
+  @Test
+  void shouldDrainABacklogWithinASubscribersConcurrencyWithoutTrippingItsBreaker() {
+    p.subscribe("narrow", "max_concurrency", "2");
+    p.receiver.respondWith(r -> new Response(200, Map.of(), "ok", 5));
+    for (int i = 0; i < 200; i++) {
+      p.partner("p" + i);
+    }
+    p.startSidecar(Map.of("WEBHOOK_WORKERS", "32"));
+    // Regression: 32 workers racing for 2 bulkhead permits used to count as failures of the
+    // subscriber and open its breaker for 30 s.
+    p.awaitStatus(200, "sent", WAIT);
+    assertEquals(200, p.db.count("SELECT count(*) FROM webhook_attempt"), "one attempt each, none failed");
+  }
+
+  @Test
+  void shouldKeepServingOtherSubscribersWhileOneIsSlow() throws Exception {
+    try (Receiver slow = new Receiver()) {
+      slow.respondWith(r -> new Response(200, Map.of(), "slow", 3_000));
+      p.db.addSubscriber("slow", slow.url(), p.secret, "max_concurrency, timeout_ms", "4, 10000");
+      p.subscribe("fast", "", "");
+      for (int i = 0; i < 100; i++) {
+        p.partner("p" + i);
+      }
+      p.startSidecar(Map.of("WEBHOOK_WORKERS", "8"));
+      Await.until("the fast subscriber served", WAIT,
+          () -> p.db.count("SELECT count(*) FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
+              + " WHERE s.name = 'fast' AND d.status = 'sent'") == 100, p::statuses);
+      assertTrue(p.db.count("SELECT count(*) FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
+          + " WHERE s.name = 'slow' AND d.status = 'sent'") < 100, "the slow one is still at it: isolation, not luck");
+    }
+  }
 }

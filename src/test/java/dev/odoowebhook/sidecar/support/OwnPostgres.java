@@ -20,21 +20,28 @@ public final class OwnPostgres implements AutoCloseable {
   private final Path dir;
   private final Path bin;
   private final int port;
+  private final String serverOptions;
 
-  private OwnPostgres(Path dir, Path bin, int port) {
+  private OwnPostgres(Path dir, Path bin, int port, String serverOptions) {
     this.dir = dir;
     this.bin = bin;
     this.port = port;
+    this.serverOptions = serverOptions;
   }
 
   public static OwnPostgres start() throws IOException, InterruptedException {
+    return start("");
+  }
+
+  /** With extra server options, e.g. "-c autovacuum_naptime=5s". */
+  public static OwnPostgres start(String serverOptions) throws IOException, InterruptedException {
     Path bin = findBin();
     Path dir = Files.createTempDirectory("webhook-pg-");
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    OwnPostgres pg = new OwnPostgres(dir, bin, port);
+    OwnPostgres pg = new OwnPostgres(dir, bin, port, serverOptions);
     if (isRoot()) {
       run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
       run(List.of("chmod", "700", dir.toString()));
@@ -80,7 +87,8 @@ public final class OwnPostgres implements AutoCloseable {
   private void ctl(String action) throws IOException, InterruptedException {
     pg("pg_ctl", "-D", dir.resolve("data").toString(), "-w", "-t", "60", "-m", "fast",
         "-l", dir.resolve("server.log").toString(),
-        "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -k " + dir + " -c fsync=off", action);
+        "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -k " + dir + " -c fsync=off " + serverOptions,
+        action);
   }
 
   private void pg(String program, String... args) throws IOException, InterruptedException {
