@@ -50,10 +50,10 @@ LANGUAGE sql STABLE AS $$
             OR p_changed_fields && s.changed_fields_filter)
 $$;
 
--- Serialises, per (subscriber, model, record), the functions that change which delivery of a
--- record is open (pending or failed): the router opening one while the dispatcher turns the
--- one in flight back to failed would otherwise break the one-open-per-record rule. Always taken
--- before any row lock, and held to the end of the transaction.
+-- Serialises, per (subscriber, model, record), the single-delivery functions that change which
+-- delivery of a record is open (finish, release, lease recovery, replay) with each other. The
+-- router does not take it (see webhook_merge_event: it locks the record's unsent rows instead,
+-- which those functions lock too). Taken before any row lock, held to the end of the transaction.
 CREATE OR REPLACE FUNCTION webhook_lock_record(p_subscriber_id bigint, p_model text, p_record_id bigint)
 RETURNS void
 LANGUAGE sql AS $$
@@ -73,15 +73,25 @@ CREATE OR REPLACE FUNCTION webhook_merge_event(p_subscriber_id bigint, e webhook
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
+    r     webhook_delivery;
     d     webhook_delivery;
     v_net text;
 BEGIN
-    PERFORM webhook_lock_record(p_subscriber_id, e.model, e.record_id);
-    SELECT * INTO d FROM webhook_delivery
-     WHERE subscriber_id = p_subscriber_id AND model = e.model AND record_id = e.record_id
-       AND status IN ('pending', 'failed')
-     FOR UPDATE;
-    IF NOT FOUND THEN
+    -- Lock every unsent delivery of the record, the one in flight and dead ones included: the
+    -- dispatcher turning the one in flight back to failed, or a replay of a dead one, must wait
+    -- for this transaction (or it for them) so that one delivery stays open per record. Row
+    -- locks, not advisory locks: a batch touches hundreds of records, and advisory locks would
+    -- fill PostgreSQL's shared lock table, which Odoo needs too.
+    FOR r IN SELECT * FROM webhook_delivery
+              WHERE subscriber_id = p_subscriber_id AND model = e.model AND record_id = e.record_id
+                AND status IN ('pending', 'failed', 'processing', 'dead')
+              ORDER BY id
+              FOR UPDATE LOOP
+        IF r.status IN ('pending', 'failed') THEN
+            d := r;
+        END IF;
+    END LOOP;
+    IF d.id IS NULL THEN
         INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, changed_fields,
                                       first_event_id, last_event_id,
                                       first_captured_at, last_captured_at)

@@ -22,8 +22,12 @@ public final class RouteEvents implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(RouteEvents.class);
   /** Pause while a writer that skipped its NOTIFY may still commit, or another router works. */
   private static final Duration SHORT_PAUSE = Duration.ofMillis(10);
-  /** A long transaction can keep a writer open for minutes: back off up to this pause. */
-  private static final Duration LONGEST_SHORT_PAUSE = Duration.ofMillis(200);
+  /**
+   * A long transaction can keep a writer open for minutes: back off up to this pause. Small,
+   * because under a steady load some writer nearly always holds the lock, and this pause is
+   * then the wake-up latency.
+   */
+  private static final Duration LONGEST_SHORT_PAUSE = Duration.ofMillis(40);
 
   private final Database db;
   private final EventListener listener;
@@ -99,6 +103,7 @@ public final class RouteEvents implements Runnable {
     if (routed > 0) {
       metrics.eventsRouted.inc(routed);
       dispatchWakeup.signal();
+      writerPause = SHORT_PAUSE; // work is flowing: the next wait starts short again
     } else if (routed < 0) {
       Thread.sleep(SHORT_PAUSE.toMillis());
     }

@@ -158,4 +158,14 @@ class CoalescingTest extends PipelineTest {
     assertEquals(List.of("comment", "email", "phone"), fields);
     assertEquals(300, data.get("coalesced_count").asInt());
   }
+
+  @Test
+  void shouldRouteABacklogLargerThanPostgresqlsLockTableInOneCall() {
+    p.subscribe("erp", "", "");
+    // 20,000 records: more than max_locks_per_transaction x max_connections (6,400 by default).
+    // Regression: one advisory lock per record ran the server out of shared memory.
+    p.db.exec("INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 20000) g");
+    route();
+    assertEquals(20000, p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'pending'"));
+  }
 }
