@@ -165,7 +165,7 @@ class CoalescingTest extends PipelineTest {
     // 20,000 records: more than max_locks_per_transaction x max_connections (6,400 by default).
     // Regression: one advisory lock per record ran the server out of shared memory.
     p.db.exec("INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 20000) g");
-    route();
+    p.db.exec("SELECT webhook_route_events(20000)");
     assertEquals(20000, p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'pending'"));
   }
 }
