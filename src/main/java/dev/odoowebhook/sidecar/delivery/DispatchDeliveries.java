@@ -29,6 +29,8 @@ public final class DispatchDeliveries implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(DispatchDeliveries.class);
   /** Shortest pause when work is due but blocked (its record has a delivery in flight). */
   private static final Duration MIN_PAUSE = Duration.ofMillis(25);
+  /** How long a claim waits for more workers to free up, so claims come in batches. */
+  private static final Duration BATCH_PAUSE = Duration.ofMillis(3);
 
   private final DeliveryStore store;
   private final SubscriberDirectory subscribers;
@@ -102,6 +104,12 @@ public final class DispatchDeliveries implements Runnable {
     if (free <= 0) {
       return pollInterval; // a finishing worker signals the wakeup
     }
+    // Claim in batches: one claim per finished delivery would cost a transaction each. While
+    // most workers are busy, give more of them a moment to free up.
+    if (free < Math.max(1, workers / 4) && inFlight.get() > 0) {
+      sleepQuietly(BATCH_PAUSE);
+      free = workers - inFlight.get();
+    }
     Map<Long, Integer> bySubscriber = new HashMap<>();
     synchronized (running) {
       running.forEach(d -> bySubscriber.merge(d.subscriberId(), 1, Integer::sum));
@@ -114,8 +122,8 @@ public final class DispatchDeliveries implements Runnable {
     for (Delivery d : claimed) {
       start(d);
     }
-    if (claimed.size() == free) {
-      return null;
+    if (!claimed.isEmpty()) {
+      return null; // more may be due: look again before asking when the next one is
     }
     Duration due = store.nextDueIn();
     if (due == null || due.compareTo(pollInterval) > 0) {
