@@ -19,6 +19,7 @@ import dev.odoowebhook.sidecar.jobs.RecoverLeases;
 import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.persistence.DatabaseErrors;
 import dev.odoowebhook.sidecar.persistence.SchemaMigrator;
+import dev.odoowebhook.sidecar.pull.PullServer;
 import dev.odoowebhook.sidecar.route.RouteEvents;
 import java.io.IOException;
 import java.sql.SQLException;
@@ -49,6 +50,7 @@ public final class Sidecar {
 
   private final SubscriberDirectory subscribers;
   private AdminServer admin;
+  private PullServer pull;
 
   private Sidecar(SidecarConfig config, Database db, SidecarMetrics metrics) {
     this.config = config;
@@ -135,6 +137,21 @@ public final class Sidecar {
       admin = new AdminServer(config.text(Setting.HTTP_HOST), port, db, listener, metrics,
           subscribers, config.instanceId(), version());
     }
+    if (config.integer(Setting.PULL_PORT) > 0) {
+      try {
+        pull = PullServer.start(config, db);
+      } catch (IOException | RuntimeException e) {
+        if (admin != null) {
+          admin.close();
+        }
+        if (e instanceof RuntimeException) {
+          throw (RuntimeException) e; // e.g. an invalid WEBHOOK_PULL_CORS_ORIGINS
+        }
+        throw new SQLException("Cannot open the pull API port " + config.text(Setting.PULL_HOST) + ":"
+            + config.text(Setting.PULL_PORT) + " (" + e.getMessage()
+            + "). Choose another WEBHOOK_PULL_PORT, or 0 to turn it off.", "58000", e);
+      }
+    }
     heartbeat.started(SidecarConfig.host(), version());
     if (!listener.ensureConnected()) {
       listener.reconnectInBackground();
@@ -169,6 +186,11 @@ public final class Sidecar {
     return admin == null ? 0 : admin.port();
   }
 
+  /** The pull API port actually bound, or 0 when it is off. */
+  public int pullPort() {
+    return pull == null ? 0 : pull.port();
+  }
+
   public EventListener listener() {
     return listener;
   }
@@ -179,6 +201,9 @@ public final class Sidecar {
    */
   public synchronized void stop() {
     log.info("Stopping: no new deliveries are claimed; {} in flight.", dispatcher.inFlight());
+    if (pull != null) {
+      pull.close();
+    }
     router.stop();
     dispatcher.stopClaiming();
     join(routerThread);

@@ -36,7 +36,8 @@ public final class Cli {
         return null;
       }
       String first = a.words.get(0);
-      return first.equals("subscriber") && a.words.size() > 1 ? first + " " + a.words.get(1) : first;
+      boolean twoWords = first.equals("subscriber") || first.equals("token");
+      return twoWords && a.words.size() > 1 ? first + " " + a.words.get(1) : first;
     } catch (UsageException e) {
       return null;
     }
@@ -64,6 +65,9 @@ public final class Cli {
         return new RunCommand(config, err).run(args);
       }
       try (Database db = Database.open(config, 2, "webhook-cli")) {
+        if (command.startsWith("token ")) {
+          return new TokenCommands(db, out).run(command, args);
+        }
         return dispatch(command, args, new Commands(db, config, out));
       }
     } catch (UsageException e) {

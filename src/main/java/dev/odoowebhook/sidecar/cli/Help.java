@@ -24,6 +24,12 @@ final class Help {
         + "  --models  models it wants (default: all tracked); --fields: writes only when one\n"
         + "  of these fields changed; retry n waits backoff-base * backoff-factor^(n-1).");
     COMMANDS.put("subscriber list", "subscriber list\n  Lists subscribers (secrets are not shown).");
+    COMMANDS.put("token create", "token create --name NAME --models m1,m2\n"
+        + "  Creates a bearer token for the pull API (an app or a device), allowed to read these\n"
+        + "  models: names, prefixes such as product.*, or * for all. Shown once; stored hashed.");
+    COMMANDS.put("token list", "token list\n  Lists API tokens: models, created, last used, revoked, devices (no tokens).");
+    COMMANDS.put("token revoke", "token revoke NAME\n"
+        + "  Revokes the active token of that name: its apps get 401 from the next request on.");
     COMMANDS.put("run", "run\n  Migrates, then captures and delivers until stopped (SIGTERM drains).");
     COMMANDS.put("status", "status\n  Deliveries per status, oldest pending age, events waiting, sidecars.");
     COMMANDS.put("cleanup", "cleanup\n"

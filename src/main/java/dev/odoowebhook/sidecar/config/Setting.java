@@ -105,7 +105,8 @@ public enum Setting {
       "WEBHOOK_RETENTION_SENT",
       "7d",
       Kind.DURATION,
-      "Sent deliveries, their attempts and fully delivered events are kept this long."),
+      "Sent deliveries, their attempts and fully delivered events (acknowledged by every active"
+          + " pull device) are kept this long."),
   RETENTION_DEAD(
       "WEBHOOK_RETENTION_DEAD",
       "30d",
@@ -116,13 +117,45 @@ public enum Setting {
       "7d",
       Kind.DURATION,
       "Events no subscriber wanted are kept this long (a replay can still use them)."),
+  RETENTION_DEVICES(
+      "WEBHOOK_RETENTION_DEVICES",
+      "30d",
+      Kind.DURATION,
+      "Events an active pull device has not acknowledged are kept this long at most; a device"
+          + " silent longer holds nothing back, and one that missed archived events must resync."),
+  RETENTION_ARCHIVE(
+      "WEBHOOK_RETENTION_ARCHIVE",
+      "90d",
+      Kind.DURATION,
+      "Events moved out by retention wait in webhook_event_archive until this long after routing."),
   INSTANCE_ID(
       "WEBHOOK_INSTANCE_ID",
       "",
       Kind.TEXT,
       "Name of this sidecar in leases and heartbeats; empty means host-pid."),
   LOG_DELIVERIES(
-      "WEBHOOK_LOG_DELIVERIES", "true", Kind.BOOLEAN, "Log one INFO line per delivery outcome.");
+      "WEBHOOK_LOG_DELIVERIES", "true", Kind.BOOLEAN, "Log one INFO line per delivery outcome."),
+  PULL_PORT(
+      "WEBHOOK_PULL_PORT",
+      "0",
+      Kind.PORT,
+      "Port of the pull API for apps (/v1/..., api/pull-api.openapi.yaml); 0 turns it off."),
+  PULL_HOST(
+      "WEBHOOK_PULL_HOST",
+      "127.0.0.1",
+      Kind.TEXT,
+      "Address the pull API binds to; 0.0.0.0 for all interfaces (put TLS in front of it)."),
+  PULL_RATE_LIMIT(
+      "WEBHOOK_PULL_RATE_LIMIT",
+      "20",
+      Kind.POSITIVE_INT,
+      "Requests per second per API token on the pull API; more get 429 with Retry-After."),
+  PULL_CORS_ORIGINS(
+      "WEBHOOK_PULL_CORS_ORIGINS",
+      "",
+      Kind.TEXT,
+      "Comma-separated origins (https://app.example.com) browsers may call the pull API from;"
+          + " * for any; empty for none.");
 
   /** How a value is validated and parsed. */
   public enum Kind {

@@ -32,6 +32,8 @@ public final class CleanupJob {
   private final Duration sentAge;
   private final Duration deadAge;
   private final Duration unroutedAge;
+  private final Duration deviceAge;
+  private final Duration archiveAge;
 
   public CleanupJob(Database db, SidecarConfig config) {
     this.db = db;
@@ -40,6 +42,8 @@ public final class CleanupJob {
     this.sentAge = config.duration(Setting.RETENTION_SENT);
     this.deadAge = config.duration(Setting.RETENTION_DEAD);
     this.unroutedAge = config.duration(Setting.RETENTION_UNROUTED);
+    this.deviceAge = config.duration(Setting.RETENTION_DEVICES);
+    this.archiveAge = config.duration(Setting.RETENTION_ARCHIVE);
   }
 
   /** Runs once. Returns what was removed, or null if another sidecar is cleaning right now. */
@@ -80,8 +84,11 @@ public final class CleanupJob {
       ObjectNode purged = result.putObject("purged");
       purged.put("sent_deliveries", drain(c, "SELECT webhook_purge_sent(?::interval, ?)", interval(sentAge)));
       purged.put("dead_deliveries", drain(c, "SELECT webhook_purge_dead(?::interval, ?)", interval(deadAge)));
-      purged.put("events", drain(c, "SELECT webhook_purge_events(?::interval, ?::interval, ?)",
-          interval(sentAge), interval(unroutedAge)));
+      // Moved to webhook_event_archive, respecting pull devices' cursors (sql/V5).
+      purged.put("events", drain(c, "SELECT webhook_purge_events(?::interval, ?::interval, ?::interval, ?)",
+          interval(sentAge), interval(unroutedAge), interval(deviceAge)));
+      purged.put("archived_events", drain(c, "SELECT webhook_purge_archive(?::interval, ?)",
+          interval(archiveAge)));
       try (PreparedStatement ps = c.prepareStatement("SELECT webhook_purge_bookkeeping(?::interval)")) {
         ps.setString(1, interval(deadAge));
         try (ResultSet rs = ps.executeQuery()) {
