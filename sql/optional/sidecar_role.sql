@@ -31,8 +31,13 @@ BEGIN
     GRANT SELECT, INSERT, UPDATE, DELETE
         ON webhook_event, webhook_delivery, webhook_attempt, webhook_sidecar_instance, webhook_job_run
         TO webhook_sidecar;
-    -- Configuration is read; subscribers are managed by the addon or the owner.
-    GRANT SELECT ON webhook_tracked_model, webhook_subscriber, webhook_flyway_schema_history
+    -- The pull API's devices, tokens (last use is recorded) and the archive.
+    GRANT SELECT, INSERT, UPDATE, DELETE
+        ON webhook_device, webhook_api_token, webhook_event_archive, webhook_pull_horizon
+        TO webhook_sidecar;
+    -- Configuration is read; subscribers and app profiles are managed by the addon or the owner.
+    GRANT SELECT ON webhook_tracked_model, webhook_subscriber, webhook_app_profile,
+                    webhook_flyway_schema_history
         TO webhook_sidecar;
 
     FOR v_name IN
