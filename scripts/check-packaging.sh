@@ -174,6 +174,10 @@ if docker compose version >/dev/null 2>&1; then
   docker compose -f docker-compose.yml config -q || fail "docker compose config rejects docker-compose.yml"
   COMPOSE_NOTE="$COMPOSE_NOTE and docker compose config"
 fi
+if command -v systemd-analyze >/dev/null; then
+  systemd-analyze verify deploy/odoo-webhook-sidecar.service || fail "systemd-analyze verify rejects the unit"
+  COMPOSE_NOTE="$COMPOSE_NOTE; systemd unit passes systemd-analyze verify"
+fi
 pass "docker-compose.yml: 7 services, start order, documented commands ($COMPOSE_NOTE); Dockerfile and .dockerignore agree"
 
 echo "== (c) the demo's commands against a temporary database, with both example receivers"
