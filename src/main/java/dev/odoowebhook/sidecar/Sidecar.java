@@ -139,7 +139,7 @@ public final class Sidecar {
     }
     if (config.integer(Setting.PULL_PORT) > 0) {
       try {
-        pull = PullServer.start(config, db);
+        pull = PullServer.start(config, db, metrics);
       } catch (IOException | RuntimeException e) {
         if (admin != null) {
           admin.close();

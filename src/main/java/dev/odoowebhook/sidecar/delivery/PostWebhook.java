@@ -3,11 +3,13 @@ package dev.odoowebhook.sidecar.delivery;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -96,7 +98,7 @@ public final class PostWebhook {
       Thread.currentThread().interrupt();
       return AttemptResult.failure(now, elapsedMs(start), "interrupted", "The sidecar is stopping");
     } catch (ExecutionException e) {
-      return fromException(e.getCause(), now, elapsedMs(start), timeout);
+      return fromException(e.getCause(), s.url(), now, elapsedMs(start), timeout);
     }
   }
 
@@ -116,7 +118,7 @@ public final class PostWebhook {
   }
 
   private static AttemptResult fromException(
-      Throwable e, Instant now, long durationMs, Duration timeout) {
+      Throwable e, URI url, Instant now, long durationMs, Duration timeout) {
     if (e instanceof HttpConnectTimeoutException) {
       return AttemptResult.failure(now, durationMs, "timeout", "Connect timed out");
     }
@@ -124,9 +126,22 @@ public final class PostWebhook {
       return AttemptResult.failure(
           now, durationMs, "timeout", "No answer within " + timeout.toMillis() + " ms");
     }
+    if (causedBy(e, UnresolvedAddressException.class) || causedBy(e, UnknownHostException.class)) {
+      return AttemptResult.failure(now, durationMs, "connection",
+          "Host not found: " + url.getHost() + " does not resolve (DNS); check the subscriber's URL");
+    }
     if (e instanceof ConnectException) {
-      return AttemptResult.failure(
-          now, durationMs, "connection", "Connection refused or unreachable: " + message(e));
+      // The JDK's exception often carries no message, neither does its cause.
+      String reason = "Connection refused or unreachable";
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t.getMessage() != null && !t.getMessage().isEmpty()) {
+          reason = t.getMessage();
+          break;
+        }
+      }
+      int port = url.getPort() != -1 ? url.getPort() : "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
+      return AttemptResult.failure(now, durationMs, "connection",
+          reason + " (connecting to " + url.getHost() + ":" + port + ")");
     }
     if (e instanceof IOException) {
       return AttemptResult.failure(now, durationMs, "connection", message(e));
@@ -151,6 +166,15 @@ public final class PostWebhook {
       return Duration.ZERO;
     }
     return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String message(Throwable e) {

@@ -29,9 +29,13 @@ public record Subscriber(
     return java.util.List.of(secret);
   }
 
-  /** Whether the Failsafe policies built for {@code other} still fit this one. */
+  /**
+   * Whether the Failsafe policies built for {@code other} still fit this one. A new URL is a new
+   * endpoint: its circuit breaker starts closed instead of inheriting the old URL's failures.
+   */
   boolean samePolicySettings(Subscriber other) {
     return other != null
+        && java.util.Objects.equals(url, other.url)
         && maxConcurrency == other.maxConcurrency
         && java.util.Objects.equals(rateLimitPerSecond, other.rateLimitPerSecond);
   }

@@ -62,6 +62,48 @@ class BadInputTest {
   }
 
   @Test
+  void shouldRetryUnreachableAndUnknownHostsWithAClearErrorAndDeliverOnceTheUrlIsFixed() throws Exception {
+    try (Pipeline p = new Pipeline();
+        Receiver fixed = new Receiver()) {
+      p.subscribe("erp", "", "");
+      int closedPort;
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        closedPort = s.getLocalPort(); // closed again: nothing listens there
+      }
+      String retryFast = "backoff_base_ms, backoff_factor, max_retries";
+      long refused = p.db.addSubscriber("refused", "http://127.0.0.1:" + closedPort + "/hook", p.secret,
+          retryFast, "200, 1, 100");
+      long unknown = p.db.addSubscriber("unknown", "http://no-such-host.invalid/hook", p.secret,
+          retryFast, "200, 1, 100");
+      p.startSidecar(Map.of());
+      long partner = p.partner("Azure Interior");
+
+      Await.until("both unreachable subscribers tried twice", WAIT, () -> p.db.count(
+          "SELECT count(DISTINCT d.subscriber_id) FROM webhook_delivery d"
+              + " WHERE d.attempts >= 2 AND d.status = 'failed' AND d.subscriber_id IN (?, ?)", refused, unknown) == 2);
+      assertEquals(1, p.answered2xx().size(), "the reachable subscriber is served meanwhile");
+      String refusedError = lastError(p, refused);
+      String unknownError = lastError(p, unknown);
+      assertTrue(refusedError.startsWith("connection: Connection refused") && refusedError.endsWith("(connecting to 127.0.0.1:" + closedPort + ")"), refusedError);
+      assertTrue(unknownError.startsWith("connection: Host not found: no-such-host.invalid"), unknownError);
+
+      // The admin fixes the URLs: the waiting deliveries arrive, nothing was lost.
+      p.db.exec("UPDATE webhook_subscriber SET url = '" + fixed.url() + "' WHERE id IN (" + refused + ", " + unknown + ")");
+      Await.until("both delivered after the fix", WAIT, () -> fixed.requests().stream()
+          .filter(Receiver.Request::answered2xx).count() == 2);
+      for (Receiver.Request r : fixed.requests()) {
+        assertEquals(partner, r.data().get("record_id").asLong());
+      }
+    }
+  }
+
+  private static String lastError(Pipeline p, long subscriber) {
+    return p.db.value("SELECT a.error_type || ': ' || a.error_message FROM webhook_attempt a"
+        + " JOIN webhook_delivery d ON d.id = a.delivery_id WHERE d.subscriber_id = ?"
+        + " ORDER BY a.id DESC LIMIT 1", String.class, subscriber);
+  }
+
+  @Test
   void shouldNeverFailOdooWhileNoSidecarRunsThenDrainTheBacklog() {
     try (Pipeline p = new Pipeline()) {
       p.subscribe("erp", "", "");

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -64,6 +65,7 @@ public final class Receiver implements AutoCloseable {
   private final ExecutorService executor = Executors.newCachedThreadPool();
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private volatile Function<Request, Response> responder = r -> Response.ok();
+  private volatile Consumer<Request> sink = requests::add;
 
   public Receiver() {
     // Without it the JDK server delays every keep-alive answer (Nagle): ~23 answers a second.
@@ -88,7 +90,7 @@ public final class Receiver implements AutoCloseable {
         }
       }
       // Recorded once answered: a request whose answer never left is not "received".
-      requests.add(new Request(request.headers(), request.body(), request.at(), response.status()));
+      sink.accept(new Request(request.headers(), request.body(), request.at(), response.status()));
       response.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
       byte[] out = response.body().getBytes(StandardCharsets.UTF_8);
       try {
@@ -113,6 +115,11 @@ public final class Receiver implements AutoCloseable {
 
   public void respondWith(Function<Request, Response> responder) {
     this.responder = responder;
+  }
+
+  /** Hands answered requests to a consumer instead of keeping them (runs too long to keep all). */
+  public void sendAnsweredTo(Consumer<Request> sink) {
+    this.sink = sink;
   }
 
   public List<Request> requests() {

@@ -25,12 +25,17 @@ public final class SidecarProcess implements AutoCloseable {
   }
 
   public static SidecarProcess start(Map<String, String> env, String... args) {
+    return startWithJvmOptions(List.of(), env, args);
+  }
+
+  /** Like {@link #start}, with options for the child JVM (e.g. a heap cap). */
+  public static SidecarProcess startWithJvmOptions(List<String> jvmOptions, Map<String, String> env, String... args) {
     try {
       Path log = Files.createTempFile("sidecar-", ".log");
-      List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", System.getProperty("java.class.path"),
-          OdooWebhookSidecar.class.getName()));
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.addAll(jvmOptions);
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), OdooWebhookSidecar.class.getName()));
       command.addAll(List.of(args));
       command.add("run");
       ProcessBuilder pb = new ProcessBuilder(command)
