@@ -28,6 +28,12 @@ public final class SidecarMetrics {
   public final Timer httpDuration = registry.timer("webhook_http_request_duration_seconds");
   /** From the capture of the oldest merged event to the receiver's 2xx. */
   public final Timer deliveryLatency = registry.timer("webhook_delivery_latency_seconds");
+  /** Every request to the pull API, from arrival to the end of the answer. */
+  public final Timer pullRequests = registry.timer("webhook_pull_request_duration_seconds");
+  /** Pull API answers by kind: refused tokens, rate limits, and server-side failures. */
+  public final Counter pullUnauthorized = registry.counter("webhook_pull_unauthorized");
+  public final Counter pullRateLimited = registry.counter("webhook_pull_rate_limited");
+  public final Counter pullFailed = registry.counter("webhook_pull_failed");
 
   public MetricRegistry registry() {
     return registry;

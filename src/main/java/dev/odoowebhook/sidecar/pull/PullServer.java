@@ -1,5 +1,6 @@
 package dev.odoowebhook.sidecar.pull;
 
+import com.codahale.metrics.Timer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.odoowebhook.sidecar.admin.SidecarMetrics;
 import dev.odoowebhook.sidecar.config.Setting;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
 import dev.odoowebhook.sidecar.persistence.Database;
@@ -64,12 +66,14 @@ public final class PullServer implements AutoCloseable {
   private final TokenRateLimits limits;
   private final DeviceSync devices;
   private final EventQueries events;
+  private final SidecarMetrics metrics;
 
-  private PullServer(String host, int port, Database db, CorsPolicy cors, int ratePerSecond)
-      throws IOException {
+  private PullServer(String host, int port, Database db, CorsPolicy cors, int ratePerSecond,
+      SidecarMetrics metrics) throws IOException {
     // Without it the JDK server answers keep-alive requests at about 23 per second.
     System.setProperty("sun.net.httpserver.nodelay", "true");
     this.db = db;
+    this.metrics = metrics;
     this.cors = cors;
     this.limits = new TokenRateLimits(ratePerSecond);
     this.devices = new DeviceSync(db, json);
@@ -92,10 +96,10 @@ public final class PullServer implements AutoCloseable {
    *
    * @throws IOException when the port cannot be bound
    */
-  public static PullServer start(SidecarConfig config, Database db) throws IOException {
+  public static PullServer start(SidecarConfig config, Database db, SidecarMetrics metrics) throws IOException {
     CorsPolicy cors = new CorsPolicy(config.text(Setting.PULL_CORS_ORIGINS));
     return new PullServer(config.text(Setting.PULL_HOST), config.integer(Setting.PULL_PORT), db, cors,
-        config.integer(Setting.PULL_RATE_LIMIT));
+        config.integer(Setting.PULL_RATE_LIMIT), metrics);
   }
 
   public int port() {
@@ -103,6 +107,24 @@ public final class PullServer implements AutoCloseable {
   }
 
   private void handle(HttpExchange exchange) {
+    Timer.Context timing = metrics.pullRequests.time();
+    try {
+      handleTimed(exchange);
+    } finally {
+      timing.stop();
+    }
+    switch (exchange.getResponseCode()) {
+      case 401 -> metrics.pullUnauthorized.inc();
+      case 429 -> metrics.pullRateLimited.inc();
+      default -> {
+        if (exchange.getResponseCode() >= 500) {
+          metrics.pullFailed.inc();
+        }
+      }
+    }
+  }
+
+  private void handleTimed(HttpExchange exchange) {
     try (exchange) {
       try {
         respond(exchange);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.odoowebhook.sidecar.Sidecar;
+import dev.odoowebhook.sidecar.support.Await;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -15,7 +17,8 @@ class AccessTest extends PullTestBase {
 
   @Test
   void shouldAnswerTheSame401ForMissingMalformedUnknownAndRevokedTokens() throws Exception {
-    int port = startPull(Map.of());
+    Sidecar sidecar = startPullSidecar(Map.of());
+    int port = sidecar.pullPort();
     String token = token("tablet", "res.partner");
     assertEquals(0, p.db.count("SELECT count(*) FROM webhook_api_token WHERE token_hash = ?", token),
         "the token itself is not stored");
@@ -36,6 +39,8 @@ class AccessTest extends PullTestBase {
       assertEquals(refused.get(0).raw().body(), a.raw().body(), "one answer, whatever the reason");
       assertEquals("Bearer realm=\"odoo-webhook-sidecar\"", a.header("WWW-Authenticate"));
     }
+    Await.until("every refusal counted", WAIT,
+        () -> sidecar.metrics().pullUnauthorized.getCount() == refused.size());
   }
 
   @Test
@@ -57,7 +62,8 @@ class AccessTest extends PullTestBase {
 
   @Test
   void shouldRateLimitEachTokenWith429AndRetryAfter() {
-    int port = startPull(Map.of("WEBHOOK_PULL_RATE_LIMIT", "3"));
+    Sidecar sidecar = startPullSidecar(Map.of("WEBHOOK_PULL_RATE_LIMIT", "3"));
+    int port = sidecar.pullPort();
     PullApi busy = new PullApi(port, token("busy", "res.partner"));
     PullApi calm = new PullApi(port, token("calm", "res.partner"));
     int limited = 0;
@@ -75,6 +81,11 @@ class AccessTest extends PullTestBase {
     assertEquals("1", last.header("Retry-After"));
     assertEquals("rate_limited", last.body().path("error").asText());
     assertEquals(200, calm.get("/v1/events").status(), "another token has its own limit");
+    // Operators see it in /metrics (webhook_pull_rate_limited_total). A request is counted just
+    // after its answer has left, so the last one may still be on its way into the counters.
+    Await.until("every request counted", WAIT, () -> sidecar.metrics().pullRequests.getCount() == 7);
+    assertEquals(limited, sidecar.metrics().pullRateLimited.getCount());
+    assertEquals(0, sidecar.metrics().pullUnauthorized.getCount());
   }
 
   @Test

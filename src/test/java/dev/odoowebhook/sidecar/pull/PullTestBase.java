@@ -41,12 +41,16 @@ abstract class PullTestBase extends PipelineTest {
 
   /** Starts the sidecar with the pull API on a free port; returns that port. */
   static int startPull(Map<String, String> extra) {
+    return startPullSidecar(extra).pullPort();
+  }
+
+  /** Starts the sidecar with the pull API on a free port. */
+  static Sidecar startPullSidecar(Map<String, String> extra) {
     Map<String, String> settings = new HashMap<>();
     settings.put("WEBHOOK_PULL_PORT", Integer.toString(freePort()));
     settings.put("WEBHOOK_PULL_RATE_LIMIT", "10000");
     settings.putAll(extra);
-    Sidecar sidecar = p.startSidecar(settings);
-    return sidecar.pullPort();
+    return p.startSidecar(settings);
   }
 
   static int freePort() {
