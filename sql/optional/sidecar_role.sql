@@ -36,9 +36,13 @@ BEGIN
         ON webhook_device, webhook_api_token, webhook_event_archive, webhook_pull_horizon
         TO webhook_sidecar;
     -- Configuration is read; subscribers and app profiles are managed by the addon or the owner.
-    GRANT SELECT ON webhook_tracked_model, webhook_subscriber, webhook_app_profile,
-                    webhook_flyway_schema_history
-        TO webhook_sidecar;
+    GRANT SELECT ON webhook_tracked_model, webhook_subscriber, webhook_app_profile TO webhook_sidecar;
+    -- Flyway's history exists only when the schema was applied by `migrate`, not by psql.
+    IF to_regclass('webhook_flyway_schema_history') IS NOT NULL THEN
+        GRANT SELECT ON webhook_flyway_schema_history TO webhook_sidecar;
+    ELSE
+        RAISE WARNING 'webhook_flyway_schema_history is missing (the schema was applied with psql): run the sidecar''s `migrate` once as the owner, then this script again, or a sidecar running as webhook_sidecar cannot check the schema version.';
+    END IF;
 
     FOR v_name IN
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
