@@ -2,8 +2,8 @@
 {
     "name": "Webhook Sidecar",
     "summary": "Configure and watch signed webhooks sent by the odoo-webhook-sidecar "
-    "from PostgreSQL: tracked models, subscribers, deliveries, replays",
-    "version": "18.0.1.0.0",
+    "from PostgreSQL: tracked models, subscribers, deliveries, replays, app tokens and devices",
+    "version": "18.0.1.1.0",
     "category": "Technical",
     "license": "LGPL-3",
     "author": "odoo-webhook-sidecar contributors",
@@ -19,6 +19,9 @@
         "views/webhook_sidecar_instance_views.xml",
         "views/webhook_job_run_views.xml",
         "views/webhook_overview_views.xml",
+        "views/webhook_device_views.xml",
+        "wizards/webhook_api_token_wizard_views.xml",
+        "views/webhook_api_token_views.xml",
         "views/webhook_menus.xml",
     ],
     "pre_init_hook": "pre_init_hook",

@@ -23,6 +23,11 @@ REQUIRED_TABLES = (
     "webhook_attempt",
     "webhook_sidecar_instance",
     "webhook_job_run",
+    # The pull API for apps (sql/V5): tokens and devices are shown and managed here.
+    "webhook_api_token",
+    "webhook_app_profile",
+    "webhook_device",
+    "webhook_pull_horizon",
 )
 
 # Functions the addon calls, by regprocedure signature.
@@ -32,6 +37,7 @@ REQUIRED_FUNCTIONS = (
     "webhook_capture_installed(text)",
     "webhook_replay_delivery(bigint)",
     "webhook_send_test_event(bigint)",
+    "webhook_valid_model_patterns(text[])",
 )
 
 

@@ -8,3 +8,5 @@ from . import webhook_job_run
 from . import webhook_overview
 from . import ir_model
 from . import ir_model_fields
+from . import webhook_api_token
+from . import webhook_device

@@ -4,3 +4,4 @@ from . import test_subscriber
 from . import test_delivery
 from . import test_access
 from . import test_overview
+from . import test_pull

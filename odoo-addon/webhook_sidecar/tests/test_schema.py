@@ -32,8 +32,9 @@ class TestSchema(WebhookCase):
         mapped = IrModel.search([("model", "in", [
             "webhook.subscriber", "webhook.delivery", "webhook.attempt", "webhook.event",
             "webhook.tracked.model", "webhook.sidecar.instance", "webhook.job.run",
+            "webhook.api.token", "webhook.device",
         ])])
-        self.assertEqual(len(mapped), 7)
+        self.assertEqual(len(mapped), 9)
         mapped._drop_table()
         mapped.field_id._drop_column()
         self.assertEqual(missing_schema_objects(self.env.cr), [])

@@ -1,0 +1,1 @@
+from . import webhook_api_token_wizard
