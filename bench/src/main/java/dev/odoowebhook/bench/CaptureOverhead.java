@@ -281,8 +281,7 @@ final class CaptureOverhead {
         + " every writing transaction NOTIFYs (PostgreSQL serialises notifying commits on one lock);"
         + " while the sidecar is busy or stopped, writers skip it. In production the sidecar waits only"
         + " between bursts, so the real cost lies between the two rows.\n\n");
-    md.append("Not measured: the same through Odoo 18's ORM (needs a running Odoo 18; ENVIRONMENT.md measured"
-        + " about 0.92× for a naive trigger there, with the ORM, not PostgreSQL, as the bottleneck).\n");
+    md.append("The same through Odoo 18's own ORM (target ≥ 0.97×): 1b below.\n");
     b.section(md.toString());
     Charts.groupedBars("Capture overhead: TPS ÷ TPS without trigger (Odoo-like mix)", "clients",
         "× no trigger", ratios, b.outDir.resolve("s1_capture_overhead.png"), false);

@@ -41,7 +41,7 @@ final class Report {
         b.outDir.resolve("s3_throughput.png"), false);
 
     StringBuilder md = new StringBuilder();
-    md.append("# Benchmarks: capture overhead, latency, throughput, coalescing\n\n");
+    md.append("# Benchmarks: capture overhead, latency, throughput, coalescing, pull API\n\n");
     md.append("Mode **").append(b.mode.name()).append("**, started ").append(started).append(", ")
         .append(Stats.fmt(minutes)).append(" min, sidecar commit `").append(meta.get("sidecar_commit"))
         .append("`, ").append(meta.get("postgresql")).append(" (a cluster of the harness's own: fsync on,"
@@ -68,9 +68,6 @@ final class Report {
       md.append("Where targets are missed, why, and proposed fixes: [analysis.md](analysis.md).\n\n");
     }
     md.append(b.report);
-    md.append("## Not measured\n\n- The capture overhead through Odoo's own ORM: it needs a running Odoo 18 in the"
-        + " loop; ENVIRONMENT.md measured about 0.92× for a naive trigger that way (the ORM, not PostgreSQL,"
-        + " is the bottleneck there), so pgbench here is the harsher test.\n");
     b.write("report.md", sanitize(md.toString(), b));
   }
 

@@ -14,7 +14,8 @@ import java.util.Map;
  * report, PNG charts and raw JSON. Usage (from the repository root, after {@code mvn -q
  * -DskipTests install}):
  *
- * <pre>mvn -q -f bench/pom.xml exec:java -Dexec.args="--mode short|full [--only 1,3] [--pg-port 5499] [--out DIR]"</pre>
+ * <pre>mvn -q -f bench/pom.xml exec:java -Dexec.args="--mode short|full [--only 1,3] [--pg-port 5499] [--out DIR]
+ *     [--odoo-src DIR]"</pre>
  *
  * Exits non-zero only when the harness itself fails (a scenario could not run), never because a
  * target was missed: missed targets are written in the report.
@@ -35,7 +36,13 @@ public final class RunBenchmarks {
     Path out = Path.of(opts.getOrDefault("out",
         benchDir.resolve(mode.name().equals("full") ? "results" : "results/short").toString()));
     Files.createDirectories(out);
-    List<String> only = opts.containsKey("only") ? List.of(opts.get("only").split(",")) : List.of("1", "2", "3", "4", "5", "6");
+    List<String> only = new ArrayList<>(opts.containsKey("only") ? List.of(opts.get("only").split(","))
+        : List.of("1", "2", "3", "4", "5", "6", "7"));
+    if (only.contains("1")) { // scenario 1 has two halves: pgbench (1a) and Odoo's ORM (1b)
+      only.addAll(List.of("1a", "1b"));
+    }
+    String odooSrc = opts.getOrDefault("odoo-src", System.getenv("ODOO_SRC"));
+    String odooPython = opts.getOrDefault("odoo-python", System.getenv("ODOO_PYTHON"));
     Path work = Files.createTempDirectory("odoo-webhook-bench");
     work.toFile().setExecutable(true, false);
     work.toFile().setReadable(true, false);
@@ -58,12 +65,15 @@ public final class RunBenchmarks {
       b.prepareTemplate();
       Throughput throughput = new Throughput(b);
       Drains drains = new Drains(b);
-      runScenario(only, "1", failures, () -> new CaptureOverhead(b).run());
+      runScenario(only, "1a", failures, () -> new CaptureOverhead(b).run());
+      runScenario(only, "1b", failures,
+          () -> new OdooOrm(b, benchDir.resolve("odoo/orm_writes.py"), odooSrc, odooPython).run());
       runScenario(only, "2", failures, () -> new DeliveryLatency(b).run());
       runScenario(only, "3", failures, throughput::run);
       runScenario(only, "4", failures, () -> new Coalescing(b).run());
       runScenario(only, "5", failures, drains::isolation);
       runScenario(only, "6", failures, drains::scaling);
+      runScenario(only, "7", failures, () -> new PullPath(b).run());
       String loadAfter = Files.readString(Path.of("/proc/loadavg")).trim();
       double minutes = (System.nanoTime() - t0) / 60e9;
       Report.write(b, root, started, loadBefore, loadAfter, minutes, failures, throughput, drains);
@@ -101,8 +111,8 @@ public final class RunBenchmarks {
     Map<String, String> opts = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException("Usage: --mode short|full [--only 1,2,3,4,5,6] [--pg-port 5499]"
-            + " [--out DIR] [--sidecar-jar JAR]; got " + String.join(" ", args));
+        throw new IllegalArgumentException("Usage: --mode short|full [--only 1,1a,1b,2,3,4,5,6,7] [--pg-port 5499]"
+            + " [--out DIR] [--sidecar-jar JAR] [--odoo-src DIR] [--odoo-python PYTHON]; got " + String.join(" ", args));
       }
       opts.put(args[i].substring(2), args[++i]);
     }
