@@ -3,6 +3,7 @@ package dev.odoowebhook.sidecar.cli;
 import dev.odoowebhook.sidecar.Sidecar;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.sql.SQLException;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -24,8 +25,12 @@ final class RunCommand {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       sidecar.stop();
       stopped.countDown();
-      // A JVM ended by SIGTERM exits with 143 even after a clean drain; say it went well.
-      Runtime.getRuntime().halt(Cli.OK);
+      // A JVM ended by SIGTERM exits with 143 even after a clean drain; say it went well. Not
+      // when a flight recording was asked for: JFR writes its file in a hook of its own, which
+      // halting would cut short (the benchmarks profile the sidecar that way).
+      if (!recordingFlight()) {
+        Runtime.getRuntime().halt(Cli.OK);
+      }
     }, "webhook-shutdown"));
     try {
       stopped.await();
@@ -34,5 +39,10 @@ final class RunCommand {
       err.println("Interrupted.");
     }
     return Cli.OK;
+  }
+
+  private static boolean recordingFlight() {
+    return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .anyMatch(a -> a.startsWith("-XX:StartFlightRecording"));
   }
 }
