@@ -8,6 +8,7 @@ import dev.failsafe.RetryPolicy;
 import dev.odoowebhook.sidecar.config.Setting;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -41,6 +42,7 @@ public final class EventListener implements AutoCloseable {
   private volatile boolean alive;
   private volatile boolean closing;
   private boolean holdingWaitLock;
+  private PreparedStatement routeOrWait;
   private final AtomicBoolean reconnecting = new AtomicBoolean();
   private final RetryPolicy<Boolean> untilConnected =
       RetryPolicy.<Boolean>builder()
@@ -146,23 +148,6 @@ public final class EventListener implements AutoCloseable {
         .whenComplete((connected, error) -> reconnecting.set(false));
   }
 
-  /**
-   * Tries to enter the waiting state (see the handshake in sql/V2). True: the lock is held and
-   * writers will NOTIFY; the caller must look at the table once more before sleeping.
-   */
-  public synchronized boolean tryStartWaiting() {
-    if (holdingWaitLock) {
-      return true;
-    }
-    holdingWaitLock = queryBoolean("SELECT webhook_sidecar_try_wait()");
-    return holdingWaitLock;
-  }
-
-  /** True when another sidecar already waits, so writers NOTIFY and this one is woken too. */
-  public synchronized boolean anotherSidecarWaits() {
-    return queryBoolean("SELECT webhook_sidecar_waiting()");
-  }
-
   /** Leaves the waiting state: writers stop notifying while the sidecar works. */
   public synchronized void stopWaiting() {
     if (!holdingWaitLock) {
@@ -170,6 +155,42 @@ public final class EventListener implements AutoCloseable {
     }
     holdingWaitLock = false;
     queryBoolean("SELECT webhook_sidecar_stop_wait()");
+  }
+
+  /** What one call of webhook_route_or_wait() did: events routed, and the state it left. */
+  public record Routed(int events, String state) {}
+
+  /**
+   * One step of the router's loop in one round trip (sql/V7): leaves the waiting state if this
+   * connection holds it, routes a batch, and when the table is drained tries to wait again.
+   * Returns null if the connection failed (it is then closed, which drops the waiting lock).
+   */
+  public synchronized Routed routeOrWait(int batchSize) {
+    Connection c = connection;
+    if (c == null) {
+      return null;
+    }
+    try {
+      // Prepared once per connection: this runs about once per write under a steady trickle.
+      if (routeOrWait == null) {
+        routeOrWait = c.prepareStatement("SELECT routed, state FROM webhook_route_or_wait(?, ?)");
+      }
+      PreparedStatement ps = routeOrWait;
+      ps.setInt(1, batchSize);
+      ps.setBoolean(2, holdingWaitLock);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        Routed r = new Routed(rs.getInt(1), rs.getString(2));
+        holdingWaitLock = r.state().equals("waiting");
+        return r;
+      }
+    } catch (SQLException | RuntimeException e) {
+      // A failed call may or may not have left the session's lock held: close to be sure.
+      log.warn("The LISTEN connection failed ({}); reconnecting.", e.getMessage());
+      closeQuietly();
+      reconnectInBackground();
+      return null;
+    }
   }
 
   private boolean queryBoolean(String sql) {
@@ -193,6 +214,7 @@ public final class EventListener implements AutoCloseable {
     connection = null;
     alive = false;
     holdingWaitLock = false;
+    routeOrWait = null; // closed with its connection
     if (c != null) {
       try {
         c.close();

@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
  * the subscribers' filters and merges events into open deliveries), then tells the dispatcher.
  * When there is nothing to route it sleeps through the wake-up handshake of sql/V2: writers
  * NOTIFY only while it waits, and a fallback poll covers missed notifications and reconnects.
+ * Each step is one call of webhook_route_or_wait() (sql/V7) on the LISTEN connection, which
+ * holds the waiting lock; the pool routes only while that connection is down.
  */
 public final class RouteEvents implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(RouteEvents.class);
@@ -65,8 +67,9 @@ public final class RouteEvents implements Runnable {
   public void run() {
     while (running) {
       try {
-        if (routeBatch() == 0) {
-          sleepUntilWoken();
+        Duration pause = step();
+        if (pause != null) {
+          eventWakeup.await(pause);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -87,10 +90,50 @@ public final class RouteEvents implements Runnable {
   }
 
   /**
-   * Routes one batch. Returns the events routed, or -1 when another sidecar's router holds the
-   * routing lock (routing is serialised so one record's events merge in commit order).
+   * One step of the loop: routes what committed and, when nothing is left, enters the wake-up
+   * handshake of sql/V2 (one round trip on the LISTEN connection, sql/V7). Returns how long to
+   * sleep (a NOTIFY or a signal ends the sleep early), or null to go on at once.
    */
-  int routeBatch() throws SQLException, InterruptedException {
+  Duration step() throws SQLException, InterruptedException {
+    if (!listener.isConnected()) {
+      // Poll through the pool until the LISTEN connection is back.
+      listener.reconnectInBackground(); // no-op while a reconnect runs
+      int routed = routeThroughPool();
+      return routed > 0 ? null : routed < 0 ? SHORT_PAUSE : pollInterval;
+    }
+    // Notifications that came before this call announce events the call will read anyway.
+    eventWakeup.clear();
+    EventListener.Routed r = listener.routeOrWait(batchSize);
+    if (r == null) {
+      return null; // the connection failed and is being replaced: poll through the pool
+    }
+    if (r.events() > 0) {
+      metrics.eventsRouted.inc(r.events());
+      dispatchWakeup.signal();
+      writerPause = SHORT_PAUSE; // work is flowing: the next wait starts short again
+    }
+    switch (r.state()) {
+      case "more":
+        return null;
+      case "waiting":
+      case "another_waits": // it will be notified, and so will this one
+        return pollInterval;
+      case "another_routes":
+        return SHORT_PAUSE;
+      default: // writer_open: a writer that saw no waiting sidecar (so will not notify) is open
+        Duration pause = writerPause;
+        Duration doubled = writerPause.multipliedBy(2);
+        writerPause = doubled.compareTo(LONGEST_SHORT_PAUSE) > 0 ? LONGEST_SHORT_PAUSE : doubled;
+        return pause;
+    }
+  }
+
+  /**
+   * Routes one batch through the pool (while the LISTEN connection is down). Returns the events
+   * routed, or -1 when another sidecar's router holds the routing lock (routing is serialised so
+   * one record's events merge in commit order).
+   */
+  private int routeThroughPool() throws SQLException {
     int routed;
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("SELECT webhook_route_events(?)")) {
@@ -103,36 +146,7 @@ public final class RouteEvents implements Runnable {
     if (routed > 0) {
       metrics.eventsRouted.inc(routed);
       dispatchWakeup.signal();
-      writerPause = SHORT_PAUSE; // work is flowing: the next wait starts short again
-    } else if (routed < 0) {
-      Thread.sleep(SHORT_PAUSE.toMillis());
     }
     return routed;
-  }
-
-  private void sleepUntilWoken() throws SQLException, InterruptedException {
-    if (!listener.isConnected()) {
-      listener.reconnectInBackground(); // no-op while a reconnect runs
-      eventWakeup.await(pollInterval);
-      return;
-    }
-    if (listener.tryStartWaiting()) {
-      writerPause = SHORT_PAUSE;
-      try {
-        // Writers notify from now on; one more look catches what committed just before.
-        if (routeBatch() == 0) {
-          eventWakeup.await(pollInterval);
-        }
-      } finally {
-        listener.stopWaiting();
-      }
-    } else if (listener.anotherSidecarWaits()) {
-      eventWakeup.await(pollInterval);
-    } else {
-      // A writer that saw no waiting sidecar (so did not notify) has not committed yet.
-      eventWakeup.await(writerPause);
-      Duration doubled = writerPause.multipliedBy(2);
-      writerPause = doubled.compareTo(LONGEST_SHORT_PAUSE) > 0 ? LONGEST_SHORT_PAUSE : doubled;
-    }
   }
 }

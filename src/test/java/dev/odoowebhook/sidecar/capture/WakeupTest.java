@@ -58,6 +58,39 @@ class WakeupTest extends PipelineTest {
     }
   }
 
+  private static String routeOrWait(Connection sidecar, boolean release) throws Exception {
+    try (var rs = sidecar.createStatement().executeQuery(
+        "SELECT routed, state FROM webhook_route_or_wait(100, " + release + ")")) {
+      rs.next();
+      return rs.getInt(1) + " " + rs.getString(2);
+    }
+  }
+
+  @Test
+  void shouldRouteAndEnterTheHandshakeInOneCall() throws Exception {
+    try (Connection sidecar = p.db.connect();
+        Connection other = p.db.connect();
+        Connection writer = p.db.connect()) {
+      assertEquals("0 waiting", routeOrWait(sidecar, false), "nothing to route: it waits");
+      assertTrue(p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class));
+      assertEquals("0 another_waits", routeOrWait(other, false), "one waits for all sidecars");
+
+      p.partner("committed while it waited");
+      assertEquals("1 waiting", routeOrWait(sidecar, true), "woken: routes, then waits again");
+
+      sidecar.createStatement().execute("SELECT webhook_sidecar_stop_wait()"); // busy now
+      writer.setAutoCommit(false);
+      writer.createStatement().execute("INSERT INTO res_partner (name) VALUES ('in flight')");
+      p.partner("committed before the writer");
+      assertEquals("1 writer_open", routeOrWait(sidecar, false),
+          "a writer that skipped its NOTIFY is open: routes what committed, must not sleep");
+      assertFalse(p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class), "and holds no lock");
+      writer.commit();
+      assertEquals("1 waiting", routeOrWait(sidecar, false));
+      assertEquals(3, p.db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NOT NULL"));
+    }
+  }
+
   @Test
   void shouldDeliverPromptlyByNotificationWithoutPolling() {
     p.subscribe("erp", "", "");
