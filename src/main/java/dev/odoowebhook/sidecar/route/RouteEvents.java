@@ -68,7 +68,8 @@ public final class RouteEvents implements Runnable {
     while (running) {
       try {
         Duration pause = step();
-        if (pause != null) {
+        // running is checked again: step() clears the wake-up, which may eat stop()'s signal.
+        if (pause != null && running) {
           eventWakeup.await(pause);
         }
       } catch (InterruptedException e) {
@@ -94,7 +95,7 @@ public final class RouteEvents implements Runnable {
    * handshake of sql/V2 (one round trip on the LISTEN connection, sql/V7). Returns how long to
    * sleep (a NOTIFY or a signal ends the sleep early), or null to go on at once.
    */
-  Duration step() throws SQLException, InterruptedException {
+  Duration step() throws SQLException {
     if (!listener.isConnected()) {
       // Poll through the pool until the LISTEN connection is back.
       listener.reconnectInBackground(); // no-op while a reconnect runs
