@@ -159,6 +159,64 @@ class CoalescingTest extends PipelineTest {
     assertEquals(300, data.get("coalesced_count").asInt());
   }
 
+  /**
+   * The router handles most events of a batch in sets (sql/V8) and the rest one by one. Whatever
+   * the mix, routing a batch must give the same deliveries as routing the same events one at a
+   * time, in id order: checked on random edits of records whose deliveries are in every state.
+   */
+  @Test
+  void shouldRouteABatchExactlyAsOneEventAtATime() {
+    p.subscribe("all", "", "");
+    p.subscribe("emails", "changed_fields_filter, events", "ARRAY['email'], ARRAY['write']");
+    p.subscribe("lifecycle", "events", "ARRAY['create', 'unlink']");
+    p.db.exec("INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 40) g");
+    route();
+    // Deliveries in every state: sent, in flight, failed after an attempt, dead; the rest pending.
+    p.db.exec("UPDATE webhook_delivery SET status = 'sent', sent_at = now() WHERE record_id % 5 = 0");
+    p.db.exec("UPDATE webhook_delivery SET status = 'processing', attempts = 1, locked_by = 'x',"
+        + " locked_until = now() + interval '1 hour' WHERE record_id % 5 = 1");
+    p.db.exec("UPDATE webhook_delivery SET status = 'failed', attempts = 1 WHERE record_id % 5 = 2");
+    p.db.exec("UPDATE webhook_delivery SET status = 'dead', attempts = 3 WHERE record_id % 5 = 3");
+    java.util.Random random = new java.util.Random(42);
+    for (int i = 0; i < 400; i++) {
+      long id = 1 + random.nextInt(50); // ids above 40 exist only once inserted below
+      switch (random.nextInt(6)) {
+        case 0 -> p.db.exec("UPDATE res_partner SET email = 'e" + i + "' WHERE id = " + id);
+        case 1 -> p.db.exec("UPDATE res_partner SET phone = 'p" + i + "' WHERE id = " + id);
+        case 2 -> p.db.exec("UPDATE res_partner SET email = 'e" + i + "', phone = 'p" + i + "' WHERE id = " + id);
+        case 3 -> p.db.exec("DELETE FROM res_partner WHERE id = " + id);
+        case 4 -> p.db.exec("INSERT INTO res_partner (id, name) VALUES (" + id + ", 'again') ON CONFLICT DO NOTHING");
+        default -> p.db.exec("UPDATE res_partner SET email = 'x" + i + "' WHERE id IN (" + id + ", " + (51 - id) + ")");
+      }
+    }
+    long firstEvent = p.db.count("SELECT min(id) FROM webhook_event WHERE routed_at IS NULL");
+    p.db.exec("DROP TABLE IF EXISTS delivery_before; CREATE TABLE delivery_before AS SELECT * FROM webhook_delivery");
+
+    route();
+    List<Map<String, Object>> inOneBatch = outcome();
+    p.db.exec("DELETE FROM webhook_delivery;"
+        + " INSERT INTO webhook_delivery OVERRIDING SYSTEM VALUE SELECT * FROM delivery_before;"
+        + " UPDATE webhook_event SET routed_at = NULL, delivery_count = NULL, routed_seq = NULL WHERE id >= " + firstEvent);
+    while (p.db.count("SELECT webhook_route_events(1)") > 0) {
+      // one event per call: no batch, the order of V5
+    }
+    List<Map<String, Object>> oneByOne = outcome();
+
+    assertTrue(inOneBatch.size() > 40, "the workload made deliveries: " + inOneBatch.size());
+    assertEquals(oneByOne, inOneBatch);
+    assertEquals(0, p.db.count("SELECT count(*) FROM (SELECT routed_seq, lag(routed_seq) OVER (ORDER BY id) AS before"
+        + " FROM webhook_event WHERE id >= ?) n WHERE routed_seq <= before", firstEvent), "numbered in id order");
+  }
+
+  /** The deliveries and the marks on events, without ids that depend on the order of inserts. */
+  private List<Map<String, Object>> outcome() {
+    List<Map<String, Object>> all = new ArrayList<>(p.db.rows("SELECT subscriber_id, model, record_id, event,"
+        + " changed_fields, status, coalesced_count, first_event_id, last_event_id, content_version, attempts"
+        + " FROM webhook_delivery ORDER BY subscriber_id, record_id, first_event_id, status"));
+    all.addAll(p.db.rows("SELECT id, delivery_count FROM webhook_event ORDER BY id"));
+    return all;
+  }
+
   @Test
   void shouldRouteABacklogLargerThanPostgresqlsLockTableInOneCall() {
     p.subscribe("erp", "", "");
