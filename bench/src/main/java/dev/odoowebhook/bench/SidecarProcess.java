@@ -47,6 +47,11 @@ final class SidecarProcess implements AutoCloseable {
       Map<String, String> extraEnv, List<String> jvmArgs) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("java"));
     cmd.addAll(jvmArgs);
+    // For profiling by hand, e.g. BENCH_SIDECAR_JVM_ARGS="-agentpath:.../libasyncProfiler.so=start,..."
+    String extra = System.getenv("BENCH_SIDECAR_JVM_ARGS");
+    if (extra != null && !extra.isBlank()) {
+      cmd.addAll(List.of(extra.trim().split("\\s+")));
+    }
     cmd.addAll(List.of("-jar", jar.toString(), "run"));
     Path log = logDir.resolve("sidecar-" + instance + ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)

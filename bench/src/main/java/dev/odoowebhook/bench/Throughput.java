@@ -96,6 +96,7 @@ final class Throughput {
     int seconds = b.mode.steadySeconds();
     try (Connection c = b.pg.connect(db)) {
       Schema.addSubscriber(c, "steady", b.receiver.url("/s3/steady"), 10_000, 32);
+      trackStatements(c, db);
       try (SidecarProcess s = b.startSidecar(db, "steady")) {
         if (!Bench.warmUp(c, end, 90_000)) {
           throw new IllegalStateException("The sidecar delivered nothing within 90 s: " + s.tail());
@@ -106,6 +107,7 @@ final class Throughput {
         long start = System.nanoTime();
         long okAtWindowStart = -1;
         long windowStart = 0;
+        CpuSplit cpuAtWindowStart = null;
         int ticks = seconds * 100;
         // The first 3/8 of the run are not measured: a just-started JVM spends most of its CPU
         // compiling the hot code then (profiled: half of the sidecar's CPU in a 20 s run).
@@ -115,6 +117,10 @@ final class Throughput {
           if (i == windowTick) {
             okAtWindowStart = end.ok.get();
             windowStart = System.nanoTime();
+            cpuAtWindowStart = CpuSplit.now(s, b.pg.postmasterPid());
+            try (var st = c.createStatement()) {
+              st.execute("SELECT pg_stat_statements_reset()");
+            }
           }
           try (var st = c.createStatement()) {
             st.execute("INSERT INTO res_partner (name, create_date, write_date, create_uid, write_uid)"
@@ -123,6 +129,8 @@ final class Throughput {
         }
         long windowEnd = System.nanoTime();
         long okInWindow = end.ok.get() - okAtWindowStart;
+        Map<String, Object> cpu = CpuSplit.now(s, b.pg.postmasterPid())
+            .minus(cpuAtWindowStart, (windowEnd - windowStart) / 1e9);
         double offeredActual = perTick * (double) ticks / ((windowEnd - start) / 1e9);
         steady = okInWindow / ((windowEnd - windowStart) / 1e9);
         long lag = Schema.outstanding(c);
@@ -130,8 +138,12 @@ final class Throughput {
         raw.put("delivered_per_s", steady);
         raw.put("outstanding_at_end", lag);
         raw.put("sidecar_peak_rss_mib", s.peakRssMib());
-        Progress.say("S3 steady: %.0f deliveries/s while %.0f events/s were offered; %d outstanding at the end",
-            steady, offeredActual, lag);
+        raw.put("cpu", cpu);
+        raw.put("top_sql", topStatements(c));
+        Progress.say("S3 steady: %.0f deliveries/s while %.0f events/s were offered; %d outstanding at the end;"
+            + " CPU s in the window: sidecar %.1f, PostgreSQL %.1f, harness %.1f, others %.1f of %.1f",
+            steady, offeredActual, lag, cpu.get("sidecar_cpu_s"), cpu.get("postgres_cpu_s"),
+            cpu.get("harness_receiver_cpu_s"), cpu.get("other_processes_cpu_s"), cpu.get("machine_capacity_cpu_s"));
       }
     }
     return raw;
@@ -147,26 +159,16 @@ final class Throughput {
       Schema.addSubscriber(c, "backlog", b.receiver.url("/s3/backlog"), 10_000, 32);
       Progress.say("S3 backlog: committing %,d events with the sidecar stopped", n);
       Schema.insertPartners(c, n);
-      try (var st = c.createStatement()) {
-        st.execute("ALTER DATABASE " + db + " SET pg_stat_statements.track = 'top'");
-        st.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-        st.execute("SELECT pg_stat_statements_reset()");
-      }
+      trackStatements(c, db);
       List<String> jvm = new ArrayList<>();
       Path jfr = b.workDir.resolve("sidecar-backlog.jfr");
       if (b.mode.profile()) {
         jvm.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,dumponexit=true");
       }
-      double pgCpu0 = CpuTime.ofPostgres(b.pg.postmasterPid());
-      double selfCpu0 = CpuTime.ofSelf();
-      double machine0 = CpuTime.machine();
+      CpuSplit cpu0 = CpuSplit.now(null, b.pg.postmasterPid());
       long t0 = System.nanoTime();
       double rss;
-      double sidecarCpu;
-      double wall;
-      double pgCpu;
-      double selfCpu;
-      double machine;
+      Map<String, Object> cpu;
       boolean drained;
       try (SidecarProcess s = b.startSidecar(db, "backlog", Map.of(), jvm)) {
         long timeoutMs = 60_000L + n * 5L; // bounded: at least 200 deliveries/s expected
@@ -182,11 +184,7 @@ final class Throughput {
         });
         // Measured before the sidecar stops: its backends' CPU goes with them.
         rss = s.peakRssMib();
-        sidecarCpu = s.cpuSeconds();
-        wall = (System.nanoTime() - t0) / 1e9;
-        pgCpu = CpuTime.ofPostgres(b.pg.postmasterPid()) - pgCpu0;
-        selfCpu = CpuTime.ofSelf() - selfCpu0;
-        machine = CpuTime.machine() - machine0;
+        cpu = CpuSplit.now(s, b.pg.postmasterPid()).minus(cpu0, (System.nanoTime() - t0) / 1e9);
       }
       backlogRate = end.okRate();
       raw.put("events", n);
@@ -194,18 +192,12 @@ final class Throughput {
       raw.put("drained", drained);
       raw.put("delivered_per_s", backlogRate);
       raw.put("sidecar_peak_rss_mib", rss);
-      Map<String, Object> cpu = new LinkedHashMap<>();
-      cpu.put("wall_s", wall);
-      cpu.put("sidecar_cpu_s", sidecarCpu);
-      cpu.put("postgres_cpu_s", pgCpu);
-      cpu.put("harness_receiver_cpu_s", selfCpu);
-      cpu.put("other_processes_cpu_s", machine - sidecarCpu - pgCpu - selfCpu);
-      cpu.put("machine_capacity_cpu_s", wall * Runtime.getRuntime().availableProcessors());
       raw.put("cpu", cpu);
       raw.put("top_sql", topStatements(c));
       Progress.say("S3 backlog: %,d delivered at %.0f/s, peak RSS %.0f MiB; CPU s: sidecar %.1f, PostgreSQL %.1f,"
-          + " harness %.1f, others %.1f of %.1f", end.ok.get(), backlogRate, rss, sidecarCpu, pgCpu, selfCpu,
-          machine - sidecarCpu - pgCpu - selfCpu, wall * Runtime.getRuntime().availableProcessors());
+          + " harness %.1f, others %.1f of %.1f", end.ok.get(), backlogRate, rss, cpu.get("sidecar_cpu_s"),
+          cpu.get("postgres_cpu_s"), cpu.get("harness_receiver_cpu_s"), cpu.get("other_processes_cpu_s"),
+          cpu.get("machine_capacity_cpu_s"));
     }
     if (b.mode.profile() && Files.exists(b.workDir.resolve("sidecar-backlog.jfr"))) {
       try {
@@ -218,6 +210,38 @@ final class Throughput {
       }
     }
     return raw;
+  }
+
+  /** Turns on pg_stat_statements for a scenario's database, from now. */
+  private static void trackStatements(Connection c, String db) throws Exception {
+    try (var st = c.createStatement()) {
+      st.execute("ALTER DATABASE " + db + " SET pg_stat_statements.track = 'top'");
+      st.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      st.execute("SELECT pg_stat_statements_reset()");
+    }
+  }
+
+  /** CPU seconds so far of the sidecar (if any), PostgreSQL, this harness and the machine. */
+  private record CpuSplit(double sidecar, double postgres, double harness, double machine) {
+    static CpuSplit now(SidecarProcess s, long postmasterPid) {
+      return new CpuSplit(s == null ? 0 : s.cpuSeconds(), CpuTime.ofPostgres(postmasterPid), CpuTime.ofSelf(),
+          CpuTime.machine());
+    }
+
+    /** What was used since {@code before}, over {@code wallSeconds}, as the report's fields. */
+    Map<String, Object> minus(CpuSplit before, double wallSeconds) {
+      Map<String, Object> cpu = new LinkedHashMap<>();
+      double side = sidecar - before.sidecar;
+      double pg = postgres - before.postgres;
+      double self = harness - before.harness;
+      cpu.put("wall_s", wallSeconds);
+      cpu.put("sidecar_cpu_s", side);
+      cpu.put("postgres_cpu_s", pg);
+      cpu.put("harness_receiver_cpu_s", self);
+      cpu.put("other_processes_cpu_s", machine - before.machine - side - pg - self);
+      cpu.put("machine_capacity_cpu_s", wallSeconds * Runtime.getRuntime().availableProcessors());
+      return cpu;
+    }
   }
 
   private static List<Map<String, Object>> topStatements(Connection c) throws Exception {
@@ -257,21 +281,8 @@ final class Throughput {
         .append(". Sidecar peak RSS (VmHWM) while draining: ")
         .append(Stats.fmt((Double) backlogRaw.get("sidecar_peak_rss_mib"))).append(" MiB (steady run: ")
         .append(Stats.fmt((Double) steadyRaw.get("sidecar_peak_rss_mib"))).append(" MiB).\n\n");
-    Map<String, Object> cpu = (Map<String, Object>) backlogRaw.get("cpu");
-    md.append("Where the CPU went while draining (CPU seconds, ").append(Stats.fmt((Double) cpu.get("wall_s")))
-        .append(" s wall on ").append(Runtime.getRuntime().availableProcessors()).append(" cores = ")
-        .append(Stats.fmt((Double) cpu.get("machine_capacity_cpu_s"))).append(" CPU s available):\n\n")
-        .append("| sidecar JVM | PostgreSQL (all backends) | harness (receiver) | other processes on the machine |\n|---|---|---|---|\n| ")
-        .append(Stats.fmt((Double) cpu.get("sidecar_cpu_s"))).append(" | ")
-        .append(Stats.fmt((Double) cpu.get("postgres_cpu_s"))).append(" | ")
-        .append(Stats.fmt((Double) cpu.get("harness_receiver_cpu_s"))).append(" | ")
-        .append(Stats.fmt((Double) cpu.get("other_processes_cpu_s"))).append(" |\n\n");
-    md.append("Heaviest SQL of the drain (pg_stat_statements, top-level statements):\n\n| statement | calls | total ms | mean ms |\n|---|---|---|---|\n");
-    for (Map<String, Object> r : (List<Map<String, Object>>) backlogRaw.get("top_sql")) {
-      md.append("| `").append(((String) r.get("query")).replace("|", "\\|")).append("` | ").append(r.get("calls"))
-          .append(" | ").append(Stats.fmt((Double) r.get("total_ms"))).append(" | ")
-          .append(Stats.fmt((Double) r.get("mean_ms"))).append(" |\n");
-    }
+    cpuAndSql(md, "while draining", "of the drain", backlogRaw);
+    cpuAndSql(md, "in the steady run's measured window", "of the steady run's measured window", steadyRaw);
     if (backlogRaw.containsKey("jfr")) {
       md.append("\n").append(Profile.markdown((Map<String, Object>) backlogRaw.get("jfr")));
     }
@@ -279,5 +290,27 @@ final class Throughput {
     b.section(md.toString());
     b.target("S3 sidecar throughput ≥ 2,000 deliveries/s (steady)", Stats.fmt(steady) + "/s", steady >= 2000);
     b.target("S3 sidecar throughput ≥ 2,000 deliveries/s (backlog drain)", Stats.fmt(backlogRate) + "/s", backlogRate >= 2000);
+  }
+
+  /** The CPU split and the heaviest SQL of one run, as two tables. */
+  @SuppressWarnings("unchecked")
+  private static void cpuAndSql(StringBuilder md, String during, String of, Map<String, Object> raw) {
+    Map<String, Object> cpu = (Map<String, Object>) raw.get("cpu");
+    md.append("Where the CPU went ").append(during).append(" (CPU seconds, ").append(Stats.fmt((Double) cpu.get("wall_s")))
+        .append(" s wall on ").append(Runtime.getRuntime().availableProcessors()).append(" cores = ")
+        .append(Stats.fmt((Double) cpu.get("machine_capacity_cpu_s"))).append(" CPU s available):\n\n")
+        .append("| sidecar JVM | PostgreSQL (all backends) | harness (receiver, writer) | other processes on the machine |\n|---|---|---|---|\n| ")
+        .append(Stats.fmt((Double) cpu.get("sidecar_cpu_s"))).append(" | ")
+        .append(Stats.fmt((Double) cpu.get("postgres_cpu_s"))).append(" | ")
+        .append(Stats.fmt((Double) cpu.get("harness_receiver_cpu_s"))).append(" | ")
+        .append(Stats.fmt((Double) cpu.get("other_processes_cpu_s"))).append(" |\n\n");
+    md.append("Heaviest SQL ").append(of)
+        .append(" (pg_stat_statements, top-level statements):\n\n| statement | calls | total ms | mean ms |\n|---|---|---|---|\n");
+    for (Map<String, Object> r : (List<Map<String, Object>>) raw.get("top_sql")) {
+      md.append("| `").append(((String) r.get("query")).replace("|", "\\|")).append("` | ").append(r.get("calls"))
+          .append(" | ").append(Stats.fmt((Double) r.get("total_ms"))).append(" | ")
+          .append(Stats.fmt((Double) r.get("mean_ms"))).append(" |\n");
+    }
+    md.append("\n");
   }
 }
