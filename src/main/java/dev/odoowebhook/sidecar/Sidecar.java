@@ -16,6 +16,7 @@ import dev.odoowebhook.sidecar.jobs.CleanupJob;
 import dev.odoowebhook.sidecar.jobs.Heartbeat;
 import dev.odoowebhook.sidecar.jobs.PeriodicJob;
 import dev.odoowebhook.sidecar.jobs.RecoverLeases;
+import dev.odoowebhook.sidecar.jobs.RefreshStatistics;
 import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.persistence.DatabaseErrors;
 import dev.odoowebhook.sidecar.persistence.SchemaMigrator;
@@ -163,6 +164,8 @@ public final class Sidecar {
     RecoverLeases recover = new RecoverLeases(db, metrics);
     PeriodicJob.schedule(scheduler, "lease recovery",
         config.duration(Setting.LEASE_RECOVERY_INTERVAL), metrics.loopErrors, recover::run);
+    RefreshStatistics statistics = new RefreshStatistics(db);
+    PeriodicJob.schedule(scheduler, "statistics", Duration.ofSeconds(1), metrics.loopErrors, statistics::run);
     CleanupJob cleanup = new CleanupJob(db, config);
     PeriodicJob.schedule(scheduler, "cleanup", config.duration(Setting.CLEANUP_INTERVAL),
         metrics.loopErrors, () -> {

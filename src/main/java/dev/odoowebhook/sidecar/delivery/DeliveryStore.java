@@ -11,8 +11,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The dispatcher's calls to the delivery functions of sql/V3__webhook_delivery.sql. Every state
@@ -84,6 +86,51 @@ final class DeliveryStore {
       }
     }
   }
+
+  /**
+   * Records successful attempts in one transaction (sql/V9) and returns the ids it recorded as
+   * sent; the others (row busy, lease lost, deleted) must go through {@link #finish} one by one.
+   */
+  Set<Long> finishSent(String sidecar, List<SentDelivery> sent) throws SQLException {
+    int n = sent.size();
+    Long[] ids = new Long[n];
+    Timestamp[] startedAt = new Timestamp[n];
+    Integer[] durations = new Integer[n];
+    String[] messageIds = new String[n];
+    Integer[] statusCodes = new Integer[n];
+    String[] excerpts = new String[n];
+    for (int i = 0; i < n; i++) {
+      Delivery d = sent.get(i).delivery();
+      AttemptResult r = sent.get(i).result();
+      ids[i] = d.id();
+      startedAt[i] = Timestamp.from(r.startedAt());
+      durations[i] = (int) Math.min(Integer.MAX_VALUE, r.durationMs());
+      messageIds[i] = d.messageId();
+      statusCodes[i] = r.statusCode();
+      excerpts[i] = r.responseExcerpt() == null ? null : r.responseExcerpt().replace('\0', ' ');
+    }
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT * FROM webhook_finish_sent(?, ?, ?, ?, ?, ?, ?)")) {
+      ps.setString(1, sidecar);
+      ps.setArray(2, c.createArrayOf("bigint", ids));
+      ps.setArray(3, c.createArrayOf("timestamptz", startedAt));
+      ps.setArray(4, c.createArrayOf("integer", durations));
+      ps.setArray(5, c.createArrayOf("text", messageIds));
+      ps.setArray(6, c.createArrayOf("integer", statusCodes));
+      ps.setArray(7, c.createArrayOf("text", excerpts));
+      Set<Long> recorded = new HashSet<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          recorded.add(rs.getLong(1));
+        }
+      }
+      return recorded;
+    }
+  }
+
+  /** A delivery whose attempt succeeded, waiting to be recorded. */
+  record SentDelivery(Delivery delivery, AttemptResult result) {}
 
   /** Gives a claimed delivery back without counting the attempt. */
   String release(long deliveryId, String sidecar, Instant notBefore) throws SQLException {

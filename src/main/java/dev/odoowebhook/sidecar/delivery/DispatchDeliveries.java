@@ -33,6 +33,7 @@ public final class DispatchDeliveries implements Runnable {
   private static final Duration BATCH_PAUSE = Duration.ofMillis(3);
 
   private final DeliveryStore store;
+  private final RecordSent recordSent;
   private final SubscriberDirectory subscribers;
   private final SendDelivery sender;
   private final Wakeup wakeup;
@@ -59,8 +60,9 @@ public final class DispatchDeliveries implements Runnable {
       Duration pollInterval,
       boolean logEachOutcome) {
     this.store = new DeliveryStore(db);
+    this.recordSent = new RecordSent(store, sidecarId);
     this.subscribers = subscribers;
-    this.sender = new SendDelivery(subscribers, store, http, metrics, sidecarId, logEachOutcome);
+    this.sender = new SendDelivery(subscribers, store, recordSent, http, metrics, sidecarId, logEachOutcome);
     this.wakeup = wakeup;
     this.metrics = metrics;
     this.sidecarId = sidecarId;
@@ -185,6 +187,8 @@ public final class DispatchDeliveries implements Runnable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      recordSent.close();
     }
   }
 

@@ -33,6 +33,7 @@ final class SendDelivery {
 
   private final SubscriberDirectory subscribers;
   private final DeliveryStore store;
+  private final RecordSent recordSent;
   private final PostWebhook http;
   private final SidecarMetrics metrics;
   private final String sidecarId;
@@ -41,12 +42,14 @@ final class SendDelivery {
   SendDelivery(
       SubscriberDirectory subscribers,
       DeliveryStore store,
+      RecordSent recordSent,
       PostWebhook http,
       SidecarMetrics metrics,
       String sidecarId,
       boolean logEachOutcome) {
     this.subscribers = subscribers;
     this.store = store;
+    this.recordSent = recordSent;
     this.http = http;
     this.metrics = metrics;
     this.sidecarId = sidecarId;
@@ -79,7 +82,11 @@ final class SendDelivery {
       return;
     }
     metrics.attempts.inc();
-    String status = Failsafe.with(RECORD_RETRY).get(() -> store.finish(d, sidecarId, result));
+    // Successes are recorded in batches; anything the batch left, and every failure (which may
+    // merge newer news into the delivery), one by one.
+    String status = result.success() && recordSent.recorded(d, result)
+        ? "sent"
+        : Failsafe.with(RECORD_RETRY).get(() -> store.finish(d, sidecarId, result));
     count(d, s, result, status);
   }
 

@@ -205,6 +205,53 @@ class DeliveryLifecycleTest extends PipelineTest {
     assertEquals(200, p.db.count("SELECT count(*) FROM webhook_attempt"), "one attempt each, none failed");
   }
 
+  /**
+   * Successes are recorded in batches that never wait for a lock (sql/V9): a batch takes the
+   * rows it can and leaves a busy row, or one whose lease another sidecar took, to the one-by-one
+   * call, which waits and tells the cases apart.
+   */
+  @Test
+  void shouldRecordSuccessesTogetherAndLeaveBusyOrForeignOnesToTheSingleCall() throws Exception {
+    long sub = p.subscribe("crm", "", "");
+    for (int i = 0; i < 4; i++) {
+      p.partner("p" + i);
+    }
+    p.db.exec("SELECT webhook_route_events(100)");
+    assertEquals(4, p.db.count("SELECT count(*) FROM webhook_claim_deliveries('me', 10, interval '1 minute',"
+        + " ARRAY[" + sub + "::bigint], ARRAY[10])"));
+    List<Long> ids = p.db.rows("SELECT id FROM webhook_delivery ORDER BY id").stream()
+        .map(r -> ((Number) r.get("id")).longValue()).toList();
+    p.db.exec("UPDATE webhook_delivery SET locked_by = 'other' WHERE id = " + ids.get(2)); // lease taken over
+    String batch = "SELECT * FROM webhook_finish_sent('me', ARRAY" + ids + "::bigint[],"
+        + " ARRAY[now(), now(), now(), now()], ARRAY[5, 6, 7, 8], ARRAY['m1', 'm2', 'm3', 'm4'],"
+        + " ARRAY[200, 201, 202, 204], ARRAY['ok', NULL, 'ok', 'ok'])";
+    try (java.sql.Connection holder = p.db.connect(); java.sql.Connection caller = p.db.connect()) {
+      holder.setAutoCommit(false);
+      holder.createStatement().execute("SELECT 1 FROM webhook_delivery WHERE id = " + ids.get(3) + " FOR UPDATE");
+      // A batch that waited for the held row would hit this timeout instead of answering.
+      caller.createStatement().execute("SET statement_timeout = '5s'");
+      List<Long> recorded = new java.util.ArrayList<>();
+      try (var rs = caller.createStatement().executeQuery(batch)) {
+        while (rs.next()) {
+          recorded.add(rs.getLong(1));
+        }
+      }
+      assertEquals(List.of(ids.get(0), ids.get(1)), recorded.stream().sorted().toList());
+      holder.rollback();
+    }
+    assertEquals(List.of(Map.of("status", "sent", "last_status_code", 200), Map.of("status", "sent", "last_status_code", 201),
+        Map.of("status", "processing", "last_status_code", -1), Map.of("status", "processing", "last_status_code", -1)),
+        p.db.rows("SELECT status, coalesce(last_status_code, -1) AS last_status_code FROM webhook_delivery ORDER BY id"));
+    assertEquals(List.of(Map.of("delivery_id", ids.get(0), "attempt", 1, "duration_ms", 5, "message_id", "m1"),
+        Map.of("delivery_id", ids.get(1), "attempt", 1, "duration_ms", 6, "message_id", "m2")),
+        p.db.rows("SELECT delivery_id, attempt, duration_ms, message_id FROM webhook_attempt ORDER BY delivery_id"));
+    // What the batch left: the single call waits for locks and says why it could not record.
+    assertEquals("lease_lost", p.db.value("SELECT webhook_finish_attempt(?, 'me', true, now(), 7, 'm3', 202,"
+        + " NULL, NULL, NULL)", String.class, ids.get(2)));
+    assertEquals("sent", p.db.value("SELECT webhook_finish_attempt(?, 'me', true, now(), 8, 'm4', 204,"
+        + " NULL, NULL, NULL)", String.class, ids.get(3)));
+  }
+
   @Test
   void shouldKeepServingOtherSubscribersWhileOneIsSlow() throws Exception {
     try (Receiver slow = new Receiver()) {
