@@ -80,6 +80,11 @@ public final class RunBenchmarks {
       Progress.say("report written: %s", out.resolve("report.md"));
     } finally {
       SidecarProcess.stopAll();
+      if (System.getenv("BENCH_AUTO_EXPLAIN_MS") != null) {
+        // The plans auto_explain logged (see Throughput), kept outside the repository.
+        Files.copy(pg.dir.resolve("server.log"), Path.of(System.getProperty("java.io.tmpdir"), "bench-postgresql.log"),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
       pg.close();
       Runtime.getRuntime().removeShutdownHook(stopCluster);
       TempCluster.deleteTree(work);

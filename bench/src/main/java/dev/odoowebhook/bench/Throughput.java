@@ -101,17 +101,18 @@ final class Throughput {
         if (!Bench.warmUp(c, end, 90_000)) {
           throw new IllegalStateException("The sidecar delivered nothing within 90 s: " + s.tail());
         }
+        int warmup = b.mode.steadyWarmupSeconds();
         Progress.say("S3 steady: offering %d events/s for %d s (30-row INSERT every 10 ms; the first %d s not measured)",
-            offered, seconds, seconds * 3 / 8);
+            offered, seconds, warmup);
         int perTick = offered / 100;
         long start = System.nanoTime();
         long okAtWindowStart = -1;
         long windowStart = 0;
         CpuSplit cpuAtWindowStart = null;
         int ticks = seconds * 100;
-        // The first 3/8 of the run are not measured: a just-started JVM spends most of its CPU
-        // compiling the hot code then (profiled: half of the sidecar's CPU in a 20 s run).
-        int windowTick = ticks * 3 / 8;
+        // The warm-up is not measured: a just-started JVM spends much of its CPU compiling the
+        // hot code (profiled on 2 cores: about half of the sidecar's CPU for its first 30 s).
+        int windowTick = warmup * 100;
         for (int i = 0; i < ticks; i++) {
           Bench.sleepUntil(start + i * 10_000_000L);
           if (i == windowTick) {
@@ -218,6 +219,13 @@ final class Throughput {
       st.execute("ALTER DATABASE " + db + " SET pg_stat_statements.track = 'top'");
       st.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
       st.execute("SELECT pg_stat_statements_reset()");
+      // For diagnosis by hand: the plans of slow statements, nested ones included, in the log.
+      String explainMs = System.getenv("BENCH_AUTO_EXPLAIN_MS");
+      if (explainMs != null && explainMs.matches("\\d+")) {
+        st.execute("ALTER DATABASE " + db + " SET session_preload_libraries = 'auto_explain'");
+        st.execute("ALTER DATABASE " + db + " SET auto_explain.log_min_duration = " + explainMs);
+        st.execute("ALTER DATABASE " + db + " SET auto_explain.log_nested_statements = on");
+      }
     }
   }
 
@@ -271,7 +279,7 @@ final class Throughput {
     md.append("| measure | deliveries/s | share of ceiling |\n|---|---|---|\n");
     md.append("| ceiling: bare java.net.http client, 32 threads, same receiver | ").append(Stats.fmt(ceiling)).append(" | 100% |\n");
     md.append("| sidecar, steady (").append(Stats.fmt((Double) steadyRaw.get("offered_per_s")))
-        .append(" events/s offered and captured on the same cores, last ").append(b.mode.steadySeconds() * 5 / 8)
+        .append(" events/s offered and captured on the same cores, last ").append(b.mode.steadySeconds() - b.mode.steadyWarmupSeconds())
         .append(" s of ").append(b.mode.steadySeconds()).append(" s measured; ").append(steadyRaw.get("outstanding_at_end")).append(" outstanding at the end) | ")
         .append(Stats.fmt(steady)).append(" | ").append(Stats.fmt(100 * steady / ceiling)).append("% |\n");
     md.append("| sidecar, draining a backlog of ").append(String.format("%,d", (Integer) backlogRaw.get("events")))
