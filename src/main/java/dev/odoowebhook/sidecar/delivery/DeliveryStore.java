@@ -64,7 +64,7 @@ final class DeliveryStore {
       ps.setString(2, sidecar);
       ps.setBoolean(3, r.success());
       ps.setTimestamp(4, Timestamp.from(r.startedAt()));
-      ps.setInt(5, (int) Math.min(Integer.MAX_VALUE, r.durationMs()));
+      ps.setInt(5, durationMs(r));
       ps.setString(6, d.messageId());
       if (r.statusCode() == null) {
         ps.setNull(7, Types.INTEGER);
@@ -73,7 +73,7 @@ final class DeliveryStore {
       }
       ps.setString(8, r.errorType());
       ps.setString(9, r.errorMessage());
-      ps.setString(10, r.responseExcerpt() == null ? null : r.responseExcerpt().replace('\0', ' '));
+      ps.setString(10, excerpt(r));
       if (r.retryAfter() == null) {
         ps.setNull(11, Types.BIGINT);
       } else {
@@ -104,10 +104,10 @@ final class DeliveryStore {
       AttemptResult r = sent.get(i).result();
       ids[i] = d.id();
       startedAt[i] = Timestamp.from(r.startedAt());
-      durations[i] = (int) Math.min(Integer.MAX_VALUE, r.durationMs());
+      durations[i] = durationMs(r);
       messageIds[i] = d.messageId();
       statusCodes[i] = r.statusCode();
-      excerpts[i] = r.responseExcerpt() == null ? null : r.responseExcerpt().replace('\0', ' ');
+      excerpts[i] = excerpt(r);
     }
     try (Connection c = db.connection();
         PreparedStatement ps =
@@ -127,6 +127,15 @@ final class DeliveryStore {
       }
       return recorded;
     }
+  }
+
+  private static int durationMs(AttemptResult r) {
+    return (int) Math.min(Integer.MAX_VALUE, r.durationMs());
+  }
+
+  /** The response excerpt as PostgreSQL text can hold it (no NUL characters). */
+  private static String excerpt(AttemptResult r) {
+    return r.responseExcerpt() == null ? null : r.responseExcerpt().replace('\0', ' ');
   }
 
   /** A delivery whose attempt succeeded, waiting to be recorded. */
