@@ -107,6 +107,7 @@ final class Throughput {
         int perTick = offered / 100;
         long start = System.nanoTime();
         long okAtWindowStart = -1;
+        long outstandingAtWindowStart = -1;
         long windowStart = 0;
         CpuSplit cpuAtWindowStart = null;
         int ticks = seconds * 100;
@@ -118,6 +119,9 @@ final class Throughput {
           if (i == windowTick) {
             okAtWindowStart = end.ok.get();
             windowStart = System.nanoTime();
+            // With the end's figure: whether the sidecar kept pace with the writers in the window
+            // (a shrinking backlog means part of the rate is catching up on the warm-up's).
+            outstandingAtWindowStart = Schema.outstanding(c);
             cpuAtWindowStart = CpuSplit.now(s, b.pg.postmasterPid());
             try (var st = c.createStatement()) {
               st.execute("SELECT pg_stat_statements_reset()");
@@ -137,13 +141,15 @@ final class Throughput {
         long lag = Schema.outstanding(c);
         raw.put("offered_per_s", offeredActual);
         raw.put("delivered_per_s", steady);
+        raw.put("outstanding_at_window_start", outstandingAtWindowStart);
         raw.put("outstanding_at_end", lag);
         raw.put("sidecar_peak_rss_mib", s.peakRssMib());
         raw.put("cpu", cpu);
         raw.put("top_sql", topStatements(c));
-        Progress.say("S3 steady: %.0f deliveries/s while %.0f events/s were offered; %d outstanding at the end;"
-            + " CPU s in the window: sidecar %.1f, PostgreSQL %.1f, harness %.1f, others %.1f of %.1f",
-            steady, offeredActual, lag, cpu.get("sidecar_cpu_s"), cpu.get("postgres_cpu_s"),
+        Progress.say("S3 steady: %.0f deliveries/s while %.0f events/s were offered; %d outstanding at the"
+            + " window's start, %d at the end; CPU s in the window: sidecar %.1f, PostgreSQL %.1f, harness %.1f,"
+            + " others %.1f of %.1f",
+            steady, offeredActual, outstandingAtWindowStart, lag, cpu.get("sidecar_cpu_s"), cpu.get("postgres_cpu_s"),
             cpu.get("harness_receiver_cpu_s"), cpu.get("other_processes_cpu_s"), cpu.get("machine_capacity_cpu_s"));
       }
     }
@@ -280,7 +286,9 @@ final class Throughput {
     md.append("| ceiling: bare java.net.http client, 32 threads, same receiver | ").append(Stats.fmt(ceiling)).append(" | 100% |\n");
     md.append("| sidecar, steady (").append(Stats.fmt((Double) steadyRaw.get("offered_per_s")))
         .append(" events/s offered and captured on the same cores, last ").append(b.mode.steadySeconds() - b.mode.steadyWarmupSeconds())
-        .append(" s of ").append(b.mode.steadySeconds()).append(" s measured; ").append(steadyRaw.get("outstanding_at_end")).append(" outstanding at the end) | ")
+        .append(" s of ").append(b.mode.steadySeconds()).append(" s measured; outstanding ")
+        .append(steadyRaw.get("outstanding_at_window_start")).append(" at the window's start, ")
+        .append(steadyRaw.get("outstanding_at_end")).append(" at the end) | ")
         .append(Stats.fmt(steady)).append(" | ").append(Stats.fmt(100 * steady / ceiling)).append("% |\n");
     md.append("| sidecar, draining a backlog of ").append(String.format("%,d", (Integer) backlogRaw.get("events")))
         .append(" | ").append(Stats.fmt(backlogRate)).append(" | ").append(Stats.fmt(100 * backlogRate / ceiling))
