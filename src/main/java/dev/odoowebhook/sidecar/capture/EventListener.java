@@ -95,6 +95,10 @@ public final class EventListener implements AutoCloseable {
         ds.setPassword(password);
       }
       ds.setApplicationName("odoo-webhook-sidecar listener");
+      // The housekeeper records a stack trace for every result set, to close the ones a caller
+      // leaks: a fifth of the router's CPU per wake-up under a trickle of writes (profiled).
+      // Every statement here is closed by try-with-resources or with its connection.
+      ds.setHousekeeper(false);
       Connection c = ds.getConnection();
       PGConnection pg = c.unwrap(PGConnection.class);
       pg.addNotificationListener(
