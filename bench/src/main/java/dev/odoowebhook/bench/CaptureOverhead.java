@@ -22,8 +22,8 @@ import org.postgresql.PGConnection;
  * same cores (it routes every event and waits for NOTIFY between bursts, as in production); our
  * capture with a sidecar idle-waiting (a connection holding webhook_sidecar_try_wait() that never
  * wakes, so every writing transaction NOTIFYs: the worst case); the naive row trigger (to_jsonb
- * diff + pg_notify). Runs are interleaved (variant order rotates per
- * repetition) and the median TPS of the repetitions is reported.
+ * diff + pg_notify). Runs are interleaved (variant order rotates per repetition) and the median
+ * TPS of the repetitions is reported.
  */
 final class CaptureOverhead {
   static final String NONE = "no trigger";
@@ -38,7 +38,7 @@ final class CaptureOverhead {
   private Path scripts;
   /** The real sidecar of the OURS_SIDECAR variant, on its own database for all of scenario 1a. */
   private SidecarProcess sidecar;
-  /** Its CPU seconds per measured run, per client count. */
+  /** Its CPU in each measured run, as a share of one core, per client count. */
   private final Map<Integer, List<Double>> sidecarCpuShare = new LinkedHashMap<>();
 
   CaptureOverhead(Bench b) {
@@ -88,7 +88,6 @@ final class CaptureOverhead {
   }
 
   private void measureAll(Mode m) throws Exception {
-
     Map<String, Object> raw = new LinkedHashMap<>();
     List<String[]> rows = new ArrayList<>();
     Map<String, Map<Integer, Double>> ratios = new LinkedHashMap<>();
