@@ -47,6 +47,16 @@ public final class DispatchDeliveries implements Runnable {
   /** What runs now; also how many requests each subscriber has in flight from this sidecar. */
   private final List<Delivery> running = new ArrayList<>();
   private volatile boolean claiming = true;
+  /**
+   * When the next delivery is due, as last read (null: none waits), and when it was read. Read
+   * again when a worker's outcome was anything but sent (a failure schedules a retry), when that
+   * time is near, and at least every poll interval (other sidecars' failures); a success or a
+   * newly routed delivery changes nothing here. Without this, every delivery under a trickle
+   * cost two more round trips: one after its claim and one after it was sent.
+   */
+  private Instant nextDueAt;
+  private Instant nextDueReadAt = Instant.MIN;
+  private volatile boolean scheduleChanged = true;
 
   public DispatchDeliveries(
       Database db,
@@ -120,18 +130,34 @@ public final class DispatchDeliveries implements Runnable {
     if (slots.isEmpty()) {
       return pollInterval; // a finishing worker or a new subscriber wakes it earlier
     }
+    int wanted = Math.min(free, slots.values().stream().mapToInt(Integer::intValue).sum());
     List<Delivery> claimed = store.claim(sidecarId, free, lease, slots);
     for (Delivery d : claimed) {
       start(d);
     }
-    if (!claimed.isEmpty()) {
-      return null; // more may be due: look again before asking when the next one is
+    if (claimed.size() >= wanted) {
+      return null; // a full batch: more may be due, look again before asking when the next one is
     }
-    Duration due = store.nextDueIn();
+    // Fewer than asked for: nothing else could be claimed as of this claim.
+    Duration due = nextDueIn();
     if (due == null || due.compareTo(pollInterval) > 0) {
       return pollInterval;
     }
     return due.compareTo(MIN_PAUSE) < 0 ? MIN_PAUSE : due;
+  }
+
+  /** How long until the next delivery is due, or null if none waits; read when it may have changed. */
+  private Duration nextDueIn() throws SQLException {
+    Instant now = Instant.now();
+    boolean near = nextDueAt != null && nextDueAt.isBefore(now.plus(MIN_PAUSE));
+    if (scheduleChanged || near || now.isAfter(nextDueReadAt.plus(pollInterval))) {
+      scheduleChanged = false; // before reading: a change during the read is not lost
+      Duration due = store.nextDueIn();
+      nextDueReadAt = now;
+      nextDueAt = due == null ? null : now.plus(due);
+      return due;
+    }
+    return nextDueAt == null ? null : Duration.between(now, nextDueAt);
   }
 
   private void start(Delivery d) {
@@ -140,13 +166,17 @@ public final class DispatchDeliveries implements Runnable {
       running.add(d);
     }
     pool.execute(() -> {
+      boolean sent = false;
       try {
-        sender.send(d);
+        sent = sender.send(d);
       } catch (Throwable t) {
         metrics.loopErrors.inc();
         log.error("Delivery {} to subscriber {}: sending failed inside the sidecar ({}); its lease"
             + " will expire and it will be sent again.", d.id(), d.subscriberId(), t.toString());
       } finally {
+        if (!sent) {
+          scheduleChanged = true;
+        }
         synchronized (running) {
           running.remove(d);
         }

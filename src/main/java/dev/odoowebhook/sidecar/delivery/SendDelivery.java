@@ -56,11 +56,16 @@ final class SendDelivery {
     this.logEachOutcome = logEachOutcome;
   }
 
-  void send(Delivery d) throws SQLException {
+  /**
+   * Sends and records one delivery. Returns true if it was recorded as sent; false for any other
+   * outcome (failed, dead, given back, lease lost, deleted), each of which may have changed when
+   * some delivery is next due.
+   */
+  boolean send(Delivery d) throws SQLException {
     SubscriberDirectory.Entry entry = subscribers.get(d.subscriberId());
     if (entry == null) {
       // Deleted subscriber: its deliveries went with it (ON DELETE CASCADE).
-      return;
+      return false;
     }
     Subscriber s = entry.subscriber();
     byte[] body = Payload.render(d);
@@ -72,14 +77,14 @@ final class SendDelivery {
       // Half-open lets one trial through and refuses the rest with no delay left: wait a little.
       Duration wait = entry.breaker().getRemainingDelay();
       giveBack(d, wait.compareTo(REFUSED_RETRY) < 0 ? REFUSED_RETRY : wait, "its circuit breaker is open");
-      return;
+      return false;
     } catch (BulkheadFullException | RateLimitExceededException e) {
       giveBack(d, REFUSED_RETRY, "it is at its concurrency or rate limit");
-      return;
+      return false;
     }
     if ("interrupted".equals(result.errorType())) {
       giveBack(d, Duration.ZERO, "the sidecar is stopping");
-      return;
+      return false;
     }
     metrics.attempts.inc();
     // Successes are recorded in batches; anything the batch left, and every failure (which may
@@ -88,6 +93,7 @@ final class SendDelivery {
         ? "sent"
         : Failsafe.with(RECORD_RETRY).get(() -> store.finish(d, sidecarId, result));
     count(d, s, result, status);
+    return "sent".equals(status);
   }
 
   private AttemptResult timed(java.util.function.Supplier<AttemptResult> call) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.svix.Webhook;
 import com.svix.exceptions.WebhookVerificationException;
 import dev.odoowebhook.sidecar.cli.Cli;
+import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.support.Await;
 import dev.odoowebhook.sidecar.support.PipelineTest;
 import dev.odoowebhook.sidecar.support.Receiver;
@@ -87,6 +88,44 @@ class DeliveryLifecycleTest extends PipelineTest {
     List<Receiver.Request> got = p.receiver.requests();
     assertEquals(got.get(0).header("webhook-id"), got.get(1).header("webhook-id"));
     assertEquals(got.get(0).body(), got.get(1).body());
+  }
+
+  @Test
+  void shouldTellWhenTheNextDeliveryIsDueAndThatNoneWaits() throws Exception {
+    long sub = p.subscribe("crm", "", "");
+    try (Database db = Database.open(p.db.config(Map.of()), 1, "test-store")) {
+      assertNextDue(new DeliveryStore(db), sub);
+    }
+  }
+
+  private void assertNextDue(DeliveryStore store, long sub) throws Exception {
+    assertNull(store.nextDueIn(), "nothing waits: the dispatcher sleeps until woken or the poll");
+    p.partner("Deco Addict");
+    p.db.exec("SELECT webhook_route_events(100)");
+    assertEquals(Duration.ZERO, store.nextDueIn(), "a new delivery is due now");
+    p.db.exec("SELECT * FROM webhook_claim_deliveries('me', 10, interval '1 minute', ARRAY[" + sub + "::bigint], ARRAY[10])");
+    assertNull(store.nextDueIn(), "the only delivery is in flight");
+    p.db.exec("UPDATE webhook_delivery SET status = 'failed', locked_by = NULL, locked_until = NULL,"
+        + " next_attempt_at = now() + interval '1 hour'");
+    Duration due = store.nextDueIn();
+    assertTrue(due.compareTo(Duration.ofMinutes(59)) > 0 && due.compareTo(Duration.ofMinutes(61)) < 0, "due in " + due);
+  }
+
+  @Test
+  void shouldRetryWhenTheRetryIsDueNotAtTheNextPoll() {
+    // The dispatcher keeps when the next delivery is due and reads it again only when it may have
+    // changed: a failure must make it read again, or the retry would wait for the poll (60 s).
+    p.subscribe("flaky", "backoff_base_ms, backoff_factor", "200, 1");
+    AtomicInteger calls = new AtomicInteger();
+    p.receiver.respondWith(r -> calls.incrementAndGet() == 1 ? Response.status(503) : Response.ok());
+    p.startSidecar(Map.of("WEBHOOK_POLL_INTERVAL", "60s"));
+    p.partner("Azure Interior");
+    p.awaitStatus(1, "sent", WAIT);
+    List<Map<String, Object>> attempts = p.db.rows("SELECT started_at FROM webhook_attempt ORDER BY id");
+    assertEquals(2, attempts.size());
+    long gapMs = ((Timestamp) attempts.get(1).get("started_at")).getTime()
+        - ((Timestamp) attempts.get(0).get("started_at")).getTime();
+    assertTrue(gapMs >= 150 && gapMs < 10_000, "retried " + gapMs + " ms after a 200 ms backoff");
   }
 
   @Test
