@@ -64,7 +64,7 @@ public final class Sidecar {
     this.listener = new EventListener(config, eventWakeup);
     this.router =
         new RouteEvents(db, listener, eventWakeup, dispatchWakeup, metrics,
-            config.integer(Setting.ROUTE_BATCH), poll);
+            config.integer(Setting.ROUTE_BATCH), poll, config.duration(Setting.ROUTE_MIN_INTERVAL));
     this.subscribers =
         new SubscriberDirectory(db, config.integer(Setting.BREAKER_FAILURES),
             config.duration(Setting.BREAKER_DELAY));

@@ -16,6 +16,8 @@ import java.util.Locale;
 public final class SidecarMetrics {
   private final MetricRegistry registry = new MetricRegistry();
   public final Counter eventsRouted = registry.counter("webhook_events_routed");
+  /** Routing round trips, empty ones too: events routed per pass tells how well passes batch. */
+  public final Counter routePasses = registry.counter("webhook_route_passes");
   public final Counter deliveriesSent = registry.counter("webhook_deliveries_sent");
   public final Counter deliveriesFailed = registry.counter("webhook_deliveries_failed");
   public final Counter deliveriesDead = registry.counter("webhook_deliveries_dead");

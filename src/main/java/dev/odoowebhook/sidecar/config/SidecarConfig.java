@@ -72,6 +72,10 @@ public final class SidecarConfig {
         if (d == null) {
           return "expected a duration such as 500ms, 2s, 5m, 1h or 7d";
         }
+        if (s == Setting.ROUTE_MIN_INTERVAL) {
+          // 0 turns it off; more than a second would hold every event back for that long.
+          return d.compareTo(Duration.ofSeconds(1)) > 0 ? "expected 0ms to 1s, e.g. 20ms" : null;
+        }
         return d.isZero() ? "must be more than zero" : null;
       case POSITIVE_INT:
         return isIntBetween(value, 1, 100_000) ? null : "expected a whole number from 1 to 100000";

@@ -138,6 +138,7 @@ class CliTest {
     assertOneClearLine(run("--workers", "many", "status"), Cli.USAGE, "--workers");
     assertOneClearLine(run("--http-port", "70000", "status"), Cli.USAGE, "--http-port");
     assertOneClearLine(run("--lease", "0s", "status"), Cli.USAGE, "must be more than zero");
+    assertOneClearLine(run("--route-min-interval", "5s", "status"), Cli.USAGE, "expected 0ms to 1s");
   }
 
   @Test

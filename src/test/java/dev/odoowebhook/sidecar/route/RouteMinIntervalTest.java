@@ -1,0 +1,57 @@
+package dev.odoowebhook.sidecar.route;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.odoowebhook.sidecar.Sidecar;
+import dev.odoowebhook.sidecar.support.Await;
+import dev.odoowebhook.sidecar.support.PipelineTest;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** WEBHOOK_ROUTE_MIN_INTERVAL: fewer routing passes under a stream of writes, nothing lost. */
+class RouteMinIntervalTest extends PipelineTest {
+  private static final long MS = 1_000_000;
+
+  @Test
+  void shouldWaitOnlyForWhatIsLeftOfTheIntervalSinceTheLastPass() {
+    assertEquals(0, RouteEvents.holdOffNanos(1_000 * MS, 1_000 * MS, 0), "0 turns it off");
+    assertEquals(15 * MS, RouteEvents.holdOffNanos(1_000 * MS, 1_005 * MS, 20 * MS));
+    assertEquals(0, RouteEvents.holdOffNanos(1_000 * MS, 1_020 * MS, 20 * MS), "the interval is over");
+    assertEquals(0, RouteEvents.holdOffNanos(1_000 * MS, 9_000 * MS, 20 * MS), "after a quiet spell: at once");
+  }
+
+  @Test
+  void shouldRouteAStreamOfCommitsInFewPassesWithoutNotificationsAndLoseNone() throws Exception {
+    long interval = 200 * MS;
+    int writes = 30;
+    p.subscribe("crm", "", "");
+    // No fallback poll: only notifications and the interval drive the router.
+    Sidecar sidecar = p.startSidecar(Map.of("WEBHOOK_ROUTE_MIN_INTERVAL", "200ms", "WEBHOOK_POLL_INTERVAL", "5m"));
+    Await.until("the sidecar waits for notifications", Duration.ofSeconds(10),
+        () -> p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class), () -> "");
+    long passesBefore = sidecar.metrics().routePasses.getCount();
+    long notificationsBefore = sidecar.listener().notificationCount();
+    long start = System.nanoTime();
+    for (int i = 0; i < writes; i++) {
+      p.partner("p" + i); // one commit each, 10 ms apart: a steady stream
+      Thread.sleep(10);
+    }
+    p.awaitStatus(writes, "sent", Duration.ofSeconds(30));
+    long elapsed = System.nanoTime() - start;
+    long passes = sidecar.metrics().routePasses.getCount() - passesBefore;
+    long notifications = sidecar.listener().notificationCount() - notificationsBefore;
+
+    Set<String> delivered = new HashSet<>();
+    p.answered2xx().forEach(r -> delivered.add(r.data().get("record_id").asText()));
+    assertEquals(writes, delivered.size(), "every record delivered once: " + p.statuses());
+    // Passes that follow a wait are at least an interval apart (the first is free).
+    long most = elapsed / interval + 1;
+    assertTrue(passes <= most, passes + " passes in " + elapsed / MS + " ms, expected at most " + most);
+    // The waiting lock is released while a pass is held back: writers meanwhile do not NOTIFY.
+    assertTrue(notifications <= passes + 1, notifications + " notifications for " + passes + " passes");
+  }
+}
