@@ -14,6 +14,12 @@ import java.util.concurrent.locks.LockSupport;
 /** What every scenario shares: the cluster, the receiver, the sidecar jar, the report. */
 final class Bench {
   static final String TEMPLATE = "bench_template";
+  /**
+   * The WEBHOOK_ROUTE_MIN_INTERVAL of the "paced" variants (1b, S2): one routing pass per this
+   * much time at most while writes keep coming, for hosts where Odoo and the sidecar share cores.
+   */
+  static final String PACED_INTERVAL = "20ms";
+  static final Map<String, String> PACED = Map.of("WEBHOOK_ROUTE_MIN_INTERVAL", PACED_INTERVAL);
 
   final Mode mode;
   final TempCluster pg;

@@ -15,11 +15,14 @@ import java.util.Map;
  */
 final class DeliveryLatency {
   static final String SIDECAR = "sidecar";
+  static final String SIDECAR_PACED = "sidecar, WEBHOOK_ROUTE_MIN_INTERVAL=" + Bench.PACED_INTERVAL;
   static final String DBZ_DEFAULT = "Debezium embedded, default poll.interval.ms (500 ms)";
   static final String DBZ_5MS = "Debezium embedded, poll.interval.ms=5";
   static final String POLL = "poll every 1 s + POST";
-  static final List<String> SYSTEMS = List.of(SIDECAR, DBZ_DEFAULT, DBZ_5MS, POLL);
+  static final List<String> SYSTEMS = List.of(SIDECAR, SIDECAR_PACED, DBZ_DEFAULT, DBZ_5MS, POLL);
   private static final int RATE = 200;
+  /** Rate of the unmeasured warm-up writes (Mode.latencyWarmupEvents of them). */
+  private static final int WARMUP_RATE = 1_000;
 
   private final Bench b;
 
@@ -28,11 +31,7 @@ final class DeliveryLatency {
   }
 
   void run() throws Exception {
-    String db = b.freshDatabase("s2_latency");
     Receiver.Endpoint sidecarEnd = b.receiver.endpoint("/s2/sidecar");
-    try (Connection c = b.pg.connect(db)) {
-      Schema.addSubscriber(c, "latency", b.receiver.url("/s2/sidecar"), 10_000, 4);
-    }
     Map<String, List<Double>> samples = new LinkedHashMap<>();
     Map<String, List<Double>> roundP50 = new LinkedHashMap<>();
     Map<String, Integer> missing = new LinkedHashMap<>();
@@ -46,19 +45,20 @@ final class DeliveryLatency {
       for (String system : SYSTEMS) {
         Progress.say("S2 latency round %d/%d: %s, %d inserts/s for %d s", round, b.mode.latencyRounds(),
             system, RATE, b.mode.latencySeconds());
-        Receiver.Endpoint end = system.equals(SIDECAR) ? sidecarEnd : b.receiver.endpoint("/s2/peer");
+        Receiver.Endpoint end = system.startsWith(SIDECAR) ? sidecarEnd : b.receiver.endpoint("/s2/peer");
         end.reset();
+        // A fresh copy of the template per phase: no system inherits another's rows, dead tuples
+        // or autovacuum work.
+        String db = b.freshDatabase("s2_latency_" + (++slot));
         try (Connection c = b.pg.connect(db)) {
-          // Events of the other systems' phases are not the sidecar's backlog.
-          try (var st = c.createStatement()) {
-            st.execute("UPDATE webhook_event SET routed_at = now(), delivery_count = 0 WHERE routed_at IS NULL");
-          }
-          AutoCloseable running = start(system, db, ++slot);
+          Schema.addSubscriber(c, "latency", b.receiver.url("/s2/sidecar"), 10_000, 4);
+          AutoCloseable running = start(system, db, slot);
           try {
             if (!Bench.warmUp(c, end, 90_000)) {
               throw new IllegalStateException(system + " delivered nothing within 90 s: " + running);
             }
-            // A few seconds at the same rate first, not counted: JIT, pools and caches warm up.
+            warmUp(c, end);
+            // A few seconds at the same rate first, not counted: pools and caches settle.
             new RateWriter().run(c, RATE, Math.max(2, b.mode.latencySeconds() / 3));
             Thread.sleep(1_000);
             end.reset();
@@ -90,10 +90,30 @@ final class DeliveryLatency {
     report(samples, roundP50, missing);
   }
 
+  /**
+   * Unmeasured writes, faster than the measured rate, until each system's hot code is compiled.
+   * A JVM compiles by invocation counts: at 200 events/s a just-started sidecar spent about half
+   * a core in the JIT compiler for its first 30 s and settled after about 70 s (10,000-14,000
+   * events); 20,000 events at 1,000/s do the same in 20 s. Every system gets the same warm-up,
+   * and each must have delivered all of it before the measured writes start.
+   */
+  private void warmUp(Connection c, Receiver.Endpoint end) throws Exception {
+    int events = b.mode.latencyWarmupEvents();
+    if (events == 0) {
+      return;
+    }
+    RateWriter w = new RateWriter();
+    w.run(c, WARMUP_RATE, Math.max(1, events / WARMUP_RATE));
+    if (!Bench.waitFor(120_000, () -> end.firstArrival.keySet().containsAll(w.committedAt.keySet()))) {
+      throw new IllegalStateException("the warm-up writes were not all delivered within 120 s");
+    }
+  }
+
   private AutoCloseable start(String system, String db, int slot) throws Exception {
     String peerUrl = b.receiver.url("/s2/peer");
     return switch (system) {
       case SIDECAR -> b.startSidecar(db, "latency-" + slot);
+      case SIDECAR_PACED -> b.startSidecar(db, "latency-" + slot, Bench.PACED, List.of());
       case DBZ_DEFAULT -> new DebeziumPeer(b.pg.port, db, "bench_slot_" + slot, null, peerUrl);
       case DBZ_5MS -> new DebeziumPeer(b.pg.port, db, "bench_slot_" + slot, 5, peerUrl);
       default -> new PollingDispatcher(b.pg, db, peerUrl);
@@ -108,10 +128,14 @@ final class DeliveryLatency {
     chart.put("p99", new LinkedHashMap<>());
     StringBuilder md = new StringBuilder("## 2. Commit → delivery latency at 200 events/s\n\n");
     md.append("Each system alone in turn (").append(b.mode.latencyRounds()).append(" round(s) of ")
-        .append(b.mode.latencySeconds()).append(" s each, 200 single-row INSERT transactions/s on one connection),"
-            + " same database, same capture triggers installed, same no-op receiver. Latency = receiver arrival"
+        .append(b.mode.latencySeconds()).append(" s each, 200 single-row INSERT transactions/s on one connection,"
+            + " after ").append(b.mode.latencyWarmupEvents()).append(" unmeasured writes at ").append(WARMUP_RATE)
+        .append("/s, all delivered, then a few seconds at 200/s: a just-started JVM spends its first minute at"
+            + " this rate compiling its hot code, half a core of 2),"
+            + " a fresh copy of the same database per phase, same capture triggers installed, same no-op receiver. Latency = receiver arrival"
             + " − writer's clock right after COMMIT returned (one JVM clock). The sidecar runs as its own"
-            + " process from the shaded jar with default settings; Debezium's callback POSTs to the receiver"
+            + " process from the shaded jar, with default settings and, as a second row, with the minimum"
+            + " interval between routing passes that 1b measures (the target is for the defaults); Debezium's callback POSTs to the receiver"
             + " (parity with the sidecar's HTTP hop).\n\n");
     md.append("| system | samples | p50 ms | p90 ms | p99 ms | max ms | p50 per round | not arrived | p50 ÷ sidecar | p99 ÷ sidecar |\n"
         + "|---|---|---|---|---|---|---|---|---|---|\n");
@@ -155,6 +179,7 @@ final class DeliveryLatency {
   private static String shortName(String s) {
     return switch (s) {
       case SIDECAR -> "sidecar";
+      case SIDECAR_PACED -> "sidecar " + Bench.PACED_INTERVAL;
       case DBZ_DEFAULT -> "Debezium default";
       case DBZ_5MS -> "Debezium 5 ms";
       default -> "poll 1 s";

@@ -80,7 +80,7 @@ class HealthAndMetricsTest {
     HttpResponse<String> r = get("/metrics");
     assertEquals(200, r.statusCode());
     String text = r.body();
-    for (String name : new String[] {"webhook_deliveries_sent", "webhook_events_routed",
+    for (String name : new String[] {"webhook_deliveries_sent", "webhook_events_routed", "webhook_route_passes_total",
         "webhook_deliveries_queued{status=\"sent\"}", "webhook_http_request_duration_seconds",
         "webhook_delivery_latency_seconds", "webhook_listener_connected", "webhook_db_pool_active_connections",
         "webhook_circuit_breaker_open{subscriber=\"crm\"}"}) {
