@@ -71,7 +71,7 @@ public final class Sidecar {
     this.dispatcher =
         new DispatchDeliveries(db, new PostWebhook(config.duration(Setting.CONNECT_TIMEOUT), version(),
                 new TargetPolicy(config.bool(Setting.BLOCK_PRIVATE_TARGETS),
-                    config.text(Setting.TARGET_ALLOWLIST))),
+                    config.text(Setting.TARGET_ALLOWLIST)), config.integer(Setting.WORKERS)),
             subscribers, dispatchWakeup, metrics, id, config.integer(Setting.WORKERS),
             config.duration(Setting.LEASE), poll, config.bool(Setting.LOG_DELIVERIES));
     this.heartbeat = new Heartbeat(db, id);

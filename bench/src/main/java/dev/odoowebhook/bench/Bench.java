@@ -98,7 +98,7 @@ final class Bench {
    * inserting another every 2 s: a capture that starts asynchronously (Debezium creating its
    * slot) misses what committed before it was ready.
    */
-  static boolean warmUp(Connection c, Receiver.Endpoint e, long timeoutMs) throws Exception {
+  static boolean awaitFirstDelivery(Connection c, Receiver.Endpoint e, long timeoutMs) throws Exception {
     java.util.Set<Long> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
     long end = System.nanoTime() + timeoutMs * 1_000_000;
     while (System.nanoTime() < end) {

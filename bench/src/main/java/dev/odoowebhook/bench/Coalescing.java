@@ -32,7 +32,7 @@ final class Coalescing {
     try (Connection c = b.pg.connect(db)) {
       Schema.addSubscriber(c, "coalesce", b.receiver.url("/s4/coalesce"), 2_000, 4);
       try (SidecarProcess s = b.startSidecar(db, "coalesce")) {
-        if (!Bench.warmUp(c, end, 90_000)) {
+        if (!Bench.awaitFirstDelivery(c, end, 90_000)) {
           throw new IllegalStateException("The sidecar delivered nothing within 90 s: " + s.tail());
         }
         long firstEvent = b.pg.queryLong(db, "SELECT coalesce(max(id), 0) + 1 FROM webhook_event");

@@ -54,10 +54,10 @@ final class DeliveryLatency {
           Schema.addSubscriber(c, "latency", b.receiver.url("/s2/sidecar"), 10_000, 4);
           AutoCloseable running = start(system, db, slot);
           try {
-            if (!Bench.warmUp(c, end, 90_000)) {
+            if (!Bench.awaitFirstDelivery(c, end, 90_000)) {
               throw new IllegalStateException(system + " delivered nothing within 90 s: " + running);
             }
-            warmUp(c, end);
+            warmUpByCount(c, end);
             // A few seconds at the same rate first, not counted: pools and caches settle.
             new RateWriter().run(c, RATE, Math.max(2, b.mode.latencySeconds() / 3));
             Thread.sleep(1_000);
@@ -97,7 +97,7 @@ final class DeliveryLatency {
    * events); 20,000 events at 1,000/s do the same in 20 s. Every system gets the same warm-up,
    * and each must have delivered all of it before the measured writes start.
    */
-  private void warmUp(Connection c, Receiver.Endpoint end) throws Exception {
+  private void warmUpByCount(Connection c, Receiver.Endpoint end) throws Exception {
     int events = b.mode.latencyWarmupEvents();
     if (events == 0) {
       return;

@@ -31,6 +31,7 @@ final class Report {
     Map<String, Map<String, Double>> chart = new LinkedHashMap<>();
     Map<String, Double> bars = new LinkedHashMap<>();
     bars.put("bare client (ceiling)", t.ceiling);
+    bars.put("bare java.net.http", t.ceilingJdk);
     bars.put("sidecar steady", t.steady);
     bars.put("sidecar backlog", t.backlogRate);
     bars.put("2 sidecars backlog", d.twoSidecars);

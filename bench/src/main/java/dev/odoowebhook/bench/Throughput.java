@@ -17,10 +17,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.http.io.entity.StringEntity;
 
 /**
- * Scenario 3: deliveries per second. The ceiling: the receiver hit directly by a bare
- * java.net.http client (32 threads, the sidecar's default worker count). Steady: writers offer
+ * Scenario 3: deliveries per second. The ceiling: the receiver hit directly by a bare client of
+ * the kind the sidecar sends with, Apache HttpClient's classic one (32 threads, the sidecar's
+ * default worker count); the JDK's java.net.http, which the sidecar used before, beside it for
+ * reference. Steady: writers offer
  * more events per second than the target while the sidecar runs. Backlog: events committed while
  * the sidecar is stopped, then drained; with the sidecar's peak RSS, the CPU split between the
  * sidecar, PostgreSQL and the harness, the heaviest SQL (pg_stat_statements) and, in full mode, a
@@ -35,6 +44,7 @@ final class Throughput {
 
   private final Bench b;
   double ceiling;
+  double ceilingJdk;
   double steady;
   double backlogRate;
 
@@ -44,9 +54,12 @@ final class Throughput {
 
   void run() throws Exception {
     Map<String, Object> raw = new LinkedHashMap<>();
-    ceiling = ceiling(b.mode.ceilingSeconds());
+    ceiling = ceiling(b.mode.ceilingSeconds(), apacheClient());
     raw.put("ceiling_bare_client_per_s", ceiling);
-    Progress.say("S3 ceiling (bare java.net.http client, %d threads): %.0f requests/s", CLIENT_THREADS, ceiling);
+    Progress.say("S3 ceiling (bare Apache HttpClient, %d threads): %.0f requests/s", CLIENT_THREADS, ceiling);
+    ceilingJdk = ceiling(b.mode.ceilingSeconds(), jdkClient());
+    raw.put("ceiling_bare_java_net_http_per_s", ceilingJdk);
+    Progress.say("S3 for reference (bare java.net.http client, %d threads): %.0f requests/s", CLIENT_THREADS, ceilingJdk);
 
     Map<String, Object> steadyRaw = steady();
     raw.put("steady", steadyRaw);
@@ -56,10 +69,35 @@ final class Throughput {
     report(steadyRaw, backlogRaw);
   }
 
-  private double ceiling(int seconds) throws Exception {
+  /** One POST of the sample body to a URL; throws if it could not be sent. */
+  private interface BareClient {
+    void post(URI uri) throws Exception;
+  }
+
+  private static BareClient apacheClient() {
+    CloseableHttpClient http = HttpClients.custom()
+        .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+            .setMaxConnTotal(CLIENT_THREADS).setMaxConnPerRoute(CLIENT_THREADS).build())
+        .disableAutomaticRetries().disableContentCompression().disableCookieManagement().build();
+    return uri -> {
+      HttpPost post = new HttpPost(uri);
+      post.setEntity(new StringEntity(SAMPLE_BODY, ContentType.create("application/json")));
+      http.execute(post, response -> {
+        EntityUtils.consume(response.getEntity());
+        return null;
+      });
+    };
+  }
+
+  private static BareClient jdkClient() {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    return uri -> http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(SAMPLE_BODY)).build(), HttpResponse.BodyHandlers.discarding());
+  }
+
+  private double ceiling(int seconds, BareClient http) throws Exception {
     Receiver.Endpoint end = b.receiver.endpoint("/s3/ceiling");
     end.reset();
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     URI uri = URI.create(b.receiver.url("/s3/ceiling"));
     ExecutorService pool = Executors.newFixedThreadPool(CLIENT_THREADS);
     AtomicLong done = new AtomicLong();
@@ -70,8 +108,7 @@ final class Throughput {
       pool.execute(() -> {
         while (System.nanoTime() < endAt + 1_000_000_000L) {
           try {
-            http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(SAMPLE_BODY)).build(), HttpResponse.BodyHandlers.discarding());
+            http.post(uri);
             long now = System.nanoTime();
             if (now >= countFrom && now < endAt + 1_000_000_000L) {
               done.incrementAndGet();
@@ -98,7 +135,7 @@ final class Throughput {
       Schema.addSubscriber(c, "steady", b.receiver.url("/s3/steady"), 10_000, 32);
       trackStatements(c, db);
       try (SidecarProcess s = b.startSidecar(db, "steady")) {
-        if (!Bench.warmUp(c, end, 90_000)) {
+        if (!Bench.awaitFirstDelivery(c, end, 90_000)) {
           throw new IllegalStateException("The sidecar delivered nothing within 90 s: " + s.tail());
         }
         int warmup = b.mode.steadyWarmupSeconds();
@@ -283,7 +320,10 @@ final class Throughput {
     md.append("One subscriber at the no-op receiver, `max_concurrency` 32 (the column's default is 4, which"
         + " caps one subscriber at 4 requests in flight), sidecar defaults otherwise (32 workers, pool of 8).\n\n");
     md.append("| measure | deliveries/s | share of ceiling |\n|---|---|---|\n");
-    md.append("| ceiling: bare java.net.http client, 32 threads, same receiver | ").append(Stats.fmt(ceiling)).append(" | 100% |\n");
+    md.append("| ceiling: bare Apache HttpClient (classic, the sidecar's client), 32 threads, same receiver | ")
+        .append(Stats.fmt(ceiling)).append(" | 100% |\n");
+    md.append("| for reference: bare java.net.http client (the JDK's), 32 threads, same receiver | ")
+        .append(Stats.fmt(ceilingJdk)).append(" | ").append(Stats.fmt(100 * ceilingJdk / ceiling)).append("% |\n");
     md.append("| sidecar, steady (").append(Stats.fmt((Double) steadyRaw.get("offered_per_s")))
         .append(" events/s offered and captured on the same cores, last ").append(b.mode.steadySeconds() - b.mode.steadyWarmupSeconds())
         .append(" s of ").append(b.mode.steadySeconds()).append(" s measured; outstanding ")

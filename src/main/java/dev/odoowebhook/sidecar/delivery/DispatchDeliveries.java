@@ -36,6 +36,7 @@ public final class DispatchDeliveries implements Runnable {
   private final RecordSent recordSent;
   private final SubscriberDirectory subscribers;
   private final SendDelivery sender;
+  private final PostWebhook http;
   private final Wakeup wakeup;
   private final SidecarMetrics metrics;
   private final String sidecarId;
@@ -73,6 +74,7 @@ public final class DispatchDeliveries implements Runnable {
     this.recordSent = new RecordSent(store, sidecarId);
     this.subscribers = subscribers;
     this.sender = new SendDelivery(subscribers, store, recordSent, http, metrics, sidecarId, logEachOutcome);
+    this.http = http;
     this.wakeup = wakeup;
     this.metrics = metrics;
     this.sidecarId = sidecarId;
@@ -213,11 +215,13 @@ public final class DispatchDeliveries implements Runnable {
                 d.id(), e.getMessage());
           }
         }
+        http.close(); // ends the abandoned requests: their workers see "interrupted"
         pool.shutdownNow();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      http.close();
       recordSent.close();
     }
   }

@@ -1,54 +1,102 @@
 package dev.odoowebhook.sidecar.delivery;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
 
 /**
- * Sends one signed webhook request over one shared {@link HttpClient} and says what happened;
- * it never throws for a failure of the receiver. Redirects are not followed (a receiver that
- * moved must be reconfigured, and a redirect must not carry a signed body elsewhere).
- * Thread-safe.
+ * Sends one signed webhook request over a shared pool of HTTP/1.1 keep-alive connections and
+ * says what happened; it never throws for a failure of the receiver. Redirects are not followed
+ * (a receiver that moved must be reconfigured, and a redirect must not carry a signed body
+ * elsewhere), nor are requests retried here (the delivery's own schedule does that).
+ *
+ * <p>Apache HttpClient's classic (blocking) client rather than the JDK's {@code java.net.http}:
+ * the sender threads block anyway, and the JDK client's asynchronous machinery cost about ten
+ * times the CPU per request on 2 cores (bench/results/analysis.md, section 1). Thread-safe.
  */
-public final class PostWebhook {
+public final class PostWebhook implements AutoCloseable {
   static final int EXCERPT_BYTES = 2048;
   private static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
-  private final HttpClient client;
+  /** Idle connections are checked before reuse: a receiver may have closed them meanwhile. */
+  private static final TimeValue VALIDATE_AFTER_IDLE = TimeValue.ofSeconds(1);
+  private static final TimeValue EVICT_IDLE = TimeValue.ofSeconds(30);
+  private static final ContentType JSON = ContentType.create("application/json");
+  /** Headers that frame the HTTP exchange: a subscriber's custom headers cannot set them. */
+  private static final Set<String> FRAMING_HEADERS = Set.of("content-length", "transfer-encoding",
+      "host", "connection", "keep-alive", "expect", "upgrade", "te", "trailer");
+
+  private final CloseableHttpClient client;
   private final String userAgent;
   private final TargetPolicy targets;
+  /** Aborts a request at its deadline: the read timeout alone lets a trickling body go on. */
+  private final ScheduledThreadPoolExecutor deadlines;
+  private final Set<HttpPost> inFlight = ConcurrentHashMap.newKeySet();
+  private volatile boolean closing;
 
-  public PostWebhook(Duration connectTimeout, String version, TargetPolicy targets) {
+  /**
+   * @param maxConnections connections kept open at most, all receivers together and to any one
+   *     (the sender threads: each holds at most one)
+   */
+  public PostWebhook(Duration connectTimeout, String version, TargetPolicy targets, int maxConnections) {
     this.targets = targets;
-    this.client =
-        HttpClient.newBuilder()
-            .connectTimeout(connectTimeout)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            // The client's own small, non-blocking tasks run on the thread that has them (its
-            // selector, or the sender), not handed to a pool: on 2 cores the default cached
-            // pool's hand-offs took about a fifth of the sidecar's CPU. The JDK's maintainers
-            // allow this (net-dev, 2025-10: "or even an executor that run tasks inline"); our
-            // body subscriber never blocks, and dependent actions of the futures it returns
-            // run in the common pool whatever this executor is.
-            .executor(Runnable::run)
-            .build();
     this.userAgent = "odoo-webhook-sidecar/" + version;
+    this.client =
+        HttpClients.custom()
+            .setConnectionManager(
+                PoolingHttpClientConnectionManagerBuilder.create()
+                    .setMaxConnTotal(maxConnections)
+                    .setMaxConnPerRoute(maxConnections)
+                    .setDefaultConnectionConfig(
+                        ConnectionConfig.custom()
+                            .setConnectTimeout(Timeout.of(connectTimeout))
+                            .setValidateAfterInactivity(VALIDATE_AFTER_IDLE)
+                            .build())
+                    .build())
+            .evictIdleConnections(EVICT_IDLE)
+            .disableRedirectHandling()
+            .disableAutomaticRetries()
+            .disableContentCompression()
+            .disableCookieManagement()
+            .disableAuthCaching()
+            .build();
+    this.deadlines = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "webhook-deadlines");
+      t.setDaemon(true);
+      return t;
+    });
+    deadlines.setRemoveOnCancelPolicy(true); // most requests finish long before their deadline
   }
 
   public AttemptResult post(
@@ -62,93 +110,119 @@ public final class PostWebhook {
     if (blocked != null) {
       return new AttemptResult(now, 0, null, "blocked_target", blocked, null, null, true);
     }
-    HttpRequest request;
-    try {
-      HttpRequest.Builder b =
-          HttpRequest.newBuilder(s.url())
-              .timeout(timeout)
-              // Plain http gets HTTP/1.1: the JDK would otherwise try an h2c upgrade each time.
-              .version(
-                  "https".equalsIgnoreCase(s.url().getScheme())
-                      ? HttpClient.Version.HTTP_2
-                      : HttpClient.Version.HTTP_1_1)
-              .header("Content-Type", "application/json")
-              .header("User-Agent", userAgent)
-              .header("webhook-id", messageId)
-              .header("webhook-timestamp", Long.toString(timestamp))
-              .header(
-                  "webhook-signature",
-                  WebhookSigner.signatureHeader(s.signingSecrets(now), messageId, timestamp, body))
-              .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-      for (Map.Entry<String, String> h : s.headers().entrySet()) {
-        b.header(h.getKey(), h.getValue());
+    HttpPost request = new HttpPost(s.url());
+    for (Map.Entry<String, String> h : s.headers().entrySet()) {
+      if (FRAMING_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+        return new AttemptResult(now, 0, null, "invalid_url", "The subscriber's custom header "
+            + h.getKey() + " is part of HTTP's framing and cannot be set; remove it and replay.",
+            null, null, true);
       }
-      request = b.build();
-    } catch (IllegalArgumentException e) {
-      return new AttemptResult(
-          now, 0, null, "invalid_url", "Cannot build the request: " + e.getMessage(), null, null, true);
+      request.addHeader(h.getKey(), h.getValue());
     }
+    // Set after the custom headers, replacing any of the same name: these are the sidecar's.
+    request.setHeader("User-Agent", userAgent);
+    request.setHeader("webhook-id", messageId);
+    request.setHeader("webhook-timestamp", Long.toString(timestamp));
+    request.setHeader(
+        "webhook-signature", WebhookSigner.signatureHeader(s.signingSecrets(now), messageId, timestamp, body));
+    request.setEntity(new ByteArrayEntity(body, JSON));
+    request.setConfig(
+        RequestConfig.custom()
+            .setResponseTimeout(Timeout.of(timeout))
+            .setConnectionRequestTimeout(Timeout.of(timeout))
+            .build());
+
+    AtomicReference<String> abortedBecause = new AtomicReference<>();
     long start = System.nanoTime();
-    CompletableFuture<HttpResponse<String>> future =
-        client.sendAsync(request, ExcerptBodySubscriber.handler(EXCERPT_BYTES));
+    ScheduledFuture<?> deadline = deadlines.schedule(
+        () -> abort(request, abortedBecause, "timeout"), timeout.toMillis(), TimeUnit.MILLISECONDS);
+    inFlight.add(request);
     try {
-      // The request timeout covers the headers; this also bounds a body that trickles in.
-      HttpResponse<String> response =
-          future.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
-      return classify(response, now, elapsedMs(start));
-    } catch (TimeoutException e) {
-      future.cancel(true);
-      return AttemptResult.failure(
-          now, elapsedMs(start), "timeout", "No complete answer within " + timeout.toMillis() + " ms");
-    } catch (InterruptedException e) {
-      future.cancel(true);
-      Thread.currentThread().interrupt();
-      return AttemptResult.failure(now, elapsedMs(start), "interrupted", "The sidecar is stopping");
-    } catch (ExecutionException e) {
-      return fromException(e.getCause(), s.url(), now, elapsedMs(start), timeout);
+      if (closing) {
+        abort(request, abortedBecause, "interrupted");
+      }
+      return client.execute(request, response -> classify(response, now, elapsedMs(start)));
+    } catch (IOException | RuntimeException e) {
+      String why = abortedBecause.get();
+      if ("timeout".equals(why)) {
+        return AttemptResult.failure(
+            now, elapsedMs(start), "timeout", "No complete answer within " + timeout.toMillis() + " ms");
+      }
+      if ("interrupted".equals(why)) {
+        return AttemptResult.failure(now, elapsedMs(start), "interrupted", "The sidecar is stopping");
+      }
+      return fromException(e, s.url(), now, elapsedMs(start), timeout);
+    } finally {
+      inFlight.remove(request);
+      deadline.cancel(false);
     }
   }
 
-  private static AttemptResult classify(HttpResponse<String> r, Instant now, long durationMs) {
-    int code = r.statusCode();
+  private static void abort(HttpPost request, AtomicReference<String> because, String why) {
+    if (because.compareAndSet(null, why)) {
+      request.cancel(); // closes its connection: a blocked read or write ends at once
+    }
+  }
+
+  /** Aborts what is in flight (its senders see "interrupted") and closes the connections. */
+  @Override
+  public void close() {
+    closing = true;
+    for (HttpPost request : inFlight) {
+      request.cancel();
+    }
+    deadlines.shutdownNow();
+    client.close(CloseMode.IMMEDIATE);
+  }
+
+  private static AttemptResult classify(ClassicHttpResponse r, Instant now, long durationMs)
+      throws IOException {
+    int code = r.getCode();
+    String excerpt = excerpt(r.getEntity());
     if (code >= 200 && code < 300) {
-      return new AttemptResult(now, durationMs, code, null, null, r.body(), null, false);
+      return new AttemptResult(now, durationMs, code, null, null, excerpt, null, false);
     }
     Duration retryAfter = null;
     if (code == 429 || code == 503) {
-      retryAfter = r.headers().firstValue("Retry-After").map(PostWebhook::parseRetryAfter).orElse(null);
+      Header h = r.getFirstHeader("Retry-After");
+      retryAfter = h == null ? null : parseRetryAfter(h.getValue());
     }
     String type = code == 429 ? "rate_limited" : code == 410 ? "gone" : "http_error";
     // 410 Gone: the receiver says this endpoint will never take it; retrying is pointless.
-    return new AttemptResult(
-        now, durationMs, code, type, "HTTP " + code, r.body(), retryAfter, code == 410);
+    return new AttemptResult(now, durationMs, code, type, "HTTP " + code, excerpt, retryAfter, code == 410);
+  }
+
+  /**
+   * The first bytes of the body, for a human reading a failure; the client reads and drops the
+   * rest after this (so the connection can be reused), bounded in time by the deadline and in
+   * memory by its buffer. Invalid UTF-8 becomes U+FFFD.
+   */
+  private static String excerpt(HttpEntity entity) throws IOException {
+    if (entity == null) {
+      return "";
+    }
+    try (InputStream in = entity.getContent()) {
+      return new String(in.readNBytes(EXCERPT_BYTES), StandardCharsets.UTF_8);
+    }
   }
 
   private static AttemptResult fromException(
       Throwable e, URI url, Instant now, long durationMs, Duration timeout) {
-    if (e instanceof HttpConnectTimeoutException) {
+    if (e instanceof ConnectTimeoutException) {
       return AttemptResult.failure(now, durationMs, "timeout", "Connect timed out");
     }
-    if (e instanceof HttpTimeoutException) {
+    if (e instanceof SocketTimeoutException) {
       return AttemptResult.failure(
           now, durationMs, "timeout", "No answer within " + timeout.toMillis() + " ms");
     }
-    if (causedBy(e, UnresolvedAddressException.class) || causedBy(e, UnknownHostException.class)) {
+    if (causedBy(e, UnknownHostException.class)) {
       return AttemptResult.failure(now, durationMs, "connection",
           "Host not found: " + url.getHost() + " does not resolve (DNS); check the subscriber's URL");
     }
-    if (e instanceof ConnectException) {
-      // The JDK's exception often carries no message, neither does its cause.
-      String reason = "Connection refused or unreachable";
-      for (Throwable t = e; t != null; t = t.getCause()) {
-        if (t.getMessage() != null && !t.getMessage().isEmpty()) {
-          reason = t.getMessage();
-          break;
-        }
-      }
+    if (causedBy(e, ConnectException.class)) {
       int port = url.getPort() != -1 ? url.getPort() : "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
       return AttemptResult.failure(now, durationMs, "connection",
-          reason + " (connecting to " + url.getHost() + ":" + port + ")");
+          connectFailure(e) + " (connecting to " + url.getHost() + ":" + port + ")");
     }
     if (e instanceof IOException) {
       return AttemptResult.failure(now, durationMs, "connection", message(e));
@@ -182,6 +256,19 @@ public final class PostWebhook {
       }
     }
     return false;
+  }
+
+  /**
+   * Why a connection failed, e.g. "Connection refused". The client's exception says "Connect to
+   * URL [addresses] failed: REASON" and keeps no cause; the URL is added by the caller.
+   */
+  private static String connectFailure(Throwable e) {
+    String m = e.getMessage();
+    if (m == null || m.isEmpty()) {
+      return "Connection refused or unreachable";
+    }
+    int reason = m.lastIndexOf("failed: ");
+    return reason >= 0 ? m.substring(reason + "failed: ".length()) : m;
   }
 
   private static String message(Throwable e) {

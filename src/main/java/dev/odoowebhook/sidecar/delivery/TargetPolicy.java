@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  * Optional SSRF protection: whether a subscriber URL may be called. With blocking on, a host
  * that resolves to a loopback, private, link-local (cloud metadata), carrier-grade NAT,
  * unique-local or multicast address is refused unless its name or address is allow-listed.
- * The JDK client resolves the host again when it connects, so a DNS answer that changes in
+ * The HTTP client resolves the host again when it connects, so a DNS answer that changes in
  * between (rebinding) is not caught; put an egress proxy or firewall in front for that.
  * Immutable and thread-safe.
  */
