@@ -76,6 +76,7 @@ public final class PostWebhook implements AutoCloseable {
         HttpClients.custom()
             .setConnectionManager(
                 PoolingHttpClientConnectionManagerBuilder.create()
+                    .setDnsResolver(targets.resolver())
                     .setMaxConnTotal(maxConnections)
                     .setMaxConnPerRoute(maxConnections)
                     .setDefaultConnectionConfig(
@@ -214,6 +215,11 @@ public final class PostWebhook implements AutoCloseable {
     if (e instanceof SocketTimeoutException) {
       return AttemptResult.failure(
           now, durationMs, "timeout", "No answer within " + timeout.toMillis() + " ms");
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof TargetPolicy.BlockedAddressException) { // the name now resolves inside
+        return new AttemptResult(now, durationMs, null, "blocked_target", t.getMessage(), null, null, true);
+      }
     }
     if (causedBy(e, UnknownHostException.class)) {
       return AttemptResult.failure(now, durationMs, "connection",

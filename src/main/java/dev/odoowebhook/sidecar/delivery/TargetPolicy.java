@@ -8,14 +8,16 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 
 /**
  * Optional SSRF protection: whether a subscriber URL may be called. With blocking on, a host
  * that resolves to a loopback, private, link-local (cloud metadata), carrier-grade NAT,
  * unique-local or multicast address is refused unless its name or address is allow-listed.
- * The HTTP client resolves the host again when it connects, so a DNS answer that changes in
- * between (rebinding) is not caught; put an egress proxy or firewall in front for that.
- * Immutable and thread-safe.
+ * Checked twice: before the request ({@link #problemWith}, for a clear message) and by the HTTP
+ * client's resolver on every new connection ({@link #resolver}), so a DNS answer that changes in
+ * between (rebinding) is refused too. Immutable and thread-safe.
  */
 public final class TargetPolicy {
   private final boolean blockPrivate;
@@ -42,14 +44,44 @@ public final class TargetPolicy {
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
     }
-    if (allowed.contains(host)) {
-      return null;
-    }
-    InetAddress[] addresses;
     try {
-      addresses = InetAddress.getAllByName(host);
+      return refusal(host, InetAddress.getAllByName(host));
     } catch (UnknownHostException e) {
       return null; // not resolvable now: the request fails as a connection error, and is retried
+    }
+  }
+
+  /**
+   * The resolver the HTTP client connects through: the system's, and with blocking on, one that
+   * refuses (with {@link BlockedAddressException}) a name that resolves to an internal address.
+   */
+  DnsResolver resolver() {
+    if (!blockPrivate) {
+      return SystemDefaultDnsResolver.INSTANCE;
+    }
+    return new SystemDefaultDnsResolver() {
+      @Override
+      public InetAddress[] resolve(String host) throws UnknownHostException {
+        InetAddress[] addresses = super.resolve(host);
+        String refused = refusal(host.toLowerCase(Locale.ROOT), addresses);
+        if (refused != null) {
+          throw new BlockedAddressException(refused);
+        }
+        return addresses;
+      }
+    };
+  }
+
+  /** The resolver's refusal; an UnknownHostException because that is all a resolver may throw. */
+  static final class BlockedAddressException extends UnknownHostException {
+    BlockedAddressException(String message) {
+      super(message);
+    }
+  }
+
+  private String refusal(String host, InetAddress[] addresses) {
+    if (allowed.contains(host)) {
+      return null;
     }
     for (InetAddress a : addresses) {
       if (isInternal(a) && !allowed.contains(a.getHostAddress())) {
