@@ -62,7 +62,8 @@ public final class PostWebhook implements AutoCloseable {
   private final TargetPolicy targets;
   /** Aborts a request at its deadline: the read timeout alone lets a trickling body go on. */
   private final ScheduledThreadPoolExecutor deadlines;
-  private final Set<HttpPost> inFlight = ConcurrentHashMap.newKeySet();
+  /** Each request in flight, with why it was aborted (null while it was not). */
+  private final Map<HttpPost, AtomicReference<String>> inFlight = new ConcurrentHashMap<>();
   private volatile boolean closing;
 
   /**
@@ -137,7 +138,7 @@ public final class PostWebhook implements AutoCloseable {
     long start = System.nanoTime();
     ScheduledFuture<?> deadline = deadlines.schedule(
         () -> abort(request, abortedBecause, "timeout"), timeout.toMillis(), TimeUnit.MILLISECONDS);
-    inFlight.add(request);
+    inFlight.put(request, abortedBecause);
     try {
       if (closing) {
         abort(request, abortedBecause, "interrupted");
@@ -169,9 +170,7 @@ public final class PostWebhook implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
-    for (HttpPost request : inFlight) {
-      request.cancel();
-    }
+    inFlight.forEach((request, because) -> abort(request, because, "interrupted"));
     deadlines.shutdownNow();
     client.close(CloseMode.IMMEDIATE);
   }

@@ -76,6 +76,7 @@ class LifecycleTest {
       Map<String, Object> d = db.rows("SELECT status, attempts, locked_by FROM webhook_delivery").get(0);
       assertEquals("pending", d.get("status"), "given back, not left in processing: " + d);
       assertEquals(0, d.get("attempts"), "an abandoned attempt is not counted");
+      assertFalse(sidecar.log().contains("WARN"), "the abandoned request is no failure:\n" + sidecar.log());
     }
   }
 
