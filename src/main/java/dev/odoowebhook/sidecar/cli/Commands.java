@@ -34,9 +34,6 @@ final class Commands {
   private static final Pattern MODEL = Pattern.compile("[a-z0-9_]+(\\.[a-z0-9_]+)*");
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
   private static final Set<String> EVENTS = Set.of("create", "write", "unlink");
-  private static final Set<String> RESERVED_HEADERS =
-      Set.of("content-type", "content-length", "host", "webhook-id", "webhook-timestamp",
-          "webhook-signature", "user-agent");
 
   private final Database db;
   private final SidecarConfig config;
@@ -417,8 +414,9 @@ final class Commands {
         if (!HEADER_NAME.matcher(name).matches()) {
           throw new UsageException("--header takes Name=Value, e.g. --header Authorization=Bearer abc; got \"" + h + "\".");
         }
-        if (RESERVED_HEADERS.contains(name.toLowerCase(java.util.Locale.ROOT))) {
-          throw new UsageException("--header " + name + " is set by the sidecar itself and cannot be overridden.");
+        String headerProblem = PostWebhook.problemWithHeader(name);
+        if (headerProblem != null) {
+          throw new UsageException("--header " + name + " " + headerProblem + ".");
         }
         s.headers.put(name, h.substring(eq + 1).trim());
       }

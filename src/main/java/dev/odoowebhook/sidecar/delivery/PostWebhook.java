@@ -53,6 +53,9 @@ public final class PostWebhook implements AutoCloseable {
   private static final TimeValue VALIDATE_AFTER_IDLE = TimeValue.ofSeconds(1);
   private static final TimeValue EVICT_IDLE = TimeValue.ofSeconds(30);
   private static final ContentType JSON = ContentType.create("application/json");
+  /** Headers the sidecar sets on every request: a custom header of the same name is replaced. */
+  private static final Set<String> OWN_HEADERS =
+      Set.of("content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature");
   /** Headers that frame the HTTP exchange: a subscriber's custom headers cannot set them. */
   private static final Set<String> FRAMING_HEADERS = Set.of("content-length", "transfer-encoding",
       "host", "connection", "keep-alive", "expect", "upgrade", "te", "trailer");
@@ -116,7 +119,7 @@ public final class PostWebhook implements AutoCloseable {
     for (Map.Entry<String, String> h : s.headers().entrySet()) {
       if (FRAMING_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
         return new AttemptResult(now, 0, null, "invalid_url", "The subscriber's custom header "
-            + h.getKey() + " is part of HTTP's framing and cannot be set; remove it and replay.",
+            + h.getKey() + " " + problemWithHeader(h.getKey()) + "; remove it and replay.",
             null, null, true);
       }
       request.addHeader(h.getKey(), h.getValue());
@@ -215,16 +218,15 @@ public final class PostWebhook implements AutoCloseable {
       return AttemptResult.failure(
           now, durationMs, "timeout", "No answer within " + timeout.toMillis() + " ms");
     }
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof TargetPolicy.BlockedAddressException) { // the name now resolves inside
-        return new AttemptResult(now, durationMs, null, "blocked_target", t.getMessage(), null, null, true);
-      }
+    Throwable blocked = causeOf(e, TargetPolicy.BlockedAddressException.class);
+    if (blocked != null) { // the name resolves to an internal address now
+      return new AttemptResult(now, durationMs, null, "blocked_target", blocked.getMessage(), null, null, true);
     }
-    if (causedBy(e, UnknownHostException.class)) {
+    if (causeOf(e, UnknownHostException.class) != null) {
       return AttemptResult.failure(now, durationMs, "connection",
           "Host not found: " + url.getHost() + " does not resolve (DNS); check the subscriber's URL");
     }
-    if (causedBy(e, ConnectException.class)) {
+    if (causeOf(e, ConnectException.class) != null) {
       int port = url.getPort() != -1 ? url.getPort() : "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
       return AttemptResult.failure(now, durationMs, "connection",
           connectFailure(e) + " (connecting to " + url.getHost() + ":" + port + ")");
@@ -254,13 +256,14 @@ public final class PostWebhook implements AutoCloseable {
     return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
   }
 
-  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+  /** The first exception of that type in the cause chain, or null. */
+  private static Throwable causeOf(Throwable e, Class<? extends Throwable> type) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (type.isInstance(t)) {
-        return true;
+        return t;
       }
     }
-    return false;
+    return null;
   }
 
   /**
@@ -283,6 +286,18 @@ public final class PostWebhook implements AutoCloseable {
 
   private static long elapsedMs(long startNanos) {
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+  }
+
+  /**
+   * Whether a subscriber's custom header can be sent; null if so, else why not, as the end of a
+   * sentence that starts with the header's name.
+   */
+  public static String problemWithHeader(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    if (OWN_HEADERS.contains(n)) {
+      return "is set by the sidecar itself and cannot be overridden";
+    }
+    return FRAMING_HEADERS.contains(n) ? "is part of HTTP's framing and cannot be set" : null;
   }
 
   /** Whether a URL is one the sidecar can post to; null if fine, else the problem. */

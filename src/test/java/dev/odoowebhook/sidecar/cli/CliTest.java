@@ -105,6 +105,8 @@ class CliTest {
     assertOneClearLine(run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--timeout", "forever"), Cli.USAGE, "--timeout");
     assertOneClearLine(run("subscriber", "add", "--url", "https://a.example"), Cli.USAGE, "needs --name");
     assertOneClearLine(run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--colour", "red"), Cli.USAGE, "Unknown option --colour");
+    assertOneClearLine(run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--header", "webhook-id=forged"), Cli.USAGE, "--header webhook-id is set by the sidecar itself");
+    assertOneClearLine(run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--header", "Connection=close"), Cli.USAGE, "--header Connection is part of HTTP's framing");
     assertEquals(0, db.count("SELECT count(*) FROM webhook_subscriber WHERE name = 'x'"), "nothing half-created");
   }
 
