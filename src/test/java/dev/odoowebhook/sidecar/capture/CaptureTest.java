@@ -2,6 +2,7 @@ package dev.odoowebhook.sidecar.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,18 +51,52 @@ class CaptureTest {
   }
 
   @Test
-  void shouldCaptureMultiRowUpdateInOneTriggerCallWithChangedFields() throws SQLException {
+  void shouldCaptureEachRowOfAMultiRowUpdateWithItsChangedFields() {
     db.exec("INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 10) g; TRUNCATE webhook_event");
-    try (Connection c = db.connect();
-        Statement st = c.createStatement()) {
-      st.execute("SET track_functions = 'all'");
-      st.execute("UPDATE res_partner SET email = 'x@example.com', write_date = now()");
-      st.execute("SELECT pg_stat_force_next_flush()");
+    db.exec("UPDATE res_partner SET email = 'x@example.com', write_date = now() WHERE id <= 5;"
+        + " UPDATE res_partner SET phone = '+32', write_date = now() WHERE id > 5");
+    List<Map<String, Object>> events = events();
+    assertEquals(10, events.size(), events.toString());
+    for (Map<String, Object> e : events) {
+      long id = (Long) e.get("record_id");
+      assertEquals("write", e.get("event"));
+      assertEquals(id <= 5 ? List.of("email") : List.of("phone"), e.get("changed_fields"), e.toString());
     }
-    assertEquals(10, db.count("SELECT count(*) FROM webhook_event WHERE event = 'write'"));
-    assertEquals(List.of("email"), events().get(0).get("changed_fields"));
-    // One statement-level call for the ten rows (not ten row-level calls).
-    assertEquals(1, db.count("SELECT calls FROM pg_stat_user_functions WHERE funcname = 'webhook_capture_res_partner'"));
+  }
+
+  @Test
+  void shouldCaptureARowDeletedAndInsertedAgainInOneTransactionAsAWrite() throws SQLException {
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      c.createStatement().execute("DELETE FROM res_partner WHERE id = 1");
+      c.createStatement().execute("INSERT INTO res_partner (id, name) VALUES (1, 'a again')");
+      c.commit();
+    }
+    List<Map<String, Object>> events = events();
+    assertEquals(1, events.size(), events.toString());
+    assertEquals("write", events.get(0).get("event"));
+    assertNull(events.get(0).get("changed_fields"), "the whole record changed");
+  }
+
+  @Test
+  void shouldForgetWhatARolledBackSavepointCaptured() throws SQLException {
+    // Odoo runs much of its work inside savepoints (cr.savepoint()) and rolls some of them back.
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'), ('b'); TRUNCATE webhook_event");
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      c.createStatement().execute("UPDATE res_partner SET email = 'kept' WHERE id = 1");
+      c.createStatement().execute("SAVEPOINT s");
+      c.createStatement().execute("UPDATE res_partner SET phone = 'dropped' WHERE id = 1");
+      c.createStatement().execute("INSERT INTO res_partner (name) VALUES ('dropped')");
+      c.createStatement().execute("ROLLBACK TO SAVEPOINT s");
+      c.createStatement().execute("UPDATE res_partner SET comment = 'kept' WHERE id = 2");
+      c.commit();
+    }
+    assertEquals(List.of(
+            Map.of("record_id", 1L, "changed_fields", List.of("email")),
+            Map.of("record_id", 2L, "changed_fields", List.of("comment"))),
+        events().stream().map(e -> Map.of("record_id", e.get("record_id"), "changed_fields", e.get("changed_fields"))).toList());
   }
 
   @Test
