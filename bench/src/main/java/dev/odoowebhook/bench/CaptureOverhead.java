@@ -22,7 +22,7 @@ import org.postgresql.PGConnection;
  * same cores (it routes every event and waits for NOTIFY between bursts, as in production); our
  * capture with a sidecar idle-waiting (a connection holding webhook_sidecar_try_wait() that never
  * wakes, so every writing transaction NOTIFYs: the worst case); the naive row trigger (to_jsonb
- * diff + pg_notify). Runs are interleaved (variant order rotates per repetition) and the median
+ * diff + pg_notify); our per-statement capture of sql/V10, which sql/V11 replaced. Runs are interleaved (variant order rotates per repetition) and the median
  * TPS of the repetitions is reported.
  */
 final class CaptureOverhead {
@@ -31,7 +31,10 @@ final class CaptureOverhead {
   static final String OURS_SIDECAR = "our capture, sidecar running";
   static final String OURS_WAITING = "our capture, sidecar idle-waiting (NOTIFY)";
   static final String NAIVE = "naive row trigger (jsonb diff + NOTIFY)";
-  static final List<String> VARIANTS = List.of(NONE, OURS, OURS_SIDECAR, OURS_WAITING, NAIVE);
+  static final String OURS_V10 = "our capture as of sql/V10 (per statement, transition tables)";
+  static final List<String> VARIANTS = List.of(NONE, OURS, OURS_SIDECAR, OURS_WAITING, NAIVE, OURS_V10);
+  /** The statement-size comparison: the current capture against the per-statement one it replaced. */
+  static final List<String> BULK_VARIANTS = List.of(NONE, OURS, OURS_V10);
   private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
 
   private final Bench b;
@@ -56,6 +59,11 @@ final class CaptureOverhead {
     SidecarProcess.command(b.sidecarJar, b.pg.url("s1_ours"), 120, "migrate");
     b.pg.exec("s1_ours", "SELECT webhook_track('res.partner')");
     b.pg.exec("s1_naive", Schema.NAIVE_TRIGGER);
+    b.pg.createDatabase("s1_v10", "s1_plain");
+    for (String migration : Schema.migrationsUpTo(b.sidecarJar, 10)) {
+      b.pg.exec("s1_v10", migration);
+    }
+    b.pg.exec("s1_v10", "SELECT webhook_track('res.partner')");
     b.pg.createDatabase("s1_sidecar", "s1_ours");
     writeScripts(m.partnerRows());
     try {
@@ -95,11 +103,14 @@ final class CaptureOverhead {
     workloads.add(new String[] {"mix", "Odoo-like mix"});
     for (String[] w : workloads) {
       for (int clients : m.captureClients()) {
-        measure(w, clients, raw, rows, ratios);
+        measure(w, clients, VARIANTS, raw, rows, ratios);
       }
     }
     if (m.captureSingleRowWorkload()) {
-      measure(new String[] {"update1", "1-row UPDATE only"}, 8, raw, rows, new LinkedHashMap<>());
+      measure(new String[] {"update1", "1-row UPDATE only"}, 8, VARIANTS, raw, rows, new LinkedHashMap<>());
+      // Large statements are where a row trigger costs more than a statement trigger.
+      measure(new String[] {"update200", "200-row UPDATE"}, 8, BULK_VARIANTS, raw, rows, new LinkedHashMap<>());
+      measure(new String[] {"insert200", "200-row INSERT"}, 8, BULK_VARIANTS, raw, rows, new LinkedHashMap<>());
       breakdown(raw);
     }
     raw.put("sidecar_running_cpu_share_of_a_core_by_clients", sidecarCpuShare);
@@ -107,14 +118,14 @@ final class CaptureOverhead {
     report(rows, ratios);
   }
 
-  private void measure(String[] workload, int clients, Map<String, Object> raw, List<String[]> rows,
-      Map<String, Map<Integer, Double>> ratios) throws Exception {
+  private void measure(String[] workload, int clients, List<String> variants, Map<String, Object> raw,
+      List<String[]> rows, Map<String, Map<Integer, Double>> ratios) throws Exception {
     Mode m = b.mode;
     Map<String, List<Double>> tps = new LinkedHashMap<>();
-    VARIANTS.forEach(v -> tps.put(v, new ArrayList<>()));
+    variants.forEach(v -> tps.put(v, new ArrayList<>()));
     for (int rep = 0; rep < m.captureRuns(); rep++) {
-      for (int k = 0; k < VARIANTS.size(); k++) {
-        String variant = VARIANTS.get((k + rep) % VARIANTS.size()); // rotate: interleaved
+      for (int k = 0; k < variants.size(); k++) {
+        String variant = variants.get((k + rep) % variants.size()); // rotate: interleaved
         double t = runOnce(workload[0], variant, clients, m.captureSeconds());
         tps.get(variant).add(t);
         Progress.say("S1 %s, %d clients, run %d/%d: %-45s %8.0f TPS", workload[1], clients, rep + 1,
@@ -123,7 +134,7 @@ final class CaptureOverhead {
     }
     double base = Stats.median(tps.get(NONE));
     Map<String, Object> perVariant = new LinkedHashMap<>();
-    for (String v : VARIANTS) {
+    for (String v : variants) {
       double med = Stats.median(tps.get(v));
       double ratio = med / base;
       Map<String, Object> r = new LinkedHashMap<>();
@@ -150,15 +161,21 @@ final class CaptureOverhead {
     }
   }
 
+  static final String EMPTY_ROW_TRIGGER = "a row trigger that does nothing";
   static final String EMPTY_TRIGGERS = "three statement triggers with transition tables that do nothing";
-  static final String NO_WAKE = "our capture without webhook_wake_sidecar()";
+  static final String NO_WAKE = "our capture without the wake-up test";
 
   /**
    * Where the capture's time goes, on the 1-row UPDATE at 1 client: the bare trigger machinery
-   * (statement triggers with transition tables that return at once), our capture without the
-   * wake-up call, and the whole capture.
+   * of each design (a row trigger, statement triggers with transition tables, each returning at
+   * once), our capture without the wake-up test, the whole capture, and the per-statement capture
+   * of sql/V10 it replaced.
    */
   private void breakdown(Map<String, Object> raw) throws Exception {
+    b.pg.createDatabase("s1_empty_row", "s1_plain");
+    b.pg.exec("s1_empty_row", "CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'",
+        "CREATE TRIGGER t AFTER INSERT OR UPDATE OR DELETE ON res_partner FOR EACH ROW EXECUTE FUNCTION nothing()",
+        "CREATE TABLE webhook_event (id int)");
     b.pg.createDatabase("s1_empty", "s1_plain");
     b.pg.exec("s1_empty", "CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'",
         "CREATE TRIGGER t_ins AFTER INSERT ON res_partner REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION nothing()",
@@ -166,8 +183,21 @@ final class CaptureOverhead {
         "CREATE TRIGGER t_del AFTER DELETE ON res_partner REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION nothing()",
         "CREATE TABLE webhook_event (id int)");
     b.pg.createDatabase("s1_nowake", "s1_ours");
-    b.pg.exec("s1_nowake", "CREATE OR REPLACE FUNCTION webhook_wake_sidecar() RETURNS void LANGUAGE sql AS 'SELECT'");
-    List<String> variants = List.of(NONE, EMPTY_TRIGGERS, NO_WAKE, OURS);
+    // The generated function inlines the test; cut it out of this copy's function.
+    b.pg.exec("s1_nowake", """
+        DO $$
+        DECLARE
+            v_source text := (SELECT prosrc FROM pg_proc WHERE proname = 'webhook_capture_res_partner');
+            v_cut text := regexp_replace(v_source,
+                'IF NOT pg_try_advisory_xact_lock_shared\\(\\d+\\) THEN\\s+PERFORM pg_notify\\([^)]*\\);\\s+END IF;', '');
+        BEGIN
+            IF v_cut = v_source THEN
+                RAISE EXCEPTION 'the wake-up test was not found in webhook_capture_res_partner()';
+            END IF;
+            EXECUTE format('CREATE OR REPLACE FUNCTION webhook_capture_res_partner() RETURNS trigger LANGUAGE plpgsql AS %L', v_cut);
+        END
+        $$""");
+    List<String> variants = List.of(NONE, EMPTY_ROW_TRIGGER, EMPTY_TRIGGERS, NO_WAKE, OURS, OURS_V10);
     Map<String, List<Double>> tps = new LinkedHashMap<>();
     variants.forEach(v -> tps.put(v, new ArrayList<>()));
     for (int rep = 0; rep < b.mode.captureRuns(); rep++) {
@@ -204,6 +234,8 @@ final class CaptureOverhead {
     String db = switch (variant) {
       case NONE -> "s1_none";
       case NAIVE -> "s1_naive";
+      case OURS_V10 -> "s1_v10";
+      case EMPTY_ROW_TRIGGER -> "s1_empty_row";
       case EMPTY_TRIGGERS -> "s1_empty";
       case NO_WAKE -> "s1_nowake";
       case OURS_SIDECAR -> "s1_sidecar";
@@ -244,7 +276,7 @@ final class CaptureOverhead {
             "-f", scripts.resolve("insert.sql") + "@15",
             "-f", scripts.resolve("delete.sql") + "@5"));
       } else {
-        cmd.addAll(List.of("-f", scripts.resolve("update1.sql").toString()));
+        cmd.addAll(List.of("-f", scripts.resolve(workload + ".sql").toString()));
       }
       cmd.add(db);
       double sidecarCpu = variant.equals(OURS_SIDECAR) ? sidecar.cpuSeconds() : 0;
@@ -311,6 +343,15 @@ final class CaptureOverhead {
         + " 'n' || :v || '@example.com', '+32 ' || :v, 1, 'contact', 'en_US', now(), now(), 2, 2);\n");
     Files.writeString(scripts.resolve("delete.sql"), ids
         + "DELETE FROM res_partner WHERE id = :id;\n");
+    String bulkIds = "\\set id random(1, " + (rows - 200) + ")\n\\set v random(1, 1000000000)\n";
+    Files.writeString(scripts.resolve("update200.sql"), bulkIds
+        + "UPDATE res_partner SET write_date = now(), write_uid = 2, email = 'p' || :v || '@example.com'"
+        + " WHERE id BETWEEN :id AND :id + 199;\n");
+    Files.writeString(scripts.resolve("insert200.sql"), bulkIds
+        + "INSERT INTO res_partner (name, complete_name, email, company_id, type, lang, create_date,"
+        + " write_date, create_uid, write_uid) SELECT 'Imported ' || :v || '-' || g, 'Imported ' || g,"
+        + " 'i' || g || '@example.com', 1, 'contact', 'en_US', now(), now(), 2, 2"
+        + " FROM generate_series(1, 200) g;\n");
   }
 
   private void report(List<String[]> rows, Map<String, Map<Integer, Double>> ratios) throws IOException {
@@ -337,7 +378,10 @@ final class CaptureOverhead {
     md.append("median of its runs.\n\n*NOTIFY cost* is the difference between the no-sidecar row and the"
         + " idle-waiting row: a sidecar that waits and never wakes makes every writing transaction NOTIFY"
         + " (PostgreSQL serialises notifying commits on one lock), the worst case; while the sidecar is"
-        + " busy or stopped, writers skip it.\n\n");
+        + " busy or stopped, writers skip it.\n\n*Our capture as of sql/V10* is the design this one replaced"
+        + " (sql/V11): three statement-level triggers with transition tables, built here from the jar's own"
+        + " migrations V1 to V10. The 200-row statements show the other side of the change: a row trigger"
+        + " runs once per row, so a statement touching hundreds of rows costs more than under V10.\n\n");
     md.append("The same through Odoo 18's own ORM (target ≥ 0.97×): 1b below.\n");
     b.section(md.toString());
     Charts.groupedBars("Capture overhead: TPS ÷ TPS without trigger (Odoo-like mix)", "clients",
