@@ -55,8 +55,7 @@ BEGIN
         SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
          WHERE n.nspname = 'public' AND p.proname LIKE 'webhook\_%'
            AND p.proname NOT IN ('webhook_track', 'webhook_untrack', 'webhook_generate_capture_function',
-                                 'webhook_refresh_capture', 'webhook_install_capture_trigger',
-                                 'webhook_drop_capture_triggers')
+                                 'webhook_refresh_capture')
     LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO webhook_sidecar', v_name);
     END LOOP;

@@ -1,22 +1,11 @@
 package dev.odoowebhook.bench;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Base64;
-import java.util.Collections;
-import java.util.List;
-import java.util.TreeMap;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** The Odoo-like table, the naive baseline trigger, subscribers and bulk writes. */
 final class Schema {
@@ -140,30 +129,6 @@ final class Schema {
                 + " + (SELECT count(*) FROM webhook_event WHERE routed_at IS NULL)")) {
       rs.next();
       return rs.getLong(1);
-    }
-  }
-
-  private static final Pattern MIGRATION = Pattern.compile("db/migration/V(\\d+)__.*\\.sql");
-
-  /**
-   * The texts of the schema's migrations V1 to {@code version}, in order, as packaged in the
-   * sidecar's jar: applied by hand, they rebuild an earlier design to measure beside this one.
-   */
-  static List<String> migrationsUpTo(Path sidecarJar, int version) throws IOException {
-    try (JarFile jar = new JarFile(sidecarJar.toFile())) {
-      TreeMap<Integer, String> texts = new TreeMap<>();
-      for (JarEntry e : Collections.list(jar.entries())) {
-        Matcher m = MIGRATION.matcher(e.getName());
-        if (m.matches() && Integer.parseInt(m.group(1)) <= version) {
-          try (InputStream in = jar.getInputStream(e)) {
-            texts.put(Integer.parseInt(m.group(1)), new String(in.readAllBytes(), StandardCharsets.UTF_8));
-          }
-        }
-      }
-      if (texts.size() != version) {
-        throw new IOException(sidecarJar + " holds " + texts.size() + " of the migrations V1 to V" + version);
-      }
-      return List.copyOf(texts.values());
     }
   }
 }

@@ -5,7 +5,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
-import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
@@ -33,21 +32,18 @@ public final class SchemaMigrator {
     }
   }
 
-  /** Flyway's settings for this schema (tests start from an older version with {@code target}). */
-  public static FluentConfiguration configuration(DataSource dataSource) {
-    return Flyway.configure()
-        .dataSource(dataSource)
-        .locations("classpath:db/migration")
-        .table(HISTORY_TABLE)
-        .baselineOnMigrate(true)
-        .baselineVersion("0")
-        // The SQL uses format() patterns such as %1$I; nothing in it is a Flyway placeholder.
-        .placeholderReplacement(false);
-  }
-
   /** Migrates and returns the schema version now in place. */
   public static String migrate(DataSource dataSource) {
-    Flyway flyway = configuration(dataSource).load();
+    Flyway flyway =
+        Flyway.configure()
+            .dataSource(dataSource)
+            .locations("classpath:db/migration")
+            .table(HISTORY_TABLE)
+            .baselineOnMigrate(true)
+            .baselineVersion("0")
+            // The SQL uses format() patterns such as %1$I; nothing in it is a Flyway placeholder.
+            .placeholderReplacement(false)
+            .load();
     MigrateResult result = flyway.migrate();
     return result.targetSchemaVersion != null
         ? result.targetSchemaVersion

@@ -39,22 +39,6 @@ public final class TestDatabase implements AutoCloseable {
     return db;
   }
 
-  /**
-   * A new database whose schema stops at {@code version}, the starting point of an upgrade test;
-   * {@link #migrate()} applies the rest.
-   */
-  public static TestDatabase createMigratedTo(String version) {
-    TestDatabase db = TestPostgres.get().newDatabase();
-    SchemaMigrator.configuration(db.pool.dataSource()).target(version).load().migrate();
-    db.exec(ODOO_LIKE_PARTNER);
-    return db;
-  }
-
-  /** Applies the schema's remaining versions, as the CLI's {@code migrate} does. */
-  public void migrate() {
-    SchemaMigrator.migrate(pool.dataSource());
-  }
-
   /** An Odoo-like res_partner: Odoo's audit columns, several types, a few indexes. */
   public static final String ODOO_LIKE_PARTNER =
       "CREATE TABLE res_partner (id serial PRIMARY KEY, name varchar NOT NULL, email varchar,"
