@@ -80,7 +80,7 @@ public final class Cli {
       err.println("Error: " + (config == null ? DatabaseErrors.firstLine(e) : DatabaseErrors.explain(e, config)));
       return FAILED;
     } catch (FlywayException e) {
-      err.println("Error: the schema could not be applied: " + firstLine(e.getMessage()));
+      err.println("Error: the schema could not be applied: " + migrationProblem(e));
       return FAILED;
     } catch (CommandException e) {
       err.println("Error: " + e.getMessage());
@@ -126,6 +126,22 @@ public final class Cli {
       }
     }
     return null;
+  }
+
+  /**
+   * Why a migration failed. Flyway's own first line says only "Failed to execute script"; the
+   * database's error in its causes says why.
+   */
+  private static String migrationProblem(FlywayException e) {
+    SQLException sql = sqlCause(e);
+    if (sql == null) {
+      return firstLine(e.getMessage());
+    }
+    if ("42501".equals(sql.getSQLState())) { // insufficient_privilege
+      return DatabaseErrors.firstLine(sql) + ". Run `migrate` as the owner of Odoo's tables (Odoo's"
+          + " database user) or as a superuser: see docs/dba.md, step 2.";
+    }
+    return DatabaseErrors.firstLine(sql);
   }
 
   private static String firstLine(String s) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.odoowebhook.sidecar.delivery.WebhookSigner;
 import dev.odoowebhook.sidecar.support.TestDatabase;
+import dev.odoowebhook.sidecar.support.TestPostgres;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -58,6 +59,25 @@ class CliTest {
     Result r = run("migrate");
     assertEquals(Cli.OK, r.code(), r.toString());
     assertTrue(r.out().contains("Schema is up to date at version"), r.out());
+  }
+
+  @Test
+  void shouldSayWhoMayMigrateWhenTheUserCannotCreateTables() {
+    // PostgreSQL 15 lets only the owner create in schema public: the sidecar's restricted role,
+    // for one, cannot apply the schema.
+    String role = "webhook_no_create_" + Long.toHexString(System.nanoTime());
+    try (TestDatabase fresh = TestPostgres.get().newDatabase()) {
+      fresh.exec("CREATE ROLE " + role + " LOGIN PASSWORD 'secret-for-test'");
+      try {
+        Map<String, String> env = new HashMap<>(fresh.env());
+        env.put("WEBHOOK_DB_USER", role);
+        env.put("WEBHOOK_DB_PASSWORD", "secret-for-test");
+        assertOneClearLine(run(env, "migrate"), Cli.FAILED,
+            "the schema could not be applied: permission denied for schema public. Run `migrate` as the owner");
+      } finally {
+        fresh.exec("DROP OWNED BY " + role + "; DROP ROLE " + role);
+      }
+    }
   }
 
   @Test
