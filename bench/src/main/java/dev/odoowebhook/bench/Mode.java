@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Sizes and durations of a run. Short: seconds per scenario, proves the harness works (figures
- * are printed, not judged). Full: the real numbers, about 20 minutes on 2 cores.
+ * are printed, not judged). Full: the real numbers, about 25 minutes on 2 cores (plus about 19 for 1b).
  */
 record Mode(
     String name,
