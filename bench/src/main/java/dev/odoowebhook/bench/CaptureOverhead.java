@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -165,16 +166,12 @@ final class CaptureOverhead {
    * at once), our capture without the wake-up test, and the whole capture.
    */
   private void breakdown(Map<String, Object> raw) throws Exception {
-    b.pg.createDatabase("s1_empty_row", "s1_plain");
-    b.pg.exec("s1_empty_row", "CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'",
-        "CREATE TRIGGER t AFTER INSERT OR UPDATE OR DELETE ON res_partner FOR EACH ROW EXECUTE FUNCTION nothing()",
-        "CREATE TABLE webhook_event (id int)");
-    b.pg.createDatabase("s1_empty", "s1_plain");
-    b.pg.exec("s1_empty", "CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'",
+    withTriggersThatDoNothing("s1_empty_row",
+        "CREATE TRIGGER t AFTER INSERT OR UPDATE OR DELETE ON res_partner FOR EACH ROW EXECUTE FUNCTION nothing()");
+    withTriggersThatDoNothing("s1_empty",
         "CREATE TRIGGER t_ins AFTER INSERT ON res_partner REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION nothing()",
         "CREATE TRIGGER t_upd AFTER UPDATE ON res_partner REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION nothing()",
-        "CREATE TRIGGER t_del AFTER DELETE ON res_partner REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION nothing()",
-        "CREATE TABLE webhook_event (id int)");
+        "CREATE TRIGGER t_del AFTER DELETE ON res_partner REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION nothing()");
     b.pg.createDatabase("s1_nowake", "s1_ours");
     // The generated function inlines the test; cut it out of this copy's function.
     b.pg.exec("s1_nowake", """
@@ -219,6 +216,16 @@ final class CaptureOverhead {
     }
     raw.put("breakdown_update1_1_client", out);
     breakdownMarkdown = md.toString();
+  }
+
+  /** A copy of the plain data with the given triggers, all calling nothing(), which returns at once. */
+  private void withTriggersThatDoNothing(String db, String... triggers) throws SQLException {
+    b.pg.createDatabase(db, "s1_plain");
+    List<String> sql = new ArrayList<>();
+    sql.add("CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'");
+    sql.addAll(List.of(triggers));
+    sql.add("CREATE TABLE webhook_event (id int)"); // runOnce empties it before each run
+    b.pg.exec(db, sql.toArray(String[]::new));
   }
 
   private String breakdownMarkdown = "";
