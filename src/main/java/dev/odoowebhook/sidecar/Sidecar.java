@@ -1,15 +1,18 @@
 package dev.odoowebhook.sidecar;
 
 import dev.failsafe.Failsafe;
+import dev.failsafe.FailsafeException;
 import dev.failsafe.RetryPolicy;
 import dev.odoowebhook.sidecar.admin.AdminServer;
-import dev.odoowebhook.sidecar.admin.SidecarMetrics;
 import dev.odoowebhook.sidecar.capture.EventListener;
 import dev.odoowebhook.sidecar.capture.Wakeup;
 import dev.odoowebhook.sidecar.config.Setting;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
+import dev.odoowebhook.sidecar.delivery.DeliveryStore;
 import dev.odoowebhook.sidecar.delivery.DispatchDeliveries;
 import dev.odoowebhook.sidecar.delivery.PostWebhook;
+import dev.odoowebhook.sidecar.delivery.RecordSent;
+import dev.odoowebhook.sidecar.delivery.SendDelivery;
 import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
 import dev.odoowebhook.sidecar.delivery.TargetPolicy;
 import dev.odoowebhook.sidecar.jobs.CleanupJob;
@@ -17,6 +20,7 @@ import dev.odoowebhook.sidecar.jobs.Heartbeat;
 import dev.odoowebhook.sidecar.jobs.PeriodicJob;
 import dev.odoowebhook.sidecar.jobs.RecoverLeases;
 import dev.odoowebhook.sidecar.jobs.RefreshStatistics;
+import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.persistence.DatabaseErrors;
 import dev.odoowebhook.sidecar.persistence.SchemaMigrator;
@@ -32,140 +36,162 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One running sidecar: wires the pipeline (listener, router, dispatcher, scheduled jobs) and
- * stops it in order. Start with {@link #start}; {@link #stop} drains in-flight deliveries.
+ * One running sidecar. This class only wires: {@link #start} builds the parts from the
+ * configuration and runs the start-up steps in order (the database pool, wait for the database,
+ * migrate, the admin and pull servers, the heartbeat, the listener, the recorder and the
+ * dispatcher, the router, the scheduled jobs); {@link #stop} undoes them in reverse, draining
+ * in-flight deliveries on the way. A start that fails half-way undoes what it started (ports
+ * released, threads stopped). Each part's own work lives in its package.
  */
 public final class Sidecar {
   private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
 
   private final SidecarConfig config;
-  private final Database db;
-  private final SidecarMetrics metrics;
-  private final EventListener listener;
-  private final RouteEvents router;
-  private final DispatchDeliveries dispatcher;
-  private final Heartbeat heartbeat;
-  private final ScheduledExecutorService scheduler;
-  private final Thread routerThread;
-  private final Thread dispatcherThread;
-
-  private final SubscriberDirectory subscribers;
+  private final Lifecycle lifecycle = new Lifecycle();
+  private final SidecarMetrics metrics = new SidecarMetrics();
+  private Database db;
+  private EventListener listener;
   private AdminServer admin;
   private PullServer pull;
+  private DispatchDeliveries dispatcher;
 
-  private Sidecar(SidecarConfig config, Database db, SidecarMetrics metrics) {
+  private Sidecar(SidecarConfig config) {
     this.config = config;
-    this.db = db;
-    this.metrics = metrics;
-    String id = config.instanceId();
-    Wakeup eventWakeup = new Wakeup();
-    Wakeup dispatchWakeup = new Wakeup();
-    Duration poll = config.duration(Setting.POLL_INTERVAL);
-    this.listener = new EventListener(config, eventWakeup);
-    this.router =
-        new RouteEvents(db, listener, eventWakeup, dispatchWakeup, metrics,
-            config.integer(Setting.ROUTE_BATCH), poll, config.duration(Setting.ROUTE_MIN_INTERVAL));
-    this.subscribers =
-        new SubscriberDirectory(db, config.integer(Setting.BREAKER_FAILURES),
-            config.duration(Setting.BREAKER_DELAY));
-    this.dispatcher =
-        new DispatchDeliveries(db, new PostWebhook(config.duration(Setting.CONNECT_TIMEOUT), version(),
-                new TargetPolicy(config.bool(Setting.BLOCK_PRIVATE_TARGETS),
-                    config.text(Setting.TARGET_ALLOWLIST)), config.integer(Setting.WORKERS)),
-            subscribers, dispatchWakeup, metrics, id, config.integer(Setting.WORKERS),
-            config.duration(Setting.LEASE), poll, config.bool(Setting.LOG_DELIVERIES));
-    this.heartbeat = new Heartbeat(db, id);
-    // Several threads: a long cleanup must not hold up the heartbeat or lease recovery.
-    this.scheduler = Executors.newScheduledThreadPool(3, r -> daemon(r, "webhook-jobs"));
-    this.routerThread = daemon(router, "webhook-router");
-    this.dispatcherThread = daemon(dispatcher, "webhook-dispatcher");
   }
 
   /**
-   * Waits for the database (up to WEBHOOK_STARTUP_WAIT), migrates the schema, and starts the
-   * pipeline.
+   * Starts a sidecar: waits for the database (up to WEBHOOK_STARTUP_WAIT), migrates the schema
+   * and starts the pipeline.
    *
-   * @throws SQLException if the database stayed unreachable or the schema cannot be applied
+   * @throws SQLException if the database stayed unreachable, the schema cannot be applied, or a
+   *     port cannot be opened (its message says which setting to change)
    */
   public static Sidecar start(SidecarConfig config) throws SQLException {
     log.info("Starting odoo-webhook-sidecar {} as {} with:{}{}", version(), config.instanceId(),
         System.lineSeparator(), config.describe());
-    SidecarMetrics metrics = new SidecarMetrics();
-    Database db = Database.open(config, config.integer(Setting.POOL_SIZE), "webhook-pool",
-        metrics.poolRegistry());
+    Sidecar sidecar = new Sidecar(config);
     try {
-      waitForDatabase(db, config);
+      sidecar.runStartupSteps();
+    } catch (SQLException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("Start-up failed: " + e.getMessage(), e);
+    }
+    log.info("Sidecar {} running.", config.instanceId());
+    return sidecar;
+  }
+
+  private void runStartupSteps() throws Exception {
+    String id = config.instanceId();
+    Duration poll = config.duration(Setting.POLL_INTERVAL);
+    Wakeup eventWakeup = new Wakeup();
+    Wakeup dispatchWakeup = new Wakeup();
+
+    lifecycle.step("database pool", () -> {
+      db = Database.open(config, config.integer(Setting.POOL_SIZE), "webhook-pool",
+          metrics.poolRegistry());
+      return db::close;
+    });
+    lifecycle.step("wait for the database", () -> {
+      waitForDatabase();
+      return null;
+    });
+    lifecycle.step("migrate", () -> {
       log.info("Schema at version {}.", SchemaMigrator.migrate(db.dataSource()));
       SchemaMigrator.refreshCapture(db.dataSource());
-      Sidecar sidecar = new Sidecar(config, db, metrics);
-      sidecar.startThreads();
-      return sidecar;
-    } catch (IOException e) {
-      db.close();
-      throw new SQLException("Cannot open the admin HTTP port " + config.text(Setting.HTTP_HOST)
-          + ":" + config.text(Setting.HTTP_PORT) + " (" + e.getMessage()
-          + "). Choose another WEBHOOK_HTTP_PORT, or 0 to turn it off.", "58000", e);
-    } catch (SQLException | RuntimeException e) {
-      db.close();
-      throw e;
-    }
+      return null;
+    });
+
+    SubscriberDirectory subscribers = new SubscriberDirectory(db,
+        config.integer(Setting.BREAKER_FAILURES), config.duration(Setting.BREAKER_DELAY));
+    listener = new EventListener(config, eventWakeup);
+
+    lifecycle.step("admin HTTP server", () -> {
+      int port = config.integer(Setting.HTTP_PORT);
+      if (port == 0) {
+        return null;
+      }
+      admin = openPort("admin HTTP", Setting.HTTP_HOST, Setting.HTTP_PORT, () -> new AdminServer(
+          config.text(Setting.HTTP_HOST), port, db, listener, metrics, subscribers::openBreakers,
+          id, version()));
+      return admin::close;
+    });
+    lifecycle.step("pull API server", () -> {
+      if (config.integer(Setting.PULL_PORT) == 0) {
+        return null;
+      }
+      pull = openPort("pull API", Setting.PULL_HOST, Setting.PULL_PORT, () -> PullServer.start(config, db, metrics));
+      return pull::close;
+    });
+    Heartbeat heartbeat = new Heartbeat(db, id);
+    lifecycle.step("heartbeat", () -> {
+      heartbeat.started(SidecarConfig.host(), version());
+      return heartbeat::stopped;
+    });
+    lifecycle.step("listener", () -> {
+      if (!listener.ensureConnected()) {
+        listener.reconnectInBackground(); // the router polls meanwhile
+      }
+      return listener::close;
+    });
+
+    DeliveryStore store = new DeliveryStore(db);
+    RecordSent recordSent = new RecordSent(store, id);
+    lifecycle.step("recorder of sent deliveries", () -> {
+      recordSent.start();
+      return recordSent::close;
+    });
+    PostWebhook http = new PostWebhook(config.duration(Setting.CONNECT_TIMEOUT), version(),
+        new TargetPolicy(config.bool(Setting.BLOCK_PRIVATE_TARGETS),
+            config.text(Setting.TARGET_ALLOWLIST)),
+        config.integer(Setting.WORKERS));
+    SendDelivery sender = new SendDelivery(subscribers, store, recordSent, http, metrics, id,
+        config.bool(Setting.LOG_DELIVERIES));
+    dispatcher = new DispatchDeliveries(store, sender, http, subscribers, dispatchWakeup, metrics,
+        new DispatchDeliveries.Settings(id, config.integer(Setting.WORKERS),
+            config.duration(Setting.LEASE), poll));
+    lifecycle.step("dispatcher", () -> {
+      Thread thread = daemon(dispatcher, "webhook-dispatcher");
+      thread.start();
+      return () -> {
+        log.info("Stopping: no new deliveries are claimed; {} in flight.", dispatcher.inFlight());
+        dispatcher.stopClaiming();
+        join(thread);
+        dispatcher.drain(config.duration(Setting.SHUTDOWN_GRACE));
+      };
+    });
+
+    RouteEvents router = new RouteEvents(db, listener, eventWakeup, dispatchWakeup, metrics,
+        config.integer(Setting.ROUTE_BATCH), poll, config.duration(Setting.ROUTE_MIN_INTERVAL));
+    lifecycle.step("router", () -> {
+      Thread thread = daemon(router, "webhook-router");
+      thread.start();
+      return () -> {
+        router.stop();
+        join(thread);
+      };
+    });
+    lifecycle.step("scheduled jobs", () -> {
+      ScheduledExecutorService jobs = scheduleJobs(heartbeat);
+      return jobs::shutdownNow;
+    });
   }
 
-  private static void waitForDatabase(Database db, SidecarConfig config) throws SQLException {
-    Duration max = config.duration(Setting.STARTUP_WAIT);
-    RetryPolicy<Object> untilUp =
-        RetryPolicy.builder()
-            .handle(SQLException.class)
-            .withBackoff(Duration.ofSeconds(1), Duration.ofSeconds(15))
-            .withMaxDuration(max)
-            .withMaxRetries(-1)
-            .onFailedAttempt(e -> log.warn("Waiting for the database: {}",
-                DatabaseErrors.explain((SQLException) e.getLastException(), config)))
-            .build();
-    try {
-      Failsafe.with(untilUp).run(db::checkReachable);
-    } catch (dev.failsafe.FailsafeException e) {
-      if (e.getCause() instanceof SQLException) {
-        throw (SQLException) e.getCause();
-      }
-      throw e;
-    }
-  }
-
-  private void startThreads() throws SQLException, IOException {
-    int port = config.integer(Setting.HTTP_PORT);
-    if (port > 0) {
-      admin = new AdminServer(config.text(Setting.HTTP_HOST), port, db, listener, metrics,
-          subscribers, config.instanceId(), version());
-    }
-    if (config.integer(Setting.PULL_PORT) > 0) {
-      try {
-        pull = PullServer.start(config, db, metrics);
-      } catch (IOException | RuntimeException e) {
-        if (admin != null) {
-          admin.close();
-        }
-        if (e instanceof RuntimeException) {
-          throw (RuntimeException) e; // e.g. an invalid WEBHOOK_PULL_CORS_ORIGINS
-        }
-        throw new SQLException("Cannot open the pull API port " + config.text(Setting.PULL_HOST) + ":"
-            + config.text(Setting.PULL_PORT) + " (" + e.getMessage()
-            + "). Choose another WEBHOOK_PULL_PORT, or 0 to turn it off.", "58000", e);
-      }
-    }
-    heartbeat.started(SidecarConfig.host(), version());
-    if (!listener.ensureConnected()) {
-      listener.reconnectInBackground();
-    }
-    routerThread.start();
-    dispatcherThread.start();
+  /**
+   * The heartbeat, lease recovery, statistics refresh and cleanup, on a scheduler of their own.
+   * Several threads: a long cleanup must not hold up the heartbeat or lease recovery.
+   */
+  private ScheduledExecutorService scheduleJobs(Heartbeat heartbeat) {
+    ScheduledExecutorService scheduler =
+        Executors.newScheduledThreadPool(3, r -> daemon(r, "webhook-jobs"));
     PeriodicJob.schedule(scheduler, "heartbeat", config.duration(Setting.HEARTBEAT_INTERVAL),
         metrics.loopErrors, heartbeat::beat);
     RecoverLeases recover = new RecoverLeases(db, metrics);
     PeriodicJob.schedule(scheduler, "lease recovery",
         config.duration(Setting.LEASE_RECOVERY_INTERVAL), metrics.loopErrors, recover::run);
     RefreshStatistics statistics = new RefreshStatistics(db);
-    PeriodicJob.schedule(scheduler, "statistics", Duration.ofSeconds(1), metrics.loopErrors, statistics::run);
+    PeriodicJob.schedule(scheduler, "statistics", Duration.ofSeconds(1), metrics.loopErrors,
+        statistics::run);
     CleanupJob cleanup = new CleanupJob(db, config);
     PeriodicJob.schedule(scheduler, "cleanup", config.duration(Setting.CLEANUP_INTERVAL),
         metrics.loopErrors, () -> {
@@ -173,7 +199,45 @@ public final class Sidecar {
             metrics.cleanupRuns.inc();
           }
         });
-    log.info("Sidecar {} running.", config.instanceId());
+    return scheduler;
+  }
+
+  private void waitForDatabase() throws SQLException {
+    RetryPolicy<Object> untilUp =
+        RetryPolicy.builder()
+            .handle(SQLException.class)
+            .withBackoff(Duration.ofSeconds(1), Duration.ofSeconds(15))
+            .withMaxDuration(config.duration(Setting.STARTUP_WAIT))
+            .withMaxRetries(-1)
+            .onFailedAttempt(e -> log.warn("Waiting for the database: {}",
+                DatabaseErrors.explain((SQLException) e.getLastException(), config)))
+            .build();
+    try {
+      Failsafe.with(untilUp).run(db::checkReachable);
+    } catch (FailsafeException e) {
+      if (e.getCause() instanceof SQLException) {
+        throw (SQLException) e.getCause();
+      }
+      throw e;
+    }
+  }
+
+  /** A server that opens a port. */
+  @FunctionalInterface
+  private interface PortOpener<T> {
+    T open() throws IOException;
+  }
+
+  /** Opens a server's port, or says in one line which setting to change. */
+  private <T> T openPort(String what, Setting host, Setting port, PortOpener<T> opener)
+      throws SQLException {
+    try {
+      return opener.open();
+    } catch (IOException e) {
+      throw new SQLException("Cannot open the " + what + " port " + config.text(host) + ":"
+          + config.text(port) + " (" + e.getMessage() + "). Choose another " + port.env()
+          + ", or 0 to turn it off.", "58000", e);
+    }
   }
 
   public SidecarMetrics metrics() {
@@ -200,29 +264,11 @@ public final class Sidecar {
 
   /**
    * Stops claiming, lets in-flight deliveries finish within WEBHOOK_SHUTDOWN_GRACE, gives back
-   * the rest, and closes everything. Idempotent enough for a shutdown hook.
+   * the rest, and closes everything, in the reverse order of start-up. Idempotent enough for a
+   * shutdown hook.
    */
   public synchronized void stop() {
-    log.info("Stopping: no new deliveries are claimed; {} in flight.", dispatcher.inFlight());
-    if (pull != null) {
-      pull.close();
-    }
-    router.stop();
-    dispatcher.stopClaiming();
-    join(routerThread);
-    join(dispatcherThread);
-    dispatcher.drain(config.duration(Setting.SHUTDOWN_GRACE));
-    scheduler.shutdownNow();
-    try {
-      heartbeat.stopped();
-    } catch (SQLException e) {
-      log.warn("Could not record the stop in webhook_sidecar_instance: {}", e.getMessage());
-    }
-    if (admin != null) {
-      admin.close();
-    }
-    listener.close();
-    db.close();
+    lifecycle.close();
     log.info("Stopped.");
   }
 

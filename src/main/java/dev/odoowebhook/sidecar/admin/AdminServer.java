@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.failsafe.CircuitBreaker;
 import dev.odoowebhook.sidecar.capture.EventListener;
-import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
+import dev.odoowebhook.sidecar.delivery.DeliveryStatus;
+import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.persistence.Database;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
@@ -17,7 +17,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.sql.Connection;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,13 +42,14 @@ public final class AdminServer implements AutoCloseable {
   private final PrometheusRegistry prometheus = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
   private final SidecarMetrics metrics;
-  private final SubscriberDirectory subscribers;
+  /** Per subscriber name: whether its circuit breaker is open (or half-open). */
+  private final Supplier<Map<String, Boolean>> openBreakers;
   private final String instanceId;
   private final String version;
 
   public AdminServer(
       String host, int port, Database db, EventListener listener, SidecarMetrics metrics,
-      SubscriberDirectory subscribers, String instanceId, String version) throws IOException {
+      Supplier<Map<String, Boolean>> openBreakers, String instanceId, String version) throws IOException {
     // Without it the JDK server answers keep-alive requests at about 23 per second.
     System.setProperty("sun.net.httpserver.nodelay", "true");
     this.db = db;
@@ -55,7 +58,7 @@ public final class AdminServer implements AutoCloseable {
     this.instanceId = instanceId;
     this.version = version;
     this.metrics = metrics;
-    this.subscribers = subscribers;
+    this.openBreakers = openBreakers;
     registerGauges();
     DropwizardExports.builder().dropwizardRegistry(metrics.registry()).register(prometheus);
     registerLabelledGauges();
@@ -99,8 +102,8 @@ public final class AdminServer implements AutoCloseable {
         .labelNames("status")
         .callback(cb -> {
           QueueStats.Snapshot s = stats.get();
-          for (String status : QueueStats.STATUSES) {
-            cb.call(s == null ? 0 : s.byStatus().getOrDefault(status, 0L), status);
+          for (DeliveryStatus status : DeliveryStatus.values()) {
+            cb.call(s == null ? 0 : s.byStatus().getOrDefault(status.sqlName(), 0L), status.sqlName());
           }
         })
         .register(prometheus);
@@ -108,8 +111,7 @@ public final class AdminServer implements AutoCloseable {
         .name("webhook_circuit_breaker_open")
         .help("1 while a subscriber's circuit breaker is open or half-open, else 0")
         .labelNames("subscriber")
-        .callback(cb -> subscribers.breakerStates().forEach((name, state) ->
-            cb.call(state == CircuitBreaker.State.CLOSED ? 0 : 1, name)))
+        .callback(cb -> openBreakers.get().forEach((name, open) -> cb.call(open ? 1 : 0, name)))
         .register(prometheus);
   }
 

@@ -1,5 +1,6 @@
 package dev.odoowebhook.sidecar.admin;
 
+import dev.odoowebhook.sidecar.delivery.DeliveryStatus;
 import dev.odoowebhook.sidecar.persistence.Database;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -8,7 +9,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,7 +17,6 @@ import java.util.Map;
  * Thread-safe.
  */
 public final class QueueStats {
-  public static final List<String> STATUSES = List.of("pending", "processing", "sent", "failed", "dead");
   private static final Duration MAX_AGE = Duration.ofSeconds(5);
 
   /** One reading. Ages are in seconds, 0 when nothing waits. */
@@ -47,7 +46,9 @@ public final class QueueStats {
 
   public synchronized Snapshot read() throws SQLException {
     Map<String, Long> counts = new HashMap<>();
-    STATUSES.forEach(s -> counts.put(s, 0L));
+    for (DeliveryStatus s : DeliveryStatus.values()) {
+      counts.put(s.sqlName(), 0L);
+    }
     double oldest;
     long due;
     long unrouted;

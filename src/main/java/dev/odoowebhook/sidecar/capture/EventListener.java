@@ -162,7 +162,7 @@ public final class EventListener implements AutoCloseable {
   }
 
   /** What one call of webhook_route_or_wait() did: events routed, and the state it left. */
-  public record Routed(int events, String state) {}
+  public record Routed(int events, RouterState state) {}
 
   /**
    * One step of the router's loop in one round trip (sql/V7): leaves the waiting state if this
@@ -184,8 +184,8 @@ public final class EventListener implements AutoCloseable {
       ps.setBoolean(2, holdingWaitLock);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        Routed r = new Routed(rs.getInt(1), rs.getString(2));
-        holdingWaitLock = r.state().equals("waiting");
+        Routed r = new Routed(rs.getInt(1), RouterState.fromSql(rs.getString(2)));
+        holdingWaitLock = r.state() == RouterState.WAITING;
         return r;
       }
     } catch (SQLException | RuntimeException e) {

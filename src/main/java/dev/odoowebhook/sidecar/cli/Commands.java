@@ -3,6 +3,7 @@ package dev.odoowebhook.sidecar.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.odoowebhook.sidecar.config.Durations;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
+import dev.odoowebhook.sidecar.delivery.DeliveryStatus;
 import dev.odoowebhook.sidecar.delivery.PostWebhook;
 import dev.odoowebhook.sidecar.delivery.TargetPolicy;
 import dev.odoowebhook.sidecar.delivery.WebhookSigner;
@@ -212,8 +213,8 @@ final class Commands {
     args.allowOnly("status", Set.of());
     try (Connection c = db.connection()) {
       Map<String, Long> counts = new LinkedHashMap<>();
-      for (String s : List.of("pending", "processing", "sent", "failed", "dead")) {
-        counts.put(s, 0L);
+      for (DeliveryStatus s : DeliveryStatus.values()) {
+        counts.put(s.sqlName(), 0L);
       }
       try (ResultSet rs = c.createStatement().executeQuery(
           "SELECT status, count(*) FROM webhook_delivery GROUP BY status")) {

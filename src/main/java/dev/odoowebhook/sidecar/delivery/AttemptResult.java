@@ -4,14 +4,13 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * What one HTTP attempt gave. {@code errorType} is null on success, else one of timeout,
- * connection, http_error, rate_limited, gone, invalid_url. Immutable.
+ * What one HTTP attempt gave. {@code errorType} is null on success. Immutable.
  */
 public record AttemptResult(
     Instant startedAt,
     long durationMs,
     Integer statusCode,
-    String errorType,
+    ErrorType errorType,
     String errorMessage,
     String responseExcerpt,
     Duration retryAfter,
@@ -21,7 +20,7 @@ public record AttemptResult(
     return errorType == null;
   }
 
-  static AttemptResult failure(Instant startedAt, long durationMs, String type, String message) {
+  static AttemptResult failure(Instant startedAt, long durationMs, ErrorType type, String message) {
     return new AttemptResult(startedAt, durationMs, null, type, message, null, null, false);
   }
 }

@@ -21,10 +21,10 @@ import java.util.Set;
  * change happens in SQL, in one statement, so a crash between two calls leaves a consistent row.
  * Thread-safe.
  */
-final class DeliveryStore {
+public final class DeliveryStore {
   private final Database db;
 
-  DeliveryStore(Database db) {
+  public DeliveryStore(Database db) {
     this.db = db;
   }
 
@@ -53,8 +53,8 @@ final class DeliveryStore {
     }
   }
 
-  /** Records the attempt and moves the delivery on; returns its new status or lease_lost. */
-  String finish(Delivery d, String sidecar, AttemptResult r) throws SQLException {
+  /** Records the attempt and moves the delivery on; returns what became of it. */
+  AttemptOutcome finish(Delivery d, String sidecar, AttemptResult r) throws SQLException {
     try (Connection c = db.connection();
         PreparedStatement ps =
             c.prepareStatement(
@@ -71,7 +71,7 @@ final class DeliveryStore {
       } else {
         ps.setInt(7, r.statusCode());
       }
-      ps.setString(8, r.errorType());
+      ps.setString(8, r.errorType() == null ? null : r.errorType().sqlName());
       ps.setString(9, r.errorMessage());
       ps.setString(10, excerpt(r));
       if (r.retryAfter() == null) {
@@ -82,7 +82,7 @@ final class DeliveryStore {
       ps.setBoolean(12, r.giveUp());
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return rs.getString(1);
+        return AttemptOutcome.fromSql(rs.getString(1));
       }
     }
   }
@@ -142,7 +142,7 @@ final class DeliveryStore {
   record SentDelivery(Delivery delivery, AttemptResult result) {}
 
   /** Gives a claimed delivery back without counting the attempt. */
-  String release(long deliveryId, String sidecar, Instant notBefore) throws SQLException {
+  AttemptOutcome release(long deliveryId, String sidecar, Instant notBefore) throws SQLException {
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("SELECT webhook_release_delivery(?, ?, ?)")) {
       ps.setLong(1, deliveryId);
@@ -150,7 +150,7 @@ final class DeliveryStore {
       ps.setTimestamp(3, Timestamp.from(notBefore));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return rs.getString(1);
+        return AttemptOutcome.fromSql(rs.getString(1));
       }
     }
   }

@@ -1,6 +1,6 @@
 package dev.odoowebhook.sidecar.delivery;
 
-import dev.odoowebhook.sidecar.admin.SidecarMetrics;
+import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.capture.Wakeup;
 import dev.odoowebhook.sidecar.persistence.Database;
 import java.sql.SQLException;
@@ -32,8 +32,10 @@ public final class DispatchDeliveries implements Runnable {
   /** How long a claim waits for more workers to free up, so claims come in batches. */
   private static final Duration BATCH_PAUSE = Duration.ofMillis(3);
 
+  /** How the dispatcher works: its name in leases, its workers, its lease, its fallback poll. */
+  public record Settings(String sidecarId, int workers, Duration lease, Duration pollInterval) {}
+
   private final DeliveryStore store;
-  private final RecordSent recordSent;
   private final SubscriberDirectory subscribers;
   private final SendDelivery sender;
   private final PostWebhook http;
@@ -59,28 +61,29 @@ public final class DispatchDeliveries implements Runnable {
   private Instant nextDueReadAt = Instant.MIN;
   private volatile boolean scheduleChanged = true;
 
+  /**
+   * @param http the client {@code sender} posts with: {@link #drain} closes it to end the
+   *     requests it abandons
+   * @param wakeup signalled by the router when it made deliveries
+   */
   public DispatchDeliveries(
-      Database db,
+      DeliveryStore store,
+      SendDelivery sender,
       PostWebhook http,
       SubscriberDirectory subscribers,
       Wakeup wakeup,
       SidecarMetrics metrics,
-      String sidecarId,
-      int workers,
-      Duration lease,
-      Duration pollInterval,
-      boolean logEachOutcome) {
-    this.store = new DeliveryStore(db);
-    this.recordSent = new RecordSent(store, sidecarId);
-    this.subscribers = subscribers;
-    this.sender = new SendDelivery(subscribers, store, recordSent, http, metrics, sidecarId, logEachOutcome);
+      Settings settings) {
+    this.store = store;
+    this.sender = sender;
     this.http = http;
+    this.subscribers = subscribers;
     this.wakeup = wakeup;
     this.metrics = metrics;
-    this.sidecarId = sidecarId;
-    this.workers = workers;
-    this.lease = lease;
-    this.pollInterval = pollInterval;
+    this.sidecarId = settings.sidecarId();
+    this.workers = settings.workers();
+    this.lease = settings.lease();
+    this.pollInterval = settings.pollInterval();
     this.pool = Executors.newFixedThreadPool(workers, r -> {
       Thread t = new Thread(r, "webhook-sender");
       t.setDaemon(true);
@@ -222,7 +225,6 @@ public final class DispatchDeliveries implements Runnable {
       Thread.currentThread().interrupt();
     } finally {
       http.close();
-      recordSent.close();
     }
   }
 

@@ -66,7 +66,7 @@ public final class PostWebhook implements AutoCloseable {
   /** Aborts a request at its deadline: the read timeout alone lets a trickling body go on. */
   private final ScheduledThreadPoolExecutor deadlines;
   /** Each request in flight, with why it was aborted (null while it was not). */
-  private final Map<HttpPost, AtomicReference<String>> inFlight = new ConcurrentHashMap<>();
+  private final Map<HttpPost, AtomicReference<ErrorType>> inFlight = new ConcurrentHashMap<>();
   private volatile boolean closing;
 
   /**
@@ -108,17 +108,17 @@ public final class PostWebhook implements AutoCloseable {
       Subscriber s, String messageId, byte[] body, Duration timeout, Instant now) {
     long timestamp = now.getEpochSecond();
     if (s.url() == null || problemWithUrl(s.url().toString()) != null) {
-      return new AttemptResult(now, 0, null, "invalid_url",
+      return new AttemptResult(now, 0, null, ErrorType.INVALID_URL,
           "The subscriber's URL is not a valid http(s) URL; fix it and replay.", null, null, true);
     }
     String blocked = targets.problemWith(s.url());
     if (blocked != null) {
-      return new AttemptResult(now, 0, null, "blocked_target", blocked, null, null, true);
+      return new AttemptResult(now, 0, null, ErrorType.BLOCKED_TARGET, blocked, null, null, true);
     }
     HttpPost request = new HttpPost(s.url());
     for (Map.Entry<String, String> h : s.headers().entrySet()) {
       if (FRAMING_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
-        return new AttemptResult(now, 0, null, "invalid_url", "The subscriber's custom header "
+        return new AttemptResult(now, 0, null, ErrorType.INVALID_URL, "The subscriber's custom header "
             + h.getKey() + " " + problemWithHeader(h.getKey()) + "; remove it and replay.",
             null, null, true);
       }
@@ -137,24 +137,24 @@ public final class PostWebhook implements AutoCloseable {
             .setConnectionRequestTimeout(Timeout.of(timeout))
             .build());
 
-    AtomicReference<String> abortedBecause = new AtomicReference<>();
+    AtomicReference<ErrorType> abortedBecause = new AtomicReference<>();
     long start = System.nanoTime();
     ScheduledFuture<?> deadline = deadlines.schedule(
-        () -> abort(request, abortedBecause, "timeout"), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        () -> abort(request, abortedBecause, ErrorType.TIMEOUT), timeout.toMillis(), TimeUnit.MILLISECONDS);
     inFlight.put(request, abortedBecause);
     try {
       if (closing) {
-        abort(request, abortedBecause, "interrupted");
+        abort(request, abortedBecause, ErrorType.INTERRUPTED);
       }
       return client.execute(request, response -> classify(response, now, elapsedMs(start)));
     } catch (IOException | RuntimeException e) {
-      String why = abortedBecause.get();
-      if ("timeout".equals(why)) {
+      ErrorType why = abortedBecause.get();
+      if (why == ErrorType.TIMEOUT) {
         return AttemptResult.failure(
-            now, elapsedMs(start), "timeout", "No complete answer within " + timeout.toMillis() + " ms");
+            now, elapsedMs(start), ErrorType.TIMEOUT, "No complete answer within " + timeout.toMillis() + " ms");
       }
-      if ("interrupted".equals(why)) {
-        return AttemptResult.failure(now, elapsedMs(start), "interrupted", "The sidecar is stopping");
+      if (why == ErrorType.INTERRUPTED) {
+        return AttemptResult.failure(now, elapsedMs(start), ErrorType.INTERRUPTED, "The sidecar is stopping");
       }
       return fromException(e, s.url(), now, elapsedMs(start), timeout);
     } finally {
@@ -163,7 +163,7 @@ public final class PostWebhook implements AutoCloseable {
     }
   }
 
-  private static void abort(HttpPost request, AtomicReference<String> because, String why) {
+  private static void abort(HttpPost request, AtomicReference<ErrorType> because, ErrorType why) {
     if (because.compareAndSet(null, why)) {
       request.cancel(); // closes its connection: a blocked read or write ends at once
     }
@@ -173,7 +173,7 @@ public final class PostWebhook implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
-    inFlight.forEach((request, because) -> abort(request, because, "interrupted"));
+    inFlight.forEach((request, because) -> abort(request, because, ErrorType.INTERRUPTED));
     deadlines.shutdownNow();
     client.close(CloseMode.IMMEDIATE);
   }
@@ -190,7 +190,8 @@ public final class PostWebhook implements AutoCloseable {
       Header h = r.getFirstHeader("Retry-After");
       retryAfter = h == null ? null : parseRetryAfter(h.getValue());
     }
-    String type = code == 429 ? "rate_limited" : code == 410 ? "gone" : "http_error";
+    ErrorType type =
+        code == 429 ? ErrorType.RATE_LIMITED : code == 410 ? ErrorType.GONE : ErrorType.HTTP_ERROR;
     // 410 Gone: the receiver says this endpoint will never take it; retrying is pointless.
     return new AttemptResult(now, durationMs, code, type, "HTTP " + code, excerpt, retryAfter, code == 410);
   }
@@ -212,29 +213,29 @@ public final class PostWebhook implements AutoCloseable {
   private static AttemptResult fromException(
       Throwable e, URI url, Instant now, long durationMs, Duration timeout) {
     if (e instanceof ConnectTimeoutException) {
-      return AttemptResult.failure(now, durationMs, "timeout", "Connect timed out");
+      return AttemptResult.failure(now, durationMs, ErrorType.TIMEOUT, "Connect timed out");
     }
     if (e instanceof SocketTimeoutException) {
       return AttemptResult.failure(
-          now, durationMs, "timeout", "No answer within " + timeout.toMillis() + " ms");
+          now, durationMs, ErrorType.TIMEOUT, "No answer within " + timeout.toMillis() + " ms");
     }
     Throwable blocked = causeOf(e, TargetPolicy.BlockedAddressException.class);
     if (blocked != null) { // the name resolves to an internal address now
-      return new AttemptResult(now, durationMs, null, "blocked_target", blocked.getMessage(), null, null, true);
+      return new AttemptResult(now, durationMs, null, ErrorType.BLOCKED_TARGET, blocked.getMessage(), null, null, true);
     }
     if (causeOf(e, UnknownHostException.class) != null) {
-      return AttemptResult.failure(now, durationMs, "connection",
+      return AttemptResult.failure(now, durationMs, ErrorType.CONNECTION,
           "Host not found: " + url.getHost() + " does not resolve (DNS); check the subscriber's URL");
     }
     if (causeOf(e, ConnectException.class) != null) {
       int port = url.getPort() != -1 ? url.getPort() : "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
-      return AttemptResult.failure(now, durationMs, "connection",
+      return AttemptResult.failure(now, durationMs, ErrorType.CONNECTION,
           connectFailure(e) + " (connecting to " + url.getHost() + ":" + port + ")");
     }
     if (e instanceof IOException) {
-      return AttemptResult.failure(now, durationMs, "connection", message(e));
+      return AttemptResult.failure(now, durationMs, ErrorType.CONNECTION, message(e));
     }
-    return AttemptResult.failure(now, durationMs, "internal", message(e));
+    return AttemptResult.failure(now, durationMs, ErrorType.INTERNAL, message(e));
   }
 
   /** Retry-After is either seconds or an HTTP date; null if unreadable. Capped at one day. */

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * the database was away) is the worker's to record with webhook_finish_attempt, which waits for
  * locks, retries, and tells those cases apart. Thread-safe.
  */
-final class RecordSent implements AutoCloseable {
+public final class RecordSent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RecordSent.class);
   /** Bounds one transaction's row locks and one statement's arrays. */
   static final int MAX_BATCH = 64;
@@ -36,11 +36,15 @@ final class RecordSent implements AutoCloseable {
 
   private record Waiting(SentDelivery sent, CompletableFuture<Boolean> recorded) {}
 
-  RecordSent(DeliveryStore store, String sidecarId) {
+  public RecordSent(DeliveryStore store, String sidecarId) {
     this.store = store;
     this.sidecarId = sidecarId;
     this.thread = new Thread(this::run, "webhook-recorder");
     thread.setDaemon(true);
+  }
+
+  /** Starts the recording thread; until then (and after {@link #close()}) workers record alone. */
+  public void start() {
     thread.start();
   }
 
@@ -51,7 +55,7 @@ final class RecordSent implements AutoCloseable {
   boolean recorded(Delivery d, AttemptResult r) {
     Waiting w = new Waiting(new SentDelivery(d, r), new CompletableFuture<>());
     synchronized (this) {
-      if (!open) {
+      if (!open || !thread.isAlive()) {
         return false;
       }
       queue.add(w);
@@ -117,6 +121,9 @@ final class RecordSent implements AutoCloseable {
   public void close() {
     synchronized (this) {
       open = false;
+    }
+    if (!thread.isAlive()) {
+      return; // never started
     }
     try {
       thread.join(TimeUnit.SECONDS.toMillis(30));

@@ -5,7 +5,7 @@ import dev.failsafe.CircuitBreakerOpenException;
 import dev.failsafe.Failsafe;
 import dev.failsafe.RateLimitExceededException;
 import dev.failsafe.RetryPolicy;
-import dev.odoowebhook.sidecar.admin.SidecarMetrics;
+import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * in flight, over the rate limit) gives the delivery back without counting an attempt.
  * Thread-safe; runs on the dispatcher's worker threads.
  */
-final class SendDelivery {
+public final class SendDelivery {
   private static final Logger log = LoggerFactory.getLogger(SendDelivery.class);
   private static final Duration REFUSED_RETRY = Duration.ofMillis(250);
 
@@ -39,7 +39,7 @@ final class SendDelivery {
   private final String sidecarId;
   private final boolean logEachOutcome;
 
-  SendDelivery(
+  public SendDelivery(
       SubscriberDirectory subscribers,
       DeliveryStore store,
       RecordSent recordSent,
@@ -82,18 +82,18 @@ final class SendDelivery {
       giveBack(d, REFUSED_RETRY, "it is at its concurrency or rate limit");
       return false;
     }
-    if ("interrupted".equals(result.errorType())) {
+    if (result.errorType() == ErrorType.INTERRUPTED) {
       giveBack(d, Duration.ZERO, "the sidecar is stopping");
       return false;
     }
     metrics.attempts.inc();
     // Successes are recorded in batches; anything the batch left, and every failure (which may
     // merge newer news into the delivery), one by one.
-    String status = result.success() && recordSent.recorded(d, result)
-        ? "sent"
+    AttemptOutcome outcome = result.success() && recordSent.recorded(d, result)
+        ? AttemptOutcome.SENT
         : Failsafe.with(RECORD_RETRY).get(() -> store.finish(d, sidecarId, result));
-    count(d, s, result, status);
-    return "sent".equals(status);
+    count(d, s, result, outcome);
+    return outcome == AttemptOutcome.SENT;
   }
 
   private AttemptResult timed(java.util.function.Supplier<AttemptResult> call) {
@@ -111,9 +111,9 @@ final class SendDelivery {
     log.debug("Delivery {} given back for {}: subscriber {} {}.", d.id(), after, d.subscriberId(), why);
   }
 
-  private void count(Delivery d, Subscriber s, AttemptResult r, String status) {
-    switch (status) {
-      case "sent":
+  private void count(Delivery d, Subscriber s, AttemptResult r, AttemptOutcome outcome) {
+    switch (outcome) {
+      case SENT:
         metrics.deliveriesSent.inc();
         metrics.deliveryLatency.update(Duration.between(d.firstCapturedAt(), Instant.now()));
         if (logEachOutcome) {
@@ -121,24 +121,24 @@ final class SendDelivery {
               d.id(), s.id(), s.name(), d.model(), d.event(), d.recordId(), r.statusCode(), r.durationMs());
         }
         break;
-      case "deleted":
+      case DELETED:
         log.info("Delivery {}: its subscriber {} was deleted while it was being sent.", d.id(), s.id());
         break;
-      case "lease_lost":
+      case LEASE_LOST:
         metrics.leaseLost.inc();
         log.warn("Delivery {} to subscriber {} ({}): the lease ran out before the outcome was"
             + " recorded, another sidecar took it over; raise WEBHOOK_LEASE if this repeats.",
             d.id(), s.id(), s.name());
         break;
-      default:
-        if ("dead".equals(status)) {
+      default: // FAILED or DEAD
+        if (outcome == AttemptOutcome.DEAD) {
           metrics.deliveriesDead.inc();
         } else {
           metrics.deliveriesFailed.inc();
         }
         log.warn("Delivery {} to subscriber {} ({}) {}: attempt {} {} ({}).", d.id(), s.id(), s.name(),
-            "dead".equals(status) ? "is dead, replay it by hand" : "failed, will retry",
-            d.attempts(), r.errorType(), r.errorMessage());
+            outcome == AttemptOutcome.DEAD ? "is dead, replay it by hand" : "failed, will retry",
+            d.attempts(), r.errorType().sqlName(), r.errorMessage());
     }
   }
 }

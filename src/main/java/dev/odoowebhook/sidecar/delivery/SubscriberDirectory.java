@@ -88,11 +88,12 @@ public final class SubscriberDirectory {
     return free;
   }
 
-  /** Circuit breaker state per subscriber name, for metrics. */
-  public Map<String, CircuitBreaker.State> breakerStates() {
-    Map<String, CircuitBreaker.State> states = new HashMap<>();
-    entries.values().forEach(e -> states.put(e.subscriber().name(), e.breaker().getState()));
-    return states;
+  /** Per subscriber name, whether its circuit breaker is open or half-open: for metrics. */
+  public Map<String, Boolean> openBreakers() {
+    Map<String, Boolean> open = new HashMap<>();
+    entries.values().forEach(e ->
+        open.put(e.subscriber().name(), e.breaker().getState() != CircuitBreaker.State.CLOSED));
+    return open;
   }
 
   private Map<Long, Entry> fresh() throws SQLException {

@@ -1,6 +1,6 @@
 package dev.odoowebhook.sidecar.jobs;
 
-import dev.odoowebhook.sidecar.admin.SidecarMetrics;
+import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.persistence.Database;
 import java.sql.Connection;
 import java.sql.ResultSet;

@@ -1,6 +1,6 @@
 package dev.odoowebhook.sidecar.route;
 
-import dev.odoowebhook.sidecar.admin.SidecarMetrics;
+import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.capture.EventListener;
 import dev.odoowebhook.sidecar.capture.Wakeup;
 import dev.odoowebhook.sidecar.persistence.Database;
@@ -148,14 +148,15 @@ public final class RouteEvents implements Runnable {
       writerPause = SHORT_PAUSE; // work is flowing: the next wait starts short again
     }
     switch (r.state()) {
-      case "more":
+      case MORE:
         return null;
-      case "waiting":
-      case "another_waits": // it will be notified, and so will this one
+      case WAITING:
+      case ANOTHER_WAITS: // it will be notified, and so will this one
         return pollInterval;
-      case "another_routes":
+      case ANOTHER_ROUTES:
         return SHORT_PAUSE;
-      default: // writer_open: a writer that saw no waiting sidecar (so will not notify) is open
+      case WRITER_OPEN: // a writer that saw no waiting sidecar (so will not notify) is open
+      default:
         Duration pause = writerPause;
         Duration doubled = writerPause.multipliedBy(2);
         writerPause = doubled.compareTo(LONGEST_SHORT_PAUSE) > 0 ? LONGEST_SHORT_PAUSE : doubled;

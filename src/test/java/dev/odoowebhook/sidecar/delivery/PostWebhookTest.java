@@ -127,7 +127,7 @@ class PostWebhookTest {
     long start = System.nanoTime();
     AttemptResult r = post(subscriber(Map.of(), Duration.ofMillis(400)));
     long tookMs = (System.nanoTime() - start) / 1_000_000;
-    assertEquals("timeout", r.errorType(), r.toString());
+    assertEquals(ErrorType.TIMEOUT, r.errorType(), r.toString());
     assertTrue(tookMs < 2_000, "the deadline bounds the whole answer, took " + tookMs + " ms");
     answer = out -> out.write(ok("ok"));
     assertTrue(post(subscriber(Map.of(), Duration.ofSeconds(2))).success(), "the next request works");
@@ -139,7 +139,7 @@ class PostWebhookTest {
     answer = out -> out.write(("HTTP/1.1 500 Boom\r\nContent-Length: " + huge.length() + "\r\n\r\n" + huge)
         .getBytes(StandardCharsets.ISO_8859_1));
     AttemptResult r = post(subscriber(Map.of(), Duration.ofSeconds(5)));
-    assertEquals("http_error", r.errorType());
+    assertEquals(ErrorType.HTTP_ERROR, r.errorType());
     assertEquals(PostWebhook.EXCERPT_BYTES, r.responseExcerpt().length());
     answer = out -> out.write(ok("ok"));
     assertTrue(post(subscriber(Map.of(), Duration.ofSeconds(2))).success());
@@ -160,7 +160,7 @@ class PostWebhookTest {
   @Test
   void shouldRefuseACustomHeaderThatWouldBreakTheRequestsFraming() {
     AttemptResult r = post(subscriber(Map.of("Content-Length", "1"), Duration.ofSeconds(2)));
-    assertEquals("invalid_url", r.errorType());
+    assertEquals(ErrorType.INVALID_URL, r.errorType());
     assertTrue(r.giveUp());
     assertTrue(r.errorMessage().contains("Content-Length"), r.errorMessage());
     assertEquals(0, requestHeaders.size(), "nothing was sent");

@@ -1,4 +1,4 @@
-package dev.odoowebhook.sidecar.admin;
+package dev.odoowebhook.sidecar.metrics;
 
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;

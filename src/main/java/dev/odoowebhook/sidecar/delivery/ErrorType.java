@@ -1,0 +1,35 @@
+package dev.odoowebhook.sidecar.delivery;
+
+import java.util.Locale;
+
+/**
+ * Why an attempt failed, as stored in webhook_attempt.error_type and
+ * webhook_delivery.last_error_type (a CHECK constraint lists the same values; a test ties them).
+ */
+public enum ErrorType {
+  /** No complete answer within the subscriber's timeout, or the connect timed out. */
+  TIMEOUT,
+  /** The connection could not be made or broke (refused, reset, DNS). */
+  CONNECTION,
+  /** An answer outside 2xx. */
+  HTTP_ERROR,
+  /** 429 Too Many Requests. */
+  RATE_LIMITED,
+  /** 410 Gone: the receiver will never take it; dead at once. */
+  GONE,
+  /** The subscriber's URL or a custom header cannot be sent; dead at once. */
+  INVALID_URL,
+  /** The URL resolves to an internal address while WEBHOOK_BLOCK_PRIVATE_TARGETS is on. */
+  BLOCKED_TARGET,
+  /** A failure inside the sidecar. */
+  INTERNAL,
+  /** The sidecar stopped during the request: the delivery is given back, no attempt recorded. */
+  INTERRUPTED,
+  /** Set by lease recovery: the sidecar that held the delivery stopped before recording it. */
+  LEASE_EXPIRED;
+
+  /** The value stored in the database, e.g. "http_error". */
+  public String sqlName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}
