@@ -1,5 +1,6 @@
 package dev.odoowebhook.sidecar.delivery;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -21,7 +22,11 @@ public record Delivery(
     Instant firstCapturedAt,
     Instant lastCapturedAt,
     int contentVersion,
-    int attempts) {
+    int attempts,
+    /** {field: {old, new}} of the captured fields as JSON text, net of merges; null if none. */
+    String changes,
+    /** The record as read when sending (payload record only); null otherwise or if gone. */
+    JsonNode record) {
 
   /**
    * The Standard Webhooks message id: the same for every retry of the same content, new when
@@ -29,6 +34,13 @@ public record Delivery(
    */
   public String messageId() {
     return "msg_" + id + "_" + contentVersion;
+  }
+
+  /** The same delivery with the record as it is now. */
+  public Delivery withRecord(JsonNode now) {
+    return new Delivery(id, subscriberId, model, recordId, event, changedFields, coalescedCount,
+        firstEventId, lastEventId, firstCapturedAt, lastCapturedAt, contentVersion, attempts,
+        changes, now);
   }
 
   static Delivery from(ResultSet rs) throws SQLException {
@@ -46,6 +58,8 @@ public record Delivery(
         rs.getTimestamp("first_captured_at").toInstant(),
         rs.getTimestamp("last_captured_at").toInstant(),
         rs.getInt("content_version"),
-        rs.getInt("attempts"));
+        rs.getInt("attempts"),
+        rs.getString("changes"),
+        null);
   }
 }

@@ -1,5 +1,8 @@
 package dev.odoowebhook.sidecar.delivery;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.odoowebhook.sidecar.persistence.Database;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,6 +25,7 @@ import java.util.Set;
  * Thread-safe.
  */
 public final class DeliveryStore {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final Database db;
 
   public DeliveryStore(Database db) {
@@ -151,6 +155,25 @@ public final class DeliveryStore {
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return AttemptOutcome.fromSql(rs.getString(1));
+      }
+    }
+  }
+
+  /**
+   * The record of a delivery as it is now, {field: value} of {@code fields} (null: the model's
+   * captured fields), or null if the record no longer exists (sql/R__webhook_content.sql).
+   */
+  JsonNode readRecord(String model, List<String> fields, long recordId) throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT record FROM webhook_read_records(?, ?, ARRAY[?]::bigint[])")) {
+      ps.setString(1, model);
+      ps.setArray(2, fields == null ? null : c.createArrayOf("text", fields.toArray()));
+      ps.setLong(3, recordId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? JSON.readTree(rs.getString(1)) : null;
+      } catch (JsonProcessingException e) {
+        throw new SQLException("The record of " + model + " #" + recordId + " is not JSON", e);
       }
     }
   }

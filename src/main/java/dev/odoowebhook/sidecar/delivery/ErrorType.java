@@ -21,6 +21,10 @@ public enum ErrorType {
   INVALID_URL,
   /** The URL resolves to an internal address while WEBHOOK_BLOCK_PRIVATE_TARGETS is on. */
   BLOCKED_TARGET,
+  /** The body would be larger than the sidecar sends (Payload.MAX_BYTES); dead at once. */
+  PAYLOAD_TOO_LARGE,
+  /** The record could not be read for a payload of mode record (e.g. a field was dropped). */
+  RECORD_UNREADABLE,
   /** A failure inside the sidecar. */
   INTERNAL,
   /** The sidecar stopped during the request: the delivery is given back, no attempt recorded. */

@@ -1,19 +1,29 @@
 package dev.odoowebhook.sidecar.delivery;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * The JSON body of a delivery. It depends only on the delivery's content, so every retry of one
- * message id sends the same bytes. Thread-safe.
+ * The JSON body of a delivery, by the subscriber's {@link PayloadMode}. In modes ids and changes
+ * it depends only on the delivery's content, so every retry of one message id sends the same
+ * bytes; in mode record, {@code data.record} is the record as it is when sent. Thread-safe.
  */
 public final class Payload {
+  /** Bodies larger than this are not sent (error type payload_too_large), never cut. */
+  public static final int MAX_BYTES = 4 * 1024 * 1024;
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Payload() {}
 
+  /** The body of mode ids. */
   public static byte[] render(Delivery d) {
+    return render(d, PayloadMode.IDS);
+  }
+
+  public static byte[] render(Delivery d, PayloadMode mode) {
     ObjectNode root = JSON.createObjectNode();
     root.put("type", d.model() + "." + d.event());
     root.put("timestamp", d.lastCapturedAt().toString());
@@ -33,10 +43,40 @@ public final class Payload {
     // Event ids grow in commit order per record: a receiver can drop anything older than it has.
     data.put("first_event_id", d.firstEventId());
     data.put("last_event_id", d.lastEventId());
+    if (mode != PayloadMode.IDS) {
+      data.set("changes", changes(d));
+    }
+    if (mode == PayloadMode.RECORD) {
+      data.set("record", record(d));
+    }
     try {
       return JSON.writeValueAsBytes(root);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("Cannot render the payload of delivery " + d.id(), e);
     }
+  }
+
+  private static JsonNode changes(Delivery d) {
+    if (d.changes() == null) {
+      return JSON.createObjectNode(); // nothing captured for this model (or before capture began)
+    }
+    try {
+      return JSON.readTree(d.changes());
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("Delivery " + d.id() + " has changes that are not JSON", e);
+    }
+  }
+
+  /**
+   * The record as read when sending; for an unlink, its last captured values (the old side of
+   * the changes); null when the record is gone (its unlink follows).
+   */
+  private static JsonNode record(Delivery d) {
+    if ("unlink".equals(d.event())) {
+      ObjectNode last = JSON.createObjectNode();
+      changes(d).properties().forEach(f -> last.set(f.getKey(), f.getValue().path("old")));
+      return last;
+    }
+    return d.record() == null ? JSON.nullNode() : d.record();
   }
 }

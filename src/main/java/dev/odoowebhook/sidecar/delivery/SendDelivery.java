@@ -68,11 +68,26 @@ public final class SendDelivery {
       return false;
     }
     Subscriber s = entry.subscriber();
-    byte[] body = Payload.render(d);
-    AttemptResult result;
+    AttemptResult result = null;
+    byte[] body = null;
     try {
-      result =
-          entry.executor().get(() -> timed(() -> http.post(s, d.messageId(), body, s.timeout(), Instant.now())));
+      body = Payload.render(withRecordIfWanted(d, s), s.payload());
+    } catch (SQLException e) {
+      result = AttemptResult.failure(Instant.now(), 0, ErrorType.RECORD_UNREADABLE,
+          "The record could not be read for the payload: " + e.getMessage());
+    }
+    if (body != null && body.length > Payload.MAX_BYTES) {
+      result = new AttemptResult(Instant.now(), 0, null, ErrorType.PAYLOAD_TOO_LARGE, "The body would be "
+          + body.length + " bytes, more than " + Payload.MAX_BYTES + "; send fewer record fields.",
+          null, null, true);
+    }
+    if (result != null) {
+      return record(d, s, result);
+    }
+    byte[] signed = body;
+    try {
+      result = entry.executor()
+          .get(() -> timed(() -> http.post(s, d.messageId(), signed, s.timeout(), Instant.now())));
     } catch (CircuitBreakerOpenException e) {
       // Half-open lets one trial through and refuses the rest with no delay left: wait a little.
       Duration wait = entry.breaker().getRemainingDelay();
@@ -86,6 +101,11 @@ public final class SendDelivery {
       giveBack(d, Duration.ZERO, "the sidecar is stopping");
       return false;
     }
+    return record(d, s, result);
+  }
+
+  /** Counts and records an attempt; true if the delivery is sent now. */
+  private boolean record(Delivery d, Subscriber s, AttemptResult result) {
     metrics.attempts.inc();
     // Successes are recorded in batches; anything the batch left, and every failure (which may
     // merge newer news into the delivery), one by one.
@@ -94,6 +114,14 @@ public final class SendDelivery {
         : Failsafe.with(RECORD_RETRY).get(() -> store.finish(d, sidecarId, result));
     count(d, s, result, outcome);
     return outcome == AttemptOutcome.SENT;
+  }
+
+  /** For payload record, the delivery with its record as it is now (unlinks carry their last values). */
+  private Delivery withRecordIfWanted(Delivery d, Subscriber s) throws SQLException {
+    if (s.payload() != PayloadMode.RECORD || "unlink".equals(d.event())) {
+      return d;
+    }
+    return d.withRecord(store.readRecord(d.model(), s.recordFields(), d.recordId()));
   }
 
   private AttemptResult timed(java.util.function.Supplier<AttemptResult> call) {

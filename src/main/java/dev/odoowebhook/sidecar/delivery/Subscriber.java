@@ -3,6 +3,7 @@ package dev.odoowebhook.sidecar.delivery;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 /** A webhook_subscriber row as the dispatcher needs it. Immutable; secrets are never printed. */
@@ -18,7 +19,10 @@ public record Subscriber(
     Double rateLimitPerSecond,
     int maxConcurrency,
     Map<String, String> headers,
-    Instant updatedAt) {
+    Instant updatedAt,
+    PayloadMode payload,
+    /** For payload record: the fields to read; null means the model's captured fields. */
+    List<String> recordFields) {
 
   /** The secrets that sign a message now: the current one, and the previous during a rotation. */
   public java.util.List<String> signingSecrets(Instant now) {

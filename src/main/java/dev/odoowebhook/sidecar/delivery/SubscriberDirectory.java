@@ -172,7 +172,13 @@ public final class SubscriberDirectory {
         rateLimit,
         rs.getInt("max_concurrency"),
         headers,
-        rs.getTimestamp("updated_at").toInstant());
+        rs.getTimestamp("updated_at").toInstant(),
+        PayloadMode.fromSql(rs.getString("payload")),
+        textList(rs.getArray("record_fields")));
+  }
+
+  private static List<String> textList(java.sql.Array a) throws SQLException {
+    return a == null ? null : List.of((String[]) a.getArray());
   }
 
   /** Null for a URL that cannot be parsed: its deliveries then fail as invalid_url, visibly. */

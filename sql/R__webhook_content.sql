@@ -1,0 +1,189 @@
+-- Odoo webhook sidecar: what a delivery carries (captured values, changes, the record).
+--
+-- The rules of content live here: which columns may leave the database, how an event's values
+-- become {field: {old, new}}, how merged events keep the net effect, how large values are bounded,
+-- how the record is read at send time, and the checks a subscriber's payload settings and domain
+-- get when it is saved (by the CLI, psql or the addon alike).
+
+-- Why a column of a tracked model cannot be captured or sent, or NULL when it can. Passwords,
+-- keys, tokens and secrets never leave the database, nor binary data.
+CREATE OR REPLACE FUNCTION webhook_field_problem(p_model text, p_table text, p_field text)
+RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_type   regtype;
+    v_binary boolean := false;
+BEGIN
+    IF p_field IS NULL OR p_field !~ '^[a-z_][a-z0-9_]*$' THEN
+        RETURN format('"%s" is not a field name', p_field);
+    END IF;
+    IF p_field ~ '(^|_)(password|passwd|pwd|secret|secrets|token|tokens|api_?key|apikey|totp|otp|private_key|credential|credentials)(_|$)' THEN
+        RETURN format('%s may hold a password, a key or a token: such fields never leave the database', p_field);
+    END IF;
+    SELECT a.atttypid::regtype INTO v_type
+      FROM pg_attribute a
+     WHERE a.attrelid = to_regclass(quote_ident(p_table)) AND a.attname = p_field
+       AND a.attnum > 0 AND NOT a.attisdropped;
+    IF v_type IS NULL THEN
+        RETURN format('%s is not a stored field of %s (fields that are computed and not stored, and binary fields kept as attachments, have no column)',
+                      p_field, p_model);
+    END IF;
+    IF to_regclass('ir_model_fields') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM ir_model_fields WHERE model = $1 AND name = $2 AND ttype = ''binary'')'
+           INTO v_binary USING p_model, p_field;
+    END IF;
+    IF v_binary OR v_type = 'bytea'::regtype THEN
+        RETURN format('%s holds binary data (files, images): such fields are not sent', p_field);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Raises the first problem of a list of fields, saying what the list was for.
+CREATE OR REPLACE FUNCTION webhook_check_fields(p_model text, p_table text, p_fields text[], p_what text)
+RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    f         text;
+    v_problem text;
+BEGIN
+    FOREACH f IN ARRAY coalesce(p_fields, '{}') LOOP
+        v_problem := webhook_field_problem(p_model, p_table, f);
+        IF v_problem IS NOT NULL THEN
+            RAISE EXCEPTION 'Cannot use % as %: %.', f, p_what, v_problem
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- An SQL expression that builds the JSON object {field: alias.field, ...} of p_fields, in
+-- pieces of 50 (jsonb_build_object takes at most 100 arguments). Identifiers quoted with %I.
+CREATE OR REPLACE FUNCTION webhook_values_expression(p_fields text[], p_alias text)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(string_agg(piece, ' || ' ORDER BY chunk), '''{}''::jsonb')
+      FROM (SELECT (n - 1) / 50 AS chunk,
+                   'jsonb_build_object(' || string_agg(format('%L, %I.%I', f, p_alias, f), ', ' ORDER BY n) || ')' AS piece
+              FROM unnest(p_fields) WITH ORDINALITY AS u(f, n)
+             GROUP BY (n - 1) / 50) pieces
+$$;
+
+-- An event's captured values bounded to p_limit bytes: the largest values are replaced, one by
+-- one, by a marker {"webhook_oversized": true, "bytes": N} until the rest fits. Never a cut
+-- value. The capture calls it only for values above the limit (pg_column_size), so the common
+-- case costs one size test.
+CREATE OR REPLACE FUNCTION webhook_bounded_values(p_values jsonb, p_limit integer)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v_result jsonb := p_values;
+    v_size   integer;
+    r        record;
+BEGIN
+    IF p_values IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_size := octet_length(p_values::text);
+    FOR r IN SELECT key, octet_length(value::text) AS bytes FROM jsonb_each(p_values) ORDER BY 2 DESC, 1 LOOP
+        EXIT WHEN v_size <= p_limit;
+        v_result := jsonb_set(v_result, ARRAY[r.key], jsonb_build_object('webhook_oversized', true, 'bytes', r.bytes));
+        v_size := octet_length(v_result::text);
+    END LOOP;
+    RETURN v_result;
+END
+$$;
+
+-- One event's effect on captured fields, {field: {"old": ..., "new": ...}}: a create's new
+-- values, a write's changed fields, an unlink's last values. NULL when nothing was captured.
+CREATE OR REPLACE FUNCTION webhook_event_changes(p_event text, p_old jsonb, p_new jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN p_old IS NULL AND p_new IS NULL THEN NULL
+        WHEN p_event = 'create' THEN
+            coalesce((SELECT jsonb_object_agg(k, jsonb_build_object('old', NULL, 'new', v))
+                        FROM jsonb_each(p_new) e(k, v)), '{}')
+        WHEN p_event = 'unlink' THEN
+            coalesce((SELECT jsonb_object_agg(k, jsonb_build_object('old', v, 'new', NULL))
+                        FROM jsonb_each(p_old) e(k, v)), '{}')
+        ELSE
+            coalesce((SELECT jsonb_object_agg(k, jsonb_build_object('old', v, 'new', p_new -> k))
+                        FROM jsonb_each(coalesce(p_old, '{}')) e(k, v)), '{}')
+    END
+$$;
+
+-- The net effect of two merged changes: for each field, the old value before the older and the
+-- new value after the newer.
+CREATE OR REPLACE FUNCTION webhook_net_changes(p_older jsonb, p_newer jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN p_older IS NULL THEN p_newer
+        WHEN p_newer IS NULL THEN p_older
+        ELSE (SELECT coalesce(jsonb_object_agg(k, jsonb_build_object(
+                      'old', CASE WHEN p_older ? k THEN p_older -> k -> 'old' ELSE p_newer -> k -> 'old' END,
+                      'new', CASE WHEN p_newer ? k THEN p_newer -> k -> 'new' ELSE p_older -> k -> 'new' END)), '{}')
+                FROM (SELECT jsonb_object_keys(p_older) UNION SELECT jsonb_object_keys(p_newer)) keys(k))
+    END
+$$;
+
+-- The records p_ids of a tracked model as they are now: {field: value} of p_fields (NULL: the
+-- model's captured fields). Read when a delivery of payload 'record' is sent, and by the
+-- addon's preview. Records that no longer exist are simply not returned.
+CREATE OR REPLACE FUNCTION webhook_read_records(p_model text, p_fields text[], p_ids bigint[])
+RETURNS TABLE (record_id bigint, record jsonb)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_tracked webhook_tracked_model;
+    v_fields  text[];
+BEGIN
+    SELECT * INTO v_tracked FROM webhook_tracked_model WHERE model = p_model;
+    IF NOT FOUND OR to_regclass(quote_ident(v_tracked.table_name)) IS NULL THEN
+        RETURN;
+    END IF;
+    v_fields := coalesce(p_fields, v_tracked.captured_fields);
+    PERFORM webhook_check_fields(p_model, v_tracked.table_name, v_fields, 'a record field');
+    RETURN QUERY EXECUTE format('SELECT t.id::bigint, %s FROM %I t WHERE t.id = ANY ($1)',
+                                webhook_values_expression(v_fields, 't'), v_tracked.table_name)
+                 USING p_ids;
+END
+$$;
+
+-- A subscriber's content settings, checked and compiled when it is saved: its domain (over the
+-- captured fields of its one model) into domain_path, and its record fields. Errors name the
+-- subscriber and the part to change.
+CREATE OR REPLACE FUNCTION webhook_subscriber_check_content()
+RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_tracked webhook_tracked_model;
+BEGIN
+    NEW.domain := CASE WHEN btrim(NEW.domain) IN ('', '[]') THEN NULL ELSE NEW.domain END;
+    NEW.domain_path := NULL;
+    IF NEW.domain IS NULL AND NEW.record_fields IS NULL THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.models IS NULL OR cardinality(NEW.models) <> 1 THEN
+        RAISE EXCEPTION 'Subscriber "%": a domain or record fields need exactly one model (e.g. --models sale.order), because they name that model''s fields.',
+            NEW.name USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO v_tracked FROM webhook_tracked_model WHERE model = NEW.models[1];
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Subscriber "%": model % is not tracked. Track it first, capturing the fields the domain uses.',
+            NEW.name, NEW.models[1] USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    BEGIN
+        NEW.domain_path := webhook_compile_domain(NEW.domain, v_tracked.captured_fields);
+        PERFORM webhook_check_fields(NEW.models[1], v_tracked.table_name, NEW.record_fields, 'a record field');
+    EXCEPTION WHEN invalid_parameter_value OR feature_not_supported THEN
+        RAISE EXCEPTION 'Subscriber "%": %', NEW.name, SQLERRM USING ERRCODE = SQLSTATE;
+    END;
+    RETURN NEW;
+END
+$$;
+
+DROP TRIGGER IF EXISTS webhook_subscriber_check_content ON webhook_subscriber;
+CREATE TRIGGER webhook_subscriber_check_content
+    BEFORE INSERT OR UPDATE ON webhook_subscriber
+    FOR EACH ROW EXECUTE FUNCTION webhook_subscriber_check_content();
