@@ -15,6 +15,10 @@
 -- each committed event into webhook_delivery rows (one per subscriber and record, coalesced);
 -- every HTTP attempt is a webhook_attempt row.
 
+-- On a database that has the tables already, every statement below would say "already exists,
+-- skipping": nothing a reader needs (RESET at the end of the file).
+SET LOCAL client_min_messages = warning;
+
 -- Model patterns: a model name (sale.order), a prefix ending in * (product.*), or * (all).
 -- The one function in a versioned file: CHECK constraints of the tables below call it, so it
 -- must exist before them (repeatable files run after every versioned one). Its body must not
@@ -411,3 +415,5 @@ ALTER TABLE webhook_event SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum
                                autovacuum_vacuum_insert_scale_factor = 0.05);
 ALTER TABLE webhook_delivery SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 1000);
 ALTER TABLE webhook_attempt SET (autovacuum_vacuum_scale_factor = 0.05, autovacuum_vacuum_threshold = 1000);
+
+RESET client_min_messages;
