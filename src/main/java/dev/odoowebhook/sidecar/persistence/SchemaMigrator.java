@@ -1,6 +1,7 @@
 package dev.odoowebhook.sidecar.persistence;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import javax.sql.DataSource;
@@ -8,9 +9,12 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
- * Applies the SQL in {@code sql/} (packaged as {@code db/migration}) with Flyway. Odoo's database
- * is never empty, so the first run baselines at version 0 and applies V1 onwards; Flyway's
- * history table is webhook_flyway_schema_history, which cannot collide with Odoo's tables.
+ * Applies the SQL in {@code sql/} (packaged as {@code db/migration}) with Flyway: the versioned
+ * files (tables) in version order, then the repeatable {@code R__*} files (functions, one file
+ * per step), each again whenever it changes. Odoo's database is never empty, so the first run
+ * baselines at version 0; Flyway's history table is webhook_flyway_schema_history, which cannot
+ * collide with Odoo's tables. Afterwards the optional least-privilege role, if it exists, gets
+ * the grants of {@code webhook_grant_sidecar_role()}.
  */
 public final class SchemaMigrator {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SchemaMigrator.class);
@@ -43,10 +47,40 @@ public final class SchemaMigrator {
             .baselineVersion("0")
             // The SQL uses format() patterns such as %1$I; nothing in it is a Flyway placeholder.
             .placeholderReplacement(false)
+            // V1..V10 were folded into V11 and the R__ files: a database migrated by an older
+            // release keeps their history rows, which no shipped file resolves any more. They
+            // are applied and their objects are in V11's re-runnable form, so they are no error.
+            // "*:future" is Flyway's default, kept: an older sidecar may run against a newer schema.
+            .ignoreMigrationPatterns("*:future", "*:missing")
             .load();
     MigrateResult result = flyway.migrate();
+    grantSidecarRole(dataSource);
     return result.targetSchemaVersion != null
         ? result.targetSchemaVersion
         : flyway.info().current().getVersion().getVersion();
+  }
+
+  /**
+   * Grants the optional least-privilege role (sql/optional/sidecar_role.sql) access to what the
+   * files just created, when that role exists and this user owns the sidecar's tables (the role
+   * itself, running {@code run}, only checks the schema). A user that may not grant is told in
+   * one line; the migration itself succeeded.
+   */
+  private static void grantSidecarRole(DataSource dataSource) {
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement()) {
+      try (ResultSet rs = st.executeQuery(
+          "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'webhook_sidecar')"
+              + " AND pg_has_role((SELECT relowner FROM pg_class"
+              + " WHERE oid = to_regclass('webhook_event')), 'USAGE')")) {
+        if (!rs.next() || !rs.getBoolean(1)) {
+          return;
+        }
+      }
+      st.execute("SELECT webhook_grant_sidecar_role()");
+    } catch (SQLException e) {
+      log.warn("Grants for role webhook_sidecar not refreshed ({}): run sql/optional/sidecar_role.sql"
+          + " as the owner of the webhook_* tables.", DatabaseErrors.firstLine(e));
+    }
   }
 }

@@ -1,0 +1,67 @@
+-- Odoo webhook sidecar, step: replay (manual re-sends and test events).
+--
+-- Called from the CLI (replay), the Odoo addon's Requeue button, or psql.
+--
+-- Repeatable migration: Flyway applies it after the versioned files (V*__), and again whenever
+-- its checksum changes; sql/install.sql applies it with psql. It holds the one current
+-- definition of each function below. CREATE OR REPLACE cannot change a function's arguments or
+-- result type: when a signature changes, add DROP FUNCTION IF EXISTS name(old argument types)
+-- to this file, or the old function stays beside the new one.
+
+-- Bodies are checked when called, not here, so the R files do not depend on their order.
+SET LOCAL check_function_bodies = off;
+
+-- Manual replay of one delivery (dead, failed or sent): back to pending, due now, attempts
+-- reset, newer open news of the record folded in. Returns the new status, 'pending'.
+CREATE OR REPLACE FUNCTION webhook_replay_delivery(p_delivery_id bigint)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    d webhook_delivery;
+BEGIN
+    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_delivery_id;
+    SELECT * INTO d FROM webhook_delivery WHERE id = p_delivery_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Delivery % does not exist. List deliveries with: SELECT id, status FROM webhook_delivery ORDER BY id DESC LIMIT 20;',
+            p_delivery_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF d.status = 'processing' THEN
+        RAISE EXCEPTION 'Delivery % is being sent right now; replay it once it is sent, failed or dead.',
+            p_delivery_id USING ERRCODE = 'object_in_use';
+    END IF;
+    IF d.status = 'pending' THEN
+        RETURN 'pending';
+    END IF;
+    PERFORM webhook_absorb_newer(p_delivery_id);  -- attempted, so never cancelled out
+    -- A replayed delivery was attempted before: new webhook-id, so an idempotent receiver
+    -- that saw the old one does not drop it.
+    UPDATE webhook_delivery
+       SET status = 'pending', attempts = 0, next_attempt_at = now(), sent_at = NULL,
+           content_version = content_version + 1, updated_at = now()
+     WHERE id = p_delivery_id;
+    RETURN 'pending';
+END
+$$;
+
+-- A test delivery to one subscriber, to check its URL and secret from the addon or the CLI.
+CREATE OR REPLACE FUNCTION webhook_send_test_event(p_subscriber_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    e webhook_event;
+    v_delivery bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM webhook_subscriber WHERE id = p_subscriber_id) THEN
+        RAISE EXCEPTION 'Subscriber % does not exist.', p_subscriber_id USING ERRCODE = 'no_data_found';
+    END IF;
+    INSERT INTO webhook_event (model, record_id, event, changed_fields, routed_at, delivery_count)
+    VALUES ('webhook.test', 0, 'write', ARRAY['test'], now(), 1)
+    RETURNING * INTO e;
+    INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, changed_fields,
+                                  first_event_id, last_event_id, first_captured_at, last_captured_at)
+    VALUES (p_subscriber_id, e.model, e.id, e.event, e.changed_fields, e.id, e.id,
+            e.captured_at, e.captured_at)
+    RETURNING id INTO v_delivery;
+    RETURN v_delivery;
+END
+$$;
