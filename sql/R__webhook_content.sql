@@ -1,9 +1,18 @@
--- Odoo webhook sidecar: what a delivery carries (captured values, changes, the record).
+-- Odoo webhook sidecar, step: content (what a delivery carries: values, changes, the record).
 --
 -- The rules of content live here: which columns may leave the database, how an event's values
 -- become {field: {old, new}}, how merged events keep the net effect, how large values are bounded,
 -- how the record is read at send time, and the checks a subscriber's payload settings and domain
 -- get when it is saved (by the CLI, psql or the addon alike).
+--
+-- Repeatable migration: Flyway applies it after the versioned files (V*__), and again whenever
+-- its checksum changes; sql/install.sql applies it with psql. It holds the one current
+-- definition of each function below. CREATE OR REPLACE cannot change a function's arguments or
+-- result type: when a signature changes, add DROP FUNCTION IF EXISTS name(old argument types)
+-- to this file, or the old function stays beside the new one.
+
+-- Bodies are checked when called, not here, so the R files do not depend on their order.
+SET LOCAL check_function_bodies = off;
 
 -- Why a column of a tracked model cannot be captured or sent, or NULL when it can. Passwords,
 -- keys, tokens and secrets never leave the database, nor binary data.

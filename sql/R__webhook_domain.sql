@@ -1,4 +1,4 @@
--- Odoo webhook sidecar: subscriber conditions written as Odoo domains.
+-- Odoo webhook sidecar, step: route conditions (subscriber domains written as Odoo domains).
 --
 -- A subscriber may carry a domain such as [('state', '=', 'sale'), ('amount_total', '>', 1000)],
 -- over the captured fields of its one model. It is checked and compiled here, once, when the
@@ -14,6 +14,15 @@
 -- Supported, as Odoo's domain editor writes them for stored scalar fields: =, !=, <, >, <=, >=,
 -- in, not in, like, not like, ilike, not ilike, =like, =ilike, set / not set (= False,
 -- != False), and the prefix operators & | !. Consecutive terms are joined by &, as in Odoo.
+--
+-- Repeatable migration: Flyway applies it after the versioned files (V*__), and again whenever
+-- its checksum changes; sql/install.sql applies it with psql. It holds the one current
+-- definition of each function below. CREATE OR REPLACE cannot change a function's arguments or
+-- result type: when a signature changes, add DROP FUNCTION IF EXISTS name(old argument types)
+-- to this file, or the old function stays beside the new one.
+
+-- Bodies are checked when called, not here, so the R files do not depend on their order.
+SET LOCAL check_function_bodies = off;
 
 -- ---------------------------------------------------------------------------------------------
 -- Tokens of a domain: Python literals and punctuation.

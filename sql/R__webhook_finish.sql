@@ -59,6 +59,7 @@ BEGIN
     UPDATE webhook_delivery
        SET event = v_net,
            changed_fields = webhook_net_fields(v_net, d.event, d.changed_fields, n.event, n.changed_fields),
+           changes = webhook_net_changes(d.changes, n.changes),
            coalesced_count = d.coalesced_count + n.coalesced_count,
            last_event_id = n.last_event_id,
            last_captured_at = n.last_captured_at,

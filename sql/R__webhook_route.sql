@@ -45,9 +45,14 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
--- Whether a subscriber wants an event.
+-- Whether a subscriber wants an event: its models, events, "only when these fields change"
+-- filter, and its domain (sql/R__webhook_domain.sql) tested against the event's captured values
+-- (p_values: the new values, or the last ones for an unlink). An event captured without values
+-- never matches a domain. An event it does not want neither reaches it nor merges into its
+-- open delivery.
+DROP FUNCTION IF EXISTS webhook_subscriber_wants(webhook_subscriber, text, text, text[]);
 CREATE OR REPLACE FUNCTION webhook_subscriber_wants(s webhook_subscriber, p_model text, p_event text,
-                                                    p_changed_fields text[])
+                                                    p_changed_fields text[], p_values jsonb)
 RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT s.active
@@ -55,6 +60,8 @@ LANGUAGE sql STABLE AS $$
        AND p_event = ANY (s.events)
        AND (p_event <> 'write' OR s.changed_fields_filter IS NULL OR p_changed_fields IS NULL
             OR p_changed_fields && s.changed_fields_filter)
+       AND (s.domain_path IS NULL
+            OR coalesce(jsonb_path_match(p_values, s.domain_path, '{}', true), false))
 $$;
 
 -- Serialises, per (subscriber, model, record), the single-delivery functions that change which
@@ -101,9 +108,10 @@ BEGIN
     IF d.id IS NULL THEN
         INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, changed_fields,
                                       first_event_id, last_event_id,
-                                      first_captured_at, last_captured_at)
+                                      first_captured_at, last_captured_at, changes)
         VALUES (p_subscriber_id, e.model, e.record_id, e.event, e.changed_fields,
-                e.id, e.id, e.captured_at, e.captured_at)
+                e.id, e.id, e.captured_at, e.captured_at,
+                webhook_event_changes(e.event, e.old_values, e.new_values))
         RETURNING id INTO d.id;
         RETURN d.id;
     END IF;
@@ -116,6 +124,7 @@ BEGIN
     UPDATE webhook_delivery
        SET event = v_net,
            changed_fields = webhook_net_fields(v_net, d.event, d.changed_fields, e.event, e.changed_fields),
+           changes = webhook_net_changes(d.changes, webhook_event_changes(e.event, e.old_values, e.new_values)),
            coalesced_count = d.coalesced_count + 1,
            last_event_id = e.id,
            last_captured_at = e.captured_at,
@@ -186,7 +195,8 @@ BEGIN
         FOR e IN SELECT * FROM webhook_event WHERE id = ANY (v_ids) ORDER BY id LOOP
             v_made := 0;
             FOR sub IN SELECT * FROM webhook_subscriber ORDER BY id LOOP
-                IF webhook_subscriber_wants(sub, e.model, e.event, e.changed_fields) THEN
+                IF webhook_subscriber_wants(sub, e.model, e.event, e.changed_fields,
+                                            coalesce(e.new_values, e.old_values)) THEN
                     PERFORM webhook_merge_event(sub.id, e);
                     v_made := v_made + 1;
                 END IF;
@@ -206,7 +216,8 @@ BEGIN
         SELECT ev.*, s.id AS subscriber_id,
                count(*) OVER (PARTITION BY s.id, ev.model, ev.record_id) AS news
           FROM webhook_event ev
-          JOIN webhook_subscriber s ON webhook_subscriber_wants(s, ev.model, ev.event, ev.changed_fields)
+          JOIN webhook_subscriber s ON webhook_subscriber_wants(s, ev.model, ev.event, ev.changed_fields,
+                                                  coalesce(ev.new_values, ev.old_values))
          WHERE ev.id = ANY (v_ids)
     ), sorted AS (
         SELECT p.*,
@@ -219,9 +230,10 @@ BEGIN
     ), made AS (
         INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, changed_fields,
                                       first_event_id, last_event_id,
-                                      first_captured_at, last_captured_at)
+                                      first_captured_at, last_captured_at, changes)
         SELECT subscriber_id, model, record_id, event, changed_fields,
-               id, id, captured_at, captured_at
+               id, id, captured_at, captured_at,
+               webhook_event_changes(event, old_values, new_values)
           FROM sorted
          WHERE simple
          ORDER BY id, subscriber_id
@@ -246,7 +258,8 @@ BEGIN
     UPDATE webhook_event ev
        SET routed_at = now(),
            delivery_count = (SELECT count(*) FROM webhook_subscriber s
-                              WHERE webhook_subscriber_wants(s, ev.model, ev.event, ev.changed_fields)),
+                              WHERE webhook_subscriber_wants(s, ev.model, ev.event, ev.changed_fields,
+                                                  coalesce(ev.new_values, ev.old_values))),
            routed_seq = v_first_seq + b.ord - 1
       FROM unnest(v_ids) WITH ORDINALITY AS b(id, ord)
      WHERE ev.id = b.id

@@ -16,10 +16,13 @@
 BEGIN;
 
 \ir V11__webhook_tables.sql
+\ir V13__webhook_content.sql
 
 \ir R__webhook_capture.sql
 \ir R__webhook_claim.sql
 \ir R__webhook_cleanup.sql
+\ir R__webhook_content.sql
+\ir R__webhook_domain.sql
 \ir R__webhook_finish.sql
 \ir R__webhook_grants.sql
 \ir R__webhook_recover.sql
