@@ -17,6 +17,7 @@ BEGIN;
 
 \ir V11__webhook_tables.sql
 \ir V13__webhook_content.sql
+\ir V14__webhook_error_type_check.sql
 
 \ir R__webhook_capture.sql
 \ir R__webhook_claim.sql
