@@ -48,6 +48,19 @@ ALTER TABLE webhook_subscriber
     -- The domain compiled by webhook_compile_domain(); set by a trigger, never by hand.
     ADD COLUMN IF NOT EXISTS domain_path jsonpath;
 
+-- The pull API's content per token, opted into: ids (as before), changes, record.
+ALTER TABLE webhook_api_token
+    ADD COLUMN IF NOT EXISTS content text NOT NULL DEFAULT 'ids';
+
+DO $$
+BEGIN
+    ALTER TABLE webhook_api_token ADD CONSTRAINT webhook_api_token_content_check
+        CHECK (content IN ('ids', 'changes', 'record'));
+EXCEPTION WHEN duplicate_object THEN
+    NULL;
+END
+$$;
+
 DO $$
 BEGIN
     ALTER TABLE webhook_subscriber ADD CONSTRAINT webhook_subscriber_payload_check

@@ -178,6 +178,23 @@ public final class DeliveryStore {
     }
   }
 
+  /**
+   * The values a deleted record had when it was deleted: the old values its unlink event
+   * captured ({} if the model captured nothing then).
+   */
+  JsonNode lastValues(long unlinkEventId) throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT coalesce(old_values, '{}')::text FROM webhook_event WHERE id = ?")) {
+      ps.setLong(1, unlinkEventId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return JSON.readTree(rs.next() ? rs.getString(1) : "{}");
+      } catch (JsonProcessingException e) {
+        throw new SQLException("The values of event " + unlinkEventId + " are not JSON", e);
+      }
+    }
+  }
+
   /** How long until the next open delivery is due (zero if one is due now); null if none. */
   Duration nextDueIn() throws SQLException {
     try (Connection c = db.connection();

@@ -68,15 +68,10 @@ public final class Payload {
   }
 
   /**
-   * The record as read when sending; for an unlink, its last captured values (the old side of
-   * the changes); null when the record is gone (its unlink follows).
+   * The record as read when sending (for an unlink, the values it had when deleted); null when
+   * the record is gone (its unlink follows).
    */
   private static JsonNode record(Delivery d) {
-    if ("unlink".equals(d.event())) {
-      ObjectNode last = JSON.createObjectNode();
-      changes(d).properties().forEach(f -> last.set(f.getKey(), f.getValue().path("old")));
-      return last;
-    }
     return d.record() == null ? JSON.nullNode() : d.record();
   }
 }

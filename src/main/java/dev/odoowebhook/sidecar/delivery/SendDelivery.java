@@ -116,10 +116,16 @@ public final class SendDelivery {
     return outcome == AttemptOutcome.SENT;
   }
 
-  /** For payload record, the delivery with its record as it is now (unlinks carry their last values). */
+  /**
+   * For payload record, the delivery with its record as it is now; for an unlink, the values the
+   * record had when it was deleted.
+   */
   private Delivery withRecordIfWanted(Delivery d, Subscriber s) throws SQLException {
-    if (s.payload() != PayloadMode.RECORD || "unlink".equals(d.event())) {
+    if (s.payload() != PayloadMode.RECORD) {
       return d;
+    }
+    if ("unlink".equals(d.event())) {
+      return d.withRecord(store.lastValues(d.lastEventId()));
     }
     return d.withRecord(store.readRecord(d.model(), s.recordFields(), d.recordId()));
   }

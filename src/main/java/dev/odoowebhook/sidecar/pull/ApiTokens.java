@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import dev.odoowebhook.sidecar.delivery.PayloadMode;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -81,18 +82,19 @@ public final class ApiTokens {
       return Optional.empty();
     }
     try (PreparedStatement ps = c.prepareStatement(
-        "WITH t AS (SELECT id, name, models, last_used_at FROM webhook_api_token"
+        "WITH t AS (SELECT id, name, models, content, last_used_at FROM webhook_api_token"
             + "          WHERE token_hash = ? AND revoked_at IS NULL),"
             + " touched AS (UPDATE webhook_api_token u SET last_used_at = now() FROM t"
             + "              WHERE u.id = t.id AND (t.last_used_at IS NULL"
             + "                                     OR t.last_used_at < now() - interval '1 minute'))"
-            + " SELECT id, name, models FROM t")) {
+            + " SELECT id, name, models, content FROM t")) {
       ps.setString(1, hash(token));
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
         }
-        return Optional.of(new ApiToken(rs.getLong(1), rs.getString(2), strings(rs.getArray(3))));
+        return Optional.of(new ApiToken(rs.getLong(1), rs.getString(2), strings(rs.getArray(3)),
+            PayloadMode.fromSql(rs.getString(4))));
       }
     }
   }

@@ -1,15 +1,20 @@
 package dev.odoowebhook.sidecar.pull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.odoowebhook.sidecar.delivery.PayloadMode;
 import dev.odoowebhook.sidecar.persistence.Database;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -79,6 +84,8 @@ final class DeviceSync {
     body.put("has_more", page.hasMore);
     body.put("events_read", page.events);
     ArrayNode changes = body.putArray("changes");
+    Map<String, Map<Long, JsonNode>> records =
+        token.content() == PayloadMode.RECORD ? records(page.changes) : Map.of();
     for (NetEffect.Change ch : page.changes) {
       ObjectNode o = changes.addObject();
       o.put("model", ch.model());
@@ -92,8 +99,44 @@ final class DeviceSync {
       o.put("seq", ch.seq());
       o.put("changed_at", ch.changedAt().toString());
       o.put("events", ch.events());
+      if (token.content() != PayloadMode.IDS) {
+        o.set("changes", ch.changes());
+      }
+      if (token.content() == PayloadMode.RECORD) {
+        o.set("record", ch.event().equals("unlink") ? ch.lastValues()
+            : records.getOrDefault(ch.model(), Map.of()).getOrDefault(ch.recordId(), json.nullNode()));
+      }
     }
     return body;
+  }
+
+  /**
+   * The records of a page's creates and writes as they are now, one query per model
+   * (webhook_read_records, the rule the webhooks' record payload uses): model -> id -> record.
+   */
+  private Map<String, Map<Long, JsonNode>> records(List<NetEffect.Change> changes) throws SQLException {
+    Map<String, List<Long>> ids = new HashMap<>();
+    for (NetEffect.Change ch : changes) {
+      if (!ch.event().equals("unlink")) {
+        ids.computeIfAbsent(ch.model(), m -> new ArrayList<>()).add(ch.recordId());
+      }
+    }
+    Map<String, Map<Long, JsonNode>> records = new HashMap<>();
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT record_id, record::text FROM webhook_read_records(?, NULL, ?)")) {
+      for (Map.Entry<String, List<Long>> m : ids.entrySet()) {
+        ps.setString(1, m.getKey());
+        ps.setArray(2, c.createArrayOf("bigint", m.getValue().toArray()));
+        Map<Long, JsonNode> byId = records.computeIfAbsent(m.getKey(), k -> new HashMap<>());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            byId.put(rs.getLong(1), NetEffect.json(rs.getString(2)));
+          }
+        }
+      }
+    }
+    return records;
   }
 
   private ObjectNode resync(ObjectNode body, Device device, String reason, String message) {
@@ -156,7 +199,7 @@ final class DeviceSync {
         long last = cursor;
         boolean more = false;
         try (PreparedStatement ps = c.prepareStatement(
-            "SELECT routed_seq, id, model, record_id, event, changed_fields, captured_at"
+            "SELECT " + EventQueries.COLUMNS
                 + " FROM webhook_event WHERE routed_seq > ? AND model LIKE ANY (?)"
                 + " ORDER BY routed_seq LIMIT ?")) {
           ps.setLong(1, cursor);

@@ -3,6 +3,7 @@ package dev.odoowebhook.sidecar.pull;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.odoowebhook.sidecar.delivery.PayloadMode;
 import dev.odoowebhook.sidecar.persistence.Database;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -38,7 +39,7 @@ final class EventQueries {
     try (Connection c = db.connection()) {
       ModelSelection s = ModelSelection.resolve(c, token, null, f.model() == null ? null : List.of(f.model()));
       StringBuilder sql = new StringBuilder(
-          "SELECT routed_seq, id, model, record_id, event, changed_fields, captured_at FROM webhook_event"
+          "SELECT " + COLUMNS + " FROM webhook_event"
               + " WHERE routed_seq > ? AND model LIKE ANY (?)");
       List<Object> params = new ArrayList<>();
       params.add(f.after());
@@ -85,6 +86,9 @@ final class EventQueries {
               e.changedFields().forEach(o.putArray("changed_fields")::add);
             }
             o.put("captured_at", e.capturedAt().toString());
+            if (token.content() != PayloadMode.IDS) {
+              o.set("changes", NetEffect.json(e.changes()));
+            }
             last = e.seq();
           }
         }
@@ -133,9 +137,13 @@ final class EventQueries {
     }
   }
 
+  /** The columns {@link #event} reads, in its order: an event and its changes of captured fields. */
+  static final String COLUMNS = "routed_seq, id, model, record_id, event, changed_fields, captured_at,"
+      + " webhook_event_changes(event, old_values, new_values)::text AS changes";
+
   static NetEffect.Event event(ResultSet rs) throws SQLException {
     return new NetEffect.Event(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getLong(4),
         rs.getString(5), ApiTokens.strings(rs.getArray(6)),
-        rs.getObject(7, OffsetDateTime.class).toInstant());
+        rs.getObject(7, OffsetDateTime.class).toInstant(), rs.getString(8));
   }
 }

@@ -1,5 +1,9 @@
 package dev.odoowebhook.sidecar.pull;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -10,18 +14,33 @@ import java.util.TreeSet;
 
 /**
  * Folds a page of events, in routed_seq order, into one change per record: its net effect for a
- * device that has seen none of them. The rules of webhook_net_event() in sql/V3 with nothing
+ * device that has seen none of them. The rules of webhook_net_event() (sql/R__webhook_route.sql)
+ * and webhook_net_changes() (sql/R__webhook_content.sql) with nothing
  * announced: create+write = create, write+write = write with the union of fields,
  * write+unlink = unlink, create+unlink = nothing, unlink+create = create. Not thread-safe.
  */
 final class NetEffect {
-  /** One event as read from webhook_event. */
-  record Event(long seq, long eventId, String model, long recordId, String event,
-               List<String> changedFields, Instant capturedAt) {}
+  private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The net change of one record; changedFields is null for create and unlink. */
+  /**
+   * One event as read from webhook_event; changes is {field: {old, new}} of its captured fields
+   * as JSON text (webhook_event_changes), null when nothing was captured.
+   */
+  record Event(long seq, long eventId, String model, long recordId, String event,
+               List<String> changedFields, Instant capturedAt, String changes) {
+    Event(long seq, long eventId, String model, long recordId, String event,
+          List<String> changedFields, Instant capturedAt) {
+      this(seq, eventId, model, recordId, event, changedFields, capturedAt, null);
+    }
+  }
+
+  /**
+   * The net change of one record; changedFields is null for create and unlink; changes the net
+   * {field: {old, new}} of captured fields ({} when none); lastValues, for an unlink, the values
+   * the record had when it was deleted (the old side of its last event, not of the net change).
+   */
   record Change(String model, long recordId, String event, List<String> changedFields,
-                long seq, Instant changedAt, int events) {}
+                long seq, Instant changedAt, int events, ObjectNode changes, ObjectNode lastValues) {}
 
   private record Key(String model, long recordId) {}
 
@@ -32,7 +51,8 @@ final class NetEffect {
     Change older = changes.remove(key);
     if (older == null) {
       changes.put(key, new Change(e.model(), e.recordId(), e.event(),
-          e.event().equals("write") ? e.changedFields() : null, e.seq(), e.capturedAt(), 1));
+          e.event().equals("write") ? e.changedFields() : null, e.seq(), e.capturedAt(), 1,
+          (ObjectNode) json(e.changes()), lastValuesOf(e)));
       return;
     }
     String net = netEvent(older.event(), e.event());
@@ -46,7 +66,46 @@ final class NetEffect {
       fields = new ArrayList<>(union);
     }
     changes.put(key, new Change(e.model(), e.recordId(), net, fields, e.seq(), e.capturedAt(),
-        older.events() + 1));
+        older.events() + 1, netChanges(older.changes(), (ObjectNode) json(e.changes())),
+        lastValuesOf(e)));
+  }
+
+  private static ObjectNode lastValuesOf(Event e) {
+    return e.event().equals("unlink") ? lastValues((ObjectNode) json(e.changes())) : null;
+  }
+
+  /**
+   * webhook_net_changes(older, newer): per field, the old value before the older change and the
+   * new value after the newer one.
+   */
+  static ObjectNode netChanges(ObjectNode older, ObjectNode newer) {
+    ObjectNode net = older.deepCopy();
+    newer.properties().forEach(f -> {
+      ObjectNode both = JSON.createObjectNode();
+      both.set("old", older.has(f.getKey()) ? older.get(f.getKey()).get("old") : f.getValue().get("old"));
+      both.set("new", f.getValue().get("new"));
+      net.set(f.getKey(), both);
+    });
+    return net;
+  }
+
+  /** A JSON object from text; {} for null. */
+  static JsonNode json(String text) {
+    if (text == null) {
+      return JSON.createObjectNode();
+    }
+    try {
+      return JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("Not JSON: " + text, e);
+    }
+  }
+
+  /** An unlink's record: the last values, the old side of its changes. */
+  static ObjectNode lastValues(ObjectNode changes) {
+    ObjectNode last = JSON.createObjectNode();
+    changes.properties().forEach(f -> last.set(f.getKey(), f.getValue().get("old")));
+    return last;
   }
 
   /** webhook_net_event(older, newer, false). */
