@@ -5,7 +5,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 
-/** A webhook_subscriber row as the dispatcher needs it. Immutable; secrets are never printed. */
+/**
+ * A webhook_subscriber row as the dispatcher needs it. Immutable; secrets are never printed.
+ * A paused subscriber is routed to but gets no deliveries claimed until it is resumed.
+ */
 public record Subscriber(
     long id,
     String name,
@@ -18,7 +21,16 @@ public record Subscriber(
     Double rateLimitPerSecond,
     int maxConcurrency,
     Map<String, String> headers,
-    Instant updatedAt) {
+    Instant updatedAt,
+    boolean paused) {
+
+  /** A subscriber that is not paused (webhook_subscriber.paused, V12, defaults to false). */
+  public Subscriber(long id, String name, URI url, String secret, String previousSecret,
+      Instant previousSecretExpiresAt, boolean active, Duration timeout, Double rateLimitPerSecond,
+      int maxConcurrency, Map<String, String> headers, Instant updatedAt) {
+    this(id, name, url, secret, previousSecret, previousSecretExpiresAt, active, timeout,
+        rateLimitPerSecond, maxConcurrency, headers, updatedAt, false);
+  }
 
   /** The secrets that sign a message now: the current one, and the previous during a rotation. */
   public java.util.List<String> signingSecrets(Instant now) {
