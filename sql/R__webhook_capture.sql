@@ -247,6 +247,9 @@ CREATE OR REPLACE FUNCTION webhook_track(
 ) RETURNS text
 LANGUAGE plpgsql
 SET client_min_messages = warning  -- no "trigger does not exist, skipping" notices
+-- Installing a trigger waits for every open transaction on the table, and Odoo's writers would
+-- queue behind that wait: give up after a few seconds instead (see the handler below).
+SET lock_timeout = '3s'
 AS $$
 DECLARE
     v_table_name text := coalesce(p_table, webhook_model_table(p_model));
@@ -297,6 +300,9 @@ BEGIN
     EXECUTE format('CREATE TRIGGER webhook_capture_delete AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %I()',
                    v_table_name, v_function);
     RETURN v_table_name;
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'Could not track "%": its table % is in use by a transaction that has been open for more than 3 seconds (a long Odoo job or an idle session?). Nothing was changed, and Odoo was not kept waiting; try again when Odoo is quieter.',
+        p_model, v_table_name USING ERRCODE = 'lock_not_available';
 END
 $$;
 

@@ -185,7 +185,7 @@ BEGIN
     BEGIN
         NEW.domain_path := webhook_compile_domain(NEW.domain, v_tracked.captured_fields);
         PERFORM webhook_check_fields(NEW.models[1], v_tracked.table_name, NEW.record_fields, 'a record field');
-    EXCEPTION WHEN invalid_parameter_value OR feature_not_supported THEN
+    EXCEPTION WHEN invalid_parameter_value THEN
         RAISE EXCEPTION 'Subscriber "%": %', NEW.name, SQLERRM USING ERRCODE = SQLSTATE;
     END;
     RETURN NEW;

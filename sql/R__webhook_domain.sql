@@ -14,6 +14,8 @@
 -- Supported, as Odoo's domain editor writes them for stored scalar fields: =, !=, <, >, <=, >=,
 -- in, not in, like, not like, ilike, not ilike, =like, =ilike, set / not set (= False,
 -- != False), and the prefix operators & | !. Consecutive terms are joined by &, as in Odoo.
+-- Every refusal is raised as invalid_parameter_value (22023), never feature_not_supported
+-- (0A000), which connection pools such as HikariCP take for a broken connection.
 --
 -- Repeatable migration: Flyway applies it after the versioned files (V*__), and again whenever
 -- its checksum changes; sql/install.sql applies it with psql. It holds the one current
@@ -90,7 +92,7 @@ BEGIN
             buf := substr(p_domain, i, j - i);
             IF buf NOT IN ('True', 'False', 'None') THEN
                 RAISE EXCEPTION 'The domain uses "%", which is not supported: only fixed values (text, numbers, True, False, None) can be compared, not names or expressions such as context_today().',
-                    buf USING ERRCODE = 'feature_not_supported';
+                    buf USING ERRCODE = 'invalid_parameter_value';
             END IF;
             kind := 'name'; value := buf; RETURN NEXT;
             i := j;
@@ -199,7 +201,7 @@ BEGIN
             RETURN CASE WHEN p_operator LIKE 'not %' THEN format('(!(%s) || %s == null)', v, f) ELSE v END;
         ELSE
             RAISE EXCEPTION 'The domain uses the operator "%", which is not supported here. Supported: =, !=, <, >, <=, >=, in, not in, like, not like, ilike, not ilike, =like, =ilike, and &, |, !.',
-                p_operator USING ERRCODE = 'feature_not_supported';
+                p_operator USING ERRCODE = 'invalid_parameter_value';
     END CASE;
 END
 $$;
@@ -301,7 +303,7 @@ BEGIN
     operator := lower(p_value[p_pos + 3]);
     IF field !~ '^[a-z_][a-z0-9_]*$' THEN
         RAISE EXCEPTION 'The domain names "%", which is not a field of this model (only stored fields of the model itself, not paths such as partner_id.name).',
-            field USING ERRCODE = 'feature_not_supported';
+            field USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF field <> ALL (coalesce(p_fields, '{}')) THEN
         RAISE EXCEPTION 'The domain uses the field "%", which is not captured. Capture it first (track MODEL --capture %), or change the domain. Captured: %.',

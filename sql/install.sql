@@ -16,6 +16,7 @@
 BEGIN;
 
 \ir V11__webhook_tables.sql
+\ir V12__webhook_subscriber_pause.sql
 \ir V13__webhook_content.sql
 \ir V14__webhook_error_type_check.sql
 

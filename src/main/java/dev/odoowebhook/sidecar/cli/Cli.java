@@ -36,7 +36,7 @@ public final class Cli {
         return null;
       }
       String first = a.words.get(0);
-      boolean twoWords = first.equals("subscriber") || first.equals("token");
+      boolean twoWords = CommandTable.GROUPS.contains(first);
       return twoWords && a.words.size() > 1 ? first + " " + a.words.get(1) : first;
     } catch (UsageException e) {
       return null;
@@ -47,28 +47,27 @@ public final class Cli {
     SidecarConfig config = null;
     try {
       Args args = Args.parse(argv);
-      String command = commandOf(argv);
-      if (command == null || command.equals("help")) {
+      String name = commandOf(argv);
+      if (name == null || name.equals("help")) {
         out.print(Help.usage());
-        return command == null && !args.has("help") ? USAGE : OK;
+        return name == null && !args.has("help") ? USAGE : OK;
       }
-      if (!Help.COMMANDS.containsKey(command)) {
+      Command command = CommandTable.find(name);
+      if (command == null) {
         throw new UsageException("Unknown command `" + String.join(" ", args.words)
-            + "`. Commands: " + String.join(", ", Help.COMMANDS.keySet()) + ".");
+            + "`. Commands: " + String.join(", ", CommandTable.names()) + ".");
       }
       if (args.has("help")) {
-        out.println("Usage: java -jar odoo-webhook-sidecar.jar [SETTINGS] " + Help.COMMANDS.get(command));
+        out.println("Usage: java -jar odoo-webhook-sidecar.jar [SETTINGS] " + command.help());
         return OK;
       }
+      args.allowOnly(command.name(), command.options());
       config = SidecarConfig.from(args.settings, env);
-      if (command.equals("run")) {
-        return new RunCommand(config, err).run(args);
+      if (!command.needsDatabase()) {
+        return command.run(args, new Command.Context(config, null, out, err));
       }
       try (Database db = Database.open(config, 2, "webhook-cli")) {
-        if (command.startsWith("token ")) {
-          return new TokenCommands(db, out).run(command, args);
-        }
-        return dispatch(command, args, new Commands(db, config, out));
+        return command.run(args, new Command.Context(config, db, out, err));
       }
     } catch (UsageException e) {
       err.println("Usage error: " + e.getMessage());
@@ -93,29 +92,6 @@ public final class Cli {
         err.println("Unexpected error: " + e + ". Please report it with the command you ran.");
       }
       return FAILED;
-    }
-  }
-
-  private static int dispatch(String command, Args args, Commands c) throws SQLException {
-    switch (command) {
-      case "migrate":
-        return c.migrate(args);
-      case "track":
-        return c.track(args);
-      case "untrack":
-        return c.untrack(args);
-      case "subscriber add":
-        return c.addSubscriber(args);
-      case "subscriber list":
-        return c.listSubscribers(args);
-      case "status":
-        return c.status(args);
-      case "replay":
-        return c.replay(args);
-      case "cleanup":
-        return c.cleanup(args);
-      default:
-        throw new UsageException("Unknown command `" + command + "`.");
     }
   }
 

@@ -1,26 +1,37 @@
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.Sidecar;
-import dev.odoowebhook.sidecar.config.SidecarConfig;
-import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.sql.SQLException;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code run}: starts the sidecar and keeps it running until SIGTERM or SIGINT, then drains. */
-final class RunCommand {
-  private final SidecarConfig config;
-  private final PrintStream err;
-
-  RunCommand(SidecarConfig config, PrintStream err) {
-    this.config = config;
-    this.err = err;
+final class RunCommand implements Command {
+  @Override
+  public String name() {
+    return "run";
   }
 
-  int run(Args args) throws SQLException {
-    args.allowOnly("run", Set.of());
-    Sidecar sidecar = Sidecar.start(config);
+  @Override
+  public String help() {
+    return "run\n  Migrates, then captures and delivers until stopped (SIGTERM drains).";
+  }
+
+  @Override
+  public Set<String> options() {
+    return Set.of();
+  }
+
+  /** The sidecar opens its own pools. */
+  @Override
+  public boolean needsDatabase() {
+    return false;
+  }
+
+  @Override
+  public int run(Args args, Context ctx) throws SQLException {
+    Sidecar sidecar = Sidecar.start(ctx.config());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       sidecar.stop();
@@ -36,7 +47,7 @@ final class RunCommand {
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      err.println("Interrupted.");
+      ctx.err().println("Interrupted.");
     }
     return Cli.OK;
   }

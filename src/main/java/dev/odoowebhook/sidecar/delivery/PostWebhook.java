@@ -313,8 +313,28 @@ public final class PostWebhook implements AutoCloseable {
     if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
       return "only http:// and https:// URLs can receive webhooks";
     }
+    // A user:password@ would be logged and shown wherever the URL is; a header is not.
+    String userInfo = "the URL must not carry user:password@; send credentials in a header"
+        + " such as Authorization instead";
+    if (uri.getRawUserInfo() != null) {
+      return userInfo;
+    }
     if (uri.getHost() == null || uri.getHost().isEmpty()) {
+      // java.net.URI reads no host from an authority it cannot parse, e.g. a port beyond int.
+      String authority = uri.getRawAuthority();
+      if (authority != null && authority.contains("@")) {
+        return userInfo;
+      }
+      if (authority != null && authority.matches(".*:[0-9]+")) {
+        return "the port of " + authority + " is not a number from 1 to 65535";
+      }
       return "the URL has no host";
+    }
+    if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65535)) {
+      return "the port " + uri.getPort() + " is not a number from 1 to 65535";
+    }
+    if (uri.getRawFragment() != null) {
+      return "the URL must not have a #fragment (it is never sent to the receiver)";
     }
     return null;
   }

@@ -6,7 +6,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-/** A webhook_subscriber row as the dispatcher needs it. Immutable; secrets are never printed. */
+/**
+ * A webhook_subscriber row as the dispatcher needs it. Immutable; secrets are never printed.
+ * A paused subscriber is routed to but gets no deliveries claimed until it is resumed.
+ */
 public record Subscriber(
     long id,
     String name,
@@ -20,9 +23,18 @@ public record Subscriber(
     int maxConcurrency,
     Map<String, String> headers,
     Instant updatedAt,
+    boolean paused,
     PayloadMode payload,
     /** For payload record: the fields to read; null means the model's captured fields. */
     List<String> recordFields) {
+
+  /** An active-or-not subscriber that is not paused and sends ids (the defaults of its table). */
+  public Subscriber(long id, String name, URI url, String secret, String previousSecret,
+      Instant previousSecretExpiresAt, boolean active, Duration timeout, Double rateLimitPerSecond,
+      int maxConcurrency, Map<String, String> headers, Instant updatedAt) {
+    this(id, name, url, secret, previousSecret, previousSecretExpiresAt, active, timeout,
+        rateLimitPerSecond, maxConcurrency, headers, updatedAt, false, PayloadMode.IDS, null);
+  }
 
   /** The secrets that sign a message now: the current one, and the previous during a rotation. */
   public java.util.List<String> signingSecrets(Instant now) {

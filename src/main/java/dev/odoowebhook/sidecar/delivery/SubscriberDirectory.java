@@ -68,7 +68,7 @@ public final class SubscriberDirectory {
 
   /**
    * How many more requests each subscriber may take now: its max_concurrency less what this
-   * sidecar has in flight for it. Inactive subscribers, and those whose breaker is open and
+   * sidecar has in flight for it. Inactive and paused subscribers, and those whose breaker is open and
    * still waiting out its delay, take none. (Once the delay is over they must be offered work
    * again: Failsafe moves an open breaker to half-open only when a call asks it for a permit.)
    */
@@ -77,7 +77,7 @@ public final class SubscriberDirectory {
     for (Entry e : fresh().values()) {
       Subscriber s = e.subscriber();
       CircuitBreaker<AttemptResult> b = e.breaker();
-      if (!s.active() || (b.isOpen() && !b.getRemainingDelay().isZero())) {
+      if (!s.active() || s.paused() || (b.isOpen() && !b.getRemainingDelay().isZero())) {
         continue;
       }
       int slots = s.maxConcurrency() - inFlight.getOrDefault(s.id(), 0);
@@ -173,6 +173,7 @@ public final class SubscriberDirectory {
         rs.getInt("max_concurrency"),
         headers,
         rs.getTimestamp("updated_at").toInstant(),
+        rs.getBoolean("paused"),
         PayloadMode.fromSql(rs.getString("payload")),
         textList(rs.getArray("record_fields")));
   }

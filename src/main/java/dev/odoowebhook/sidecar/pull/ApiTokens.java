@@ -53,12 +53,19 @@ public final class ApiTokens {
    * @throws SQLException 23505 when an active token has that name
    */
   public static String create(Connection c, String name, List<String> models) throws SQLException {
+    return create(c, name, models, PayloadMode.IDS);
+  }
+
+  /** The same, with what the token's answers carry (ids, changes, record). */
+  public static String create(Connection c, String name, List<String> models, PayloadMode content)
+      throws SQLException {
     String token = newToken();
     try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO webhook_api_token (name, token_hash, models) VALUES (?, ?, ?)")) {
+        "INSERT INTO webhook_api_token (name, token_hash, models, content) VALUES (?, ?, ?, ?)")) {
       ps.setString(1, name);
       ps.setString(2, hash(token));
       ps.setArray(3, c.createArrayOf("text", models.toArray()));
+      ps.setString(4, content.sqlName());
       ps.executeUpdate();
     }
     return token;

@@ -98,8 +98,7 @@ class PostWebhookTest {
 
   private Subscriber subscriber(Map<String, String> headers, Duration timeout) {
     return new Subscriber(1, "test", URI.create("http://127.0.0.1:" + server.getLocalPort() + "/hook"),
-        WebhookSigner.newSecret(), null, null, true, timeout, null, 4, headers, Instant.now(),
-        dev.odoowebhook.sidecar.delivery.PayloadMode.IDS, null);
+        WebhookSigner.newSecret(), null, null, true, timeout, null, 4, headers, Instant.now());
   }
 
   private AttemptResult post(Subscriber s) {

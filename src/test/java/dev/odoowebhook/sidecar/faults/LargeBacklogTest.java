@@ -9,6 +9,7 @@ import dev.odoowebhook.sidecar.delivery.WebhookSigner;
 import dev.odoowebhook.sidecar.support.Await;
 import dev.odoowebhook.sidecar.support.Receiver;
 import dev.odoowebhook.sidecar.support.SidecarProcess;
+import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.TestDatabase;
 import java.io.IOException;
 import java.io.StringReader;
@@ -28,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.PGConnection;
 
 /**
@@ -40,17 +42,17 @@ import org.postgresql.PGConnection;
  * -Dtest=LargeBacklogTest [-Dbacklog.records=200000 -Dbacklog.edits=5 -Dbacklog.heap=128m]
  */
 @Tag("long")
+@ExtendWith(MigratedDatabase.class)
 class LargeBacklogTest {
 
   @Test
-  void shouldDrainAMillionEventBacklogWithBoundedMemoryAndLoseNothing() throws Exception {
+  void shouldDrainAMillionEventBacklogWithBoundedMemoryAndLoseNothing(TestDatabase db) throws Exception {
     int records = Integer.getInteger("backlog.records", 200_000);
     int edits = Integer.getInteger("backlog.edits", 5); // the create, then edits - 1 updates
     String heap = System.getProperty("backlog.heap", "128m");
     int chunk = 50_000;
 
-    try (TestDatabase db = TestDatabase.createMigrated();
-        Receiver receiver = new Receiver()) {
+    try (Receiver receiver = new Receiver()) {
       // 1. The backlog, as Odoo would write it with no sidecar running: creates, then updates
       // of every record, in statements of 50,000 rows.
       db.exec("SELECT webhook_track('res.partner')");

@@ -7,6 +7,7 @@ import dev.odoowebhook.sidecar.support.Await;
 import dev.odoowebhook.sidecar.support.Receiver;
 import dev.odoowebhook.sidecar.support.Reconcile;
 import dev.odoowebhook.sidecar.support.SidecarProcess;
+import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.TestDatabase;
 import dev.odoowebhook.sidecar.delivery.WebhookSigner;
 import java.time.Duration;
@@ -18,16 +19,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Sidecar processes killed with SIGKILL while Odoo keeps writing: nothing is lost. */
 @Tag("faults")
+@ExtendWith(MigratedDatabase.class)
 class CrashRecoveryTest {
-  TestDatabase db;
+  TestDatabase db; // a fresh one per test: sidecars are killed mid-flight
   Receiver receiver;
 
   @BeforeEach
   void setUp() {
-    db = TestDatabase.createMigrated();
     db.exec("SELECT webhook_track('res.partner')");
     receiver = new Receiver();
     db.addSubscriber("erp", receiver.url(), WebhookSigner.newSecret(),
@@ -37,7 +39,6 @@ class CrashRecoveryTest {
   @AfterEach
   void tearDown() {
     receiver.close();
-    db.close();
   }
 
   private Map<String, String> env() {

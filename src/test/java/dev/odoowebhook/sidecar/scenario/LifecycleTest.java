@@ -9,6 +9,7 @@ import dev.odoowebhook.sidecar.support.Await;
 import dev.odoowebhook.sidecar.support.Receiver;
 import dev.odoowebhook.sidecar.support.SidecarProcess;
 import dev.odoowebhook.sidecar.support.TcpProxy;
+import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.TestDatabase;
 import java.net.URI;
 import java.time.Duration;
@@ -18,16 +19,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Start-up and shutdown of a real sidecar process. */
 @Tag("faults")
+@ExtendWith(MigratedDatabase.class)
 class LifecycleTest {
-  TestDatabase db;
+  TestDatabase db; // a fresh one per test: sidecars are killed mid-flight
   Receiver receiver;
 
   @BeforeEach
   void setUp() {
-    db = TestDatabase.createMigrated();
     db.exec("SELECT webhook_track('res.partner')");
     receiver = new Receiver();
     db.addSubscriber("erp", receiver.url(), WebhookSigner.newSecret(), "max_concurrency, timeout_ms", "16, 60000");
@@ -36,7 +38,6 @@ class LifecycleTest {
   @AfterEach
   void tearDown() {
     receiver.close();
-    db.close();
   }
 
   private Map<String, String> env(String grace) {

@@ -8,6 +8,7 @@ import dev.odoowebhook.sidecar.support.Await;
 import dev.odoowebhook.sidecar.support.Receiver;
 import dev.odoowebhook.sidecar.support.Reconcile;
 import dev.odoowebhook.sidecar.support.SidecarProcess;
+import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.TestDatabase;
 import java.time.Duration;
 import java.util.HashMap;
@@ -15,15 +16,16 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Two sidecar processes on one database share the work, each delivery once. */
 @Tag("faults")
+@ExtendWith(MigratedDatabase.class)
 class TwoSidecarsTest {
 
   @Test
-  void shouldShareTheWorkWithoutDuplicates() throws Exception {
-    try (TestDatabase db = TestDatabase.createMigrated();
-        Receiver receiver = new Receiver()) {
+  void shouldShareTheWorkWithoutDuplicates(TestDatabase db) throws Exception {
+    try (Receiver receiver = new Receiver()) {
       db.exec("SELECT webhook_track('res.partner')");
       db.addSubscriber("erp", receiver.url(), WebhookSigner.newSecret(), "max_concurrency", "32");
       receiver.respondWith(r -> new Receiver.Response(200, Map.of(), "ok", 20));

@@ -1,0 +1,73 @@
+package dev.odoowebhook.sidecar.cli;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Set;
+
+/** {@code subscriber add}: a new receiver of webhooks (webhook_subscriber row). */
+final class SubscriberAddCommand implements Command {
+  @Override
+  public String name() {
+    return "subscriber add";
+  }
+
+  @Override
+  public String help() {
+    return "subscriber add --name NAME --url URL [--secret whsec_...]\n"
+        + "    [--models m1,m2] [--events create,write,unlink] [--fields f1,f2]\n"
+        + "    [--timeout 10s] [--max-retries 5] [--backoff-base 60s] [--backoff-factor 2]\n"
+        + "    [--rate-limit PER_SECOND] [--concurrency 4] [--header Name=Value]...\n"
+        + "    [--payload ids|changes|record] [--record-fields f1,f2] [--domain DOMAIN]\n"
+        + "  Adds a receiver of webhooks. Without --secret a new one is generated and shown once.\n"
+        + "  --payload  ids (default), changes (old and new values of captured fields), record\n"
+        + "  (also the record as it is when sent: --record-fields, default the captured ones).\n"
+        + "  --domain   an Odoo domain over captured fields of its one model, e.g.\n"
+        + "  \"[('state', '=', 'sale')]\"; with --fields state it fires on the transition only.\n"
+        + "  --models  models it wants (default: all tracked); --fields: writes only when one\n"
+        + "  of these fields changed; retry n waits backoff-base * backoff-factor^(n-1).\n"
+        + "  The URL may carry no user:password@ and no #fragment: send credentials with --header.";
+  }
+
+  @Override
+  public Set<String> options() {
+    return SubscriberSpec.OPTIONS;
+  }
+
+  @Override
+  public int run(Args args, Context ctx) throws SQLException {
+    Options.noWords(args, name());
+    SubscriberSpec spec = SubscriberSpec.forAdd(args);
+    spec.checkTarget(ctx.config());
+    try (Connection c = ctx.db().connection()) {
+      for (String model : spec.models() == null ? List.<String>of() : spec.models()) {
+        ModelNames.checkKnown(c, model, ctx.err());
+      }
+      StringBuilder values = new StringBuilder();
+      for (String column : spec.columns.keySet()) {
+        values.append(values.length() == 0 ? "" : ", ").append(spec.placeholder(column));
+      }
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO webhook_subscriber ("
+          + String.join(", ", spec.columns.keySet()) + ") VALUES (" + values + ") RETURNING id, events")) {
+        spec.bind(c, ps, 1);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          ctx.out().println("Subscriber " + rs.getLong(1) + " \"" + spec.name() + "\" added: POST "
+              + Urls.withoutUserInfo(spec.url()) + " on " + Options.joined(rs.getArray(2), "").replace(",", ", ")
+              + " of " + (spec.models() == null ? "every tracked model" : String.join(", ", spec.models())) + ".");
+        }
+      } catch (SQLException e) {
+        if ("23505".equals(e.getSQLState())) { // unique_violation
+          throw Subscribers.nameTaken(spec.name(), "--name");
+        }
+        throw e;
+      }
+    }
+    if (spec.generatedSecret != null) {
+      ctx.out().println("Signing secret (shown only now; give it to the receiver): " + spec.generatedSecret);
+    }
+    return Cli.OK;
+  }
+}

@@ -1,0 +1,77 @@
+package dev.odoowebhook.sidecar.cli;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code subscriber update NAME}: changes only the options given, with the rules of add. The
+ * running sidecars pick the change up within seconds; a new URL starts with a closed breaker.
+ */
+final class SubscriberUpdateCommand implements Command {
+  private static final Set<String> OPTIONS = options(SubscriberSpec.OPTIONS);
+
+  @Override
+  public String name() {
+    return "subscriber update";
+  }
+
+  @Override
+  public String help() {
+    return "subscriber update NAME [--rename NEW] [--url URL] [--secret whsec_...]\n"
+        + "    [--models m1,m2|*] [--events ...] [--fields f1,f2] [--timeout 10s] [--max-retries 5]\n"
+        + "    [--backoff-base 60s] [--backoff-factor 2] [--rate-limit PER_SECOND|none]\n"
+        + "    [--concurrency 4] [--header Name=Value]... [--payload ids|changes|record]\n"
+        + "    [--record-fields f1,f2] [--domain DOMAIN]\n"
+        + "  Changes only what is given, checked as by `subscriber add`. --models * means every\n"
+        + "  tracked model; --fields \"\" drops the field filter; --header replaces all custom\n"
+        + "  headers; --domain \"\" drops the condition. To rotate the secret with a grace\n"
+        + "  period use `subscriber rotate-secret`.";
+  }
+
+  @Override
+  public Set<String> options() {
+    return OPTIONS;
+  }
+
+  private static Set<String> options(Set<String> addOptions) {
+    Set<String> s = new HashSet<>(addOptions);
+    s.remove("name");
+    s.add("rename");
+    return Set.copyOf(s);
+  }
+
+  @Override
+  public int run(Args args, Context ctx) throws SQLException {
+    String name = Options.oneName(args, name(), "subscriber to update", "crm --url https://crm.example.com/hooks");
+    SubscriberSpec spec = SubscriberSpec.forUpdate(args);
+    spec.checkTarget(ctx.config());
+    try (Connection c = ctx.db().connection()) {
+      long id = Subscribers.idOf(c, name);
+      for (String model : spec.models() == null ? List.<String>of() : spec.models()) {
+        ModelNames.checkKnown(c, model, ctx.err());
+      }
+      StringBuilder set = new StringBuilder();
+      for (String column : spec.columns.keySet()) {
+        set.append(column).append(" = ").append(spec.placeholder(column)).append(", ");
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE webhook_subscriber SET " + set + "updated_at = now() WHERE id = ?")) {
+        ps.setLong(spec.bind(c, ps, 1), id);
+        ps.executeUpdate();
+      } catch (SQLException e) {
+        if ("23505".equals(e.getSQLState())) { // unique_violation
+          throw Subscribers.nameTaken(spec.name(), "--rename");
+        }
+        throw e;
+      }
+      String now = spec.name() == null ? name : spec.name();
+      ctx.out().println("Subscriber " + id + " \"" + now + "\" updated: "
+          + String.join(", ", spec.columns.keySet()) + "; running sidecars use it within seconds.");
+    }
+    return Cli.OK;
+  }
+}

@@ -1,0 +1,50 @@
+package dev.odoowebhook.sidecar.cli;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.Set;
+
+/** {@code token list}: the API tokens and their use; never the tokens themselves. */
+final class TokenListCommand implements Command {
+  @Override
+  public String name() {
+    return "token list";
+  }
+
+  @Override
+  public String help() {
+    return "token list\n  Lists API tokens: models, created, last used, revoked, devices (no tokens).";
+  }
+
+  @Override
+  public Set<String> options() {
+    return Set.of();
+  }
+
+  @Override
+  public int run(Args args, Context ctx) throws SQLException {
+    Options.noWords(args, name());
+    try (Connection c = ctx.db().connection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT t.id, t.name, t.models, t.created_at, t.last_used_at, t.revoked_at,"
+                + " (SELECT count(*) FROM webhook_device d WHERE d.token_id = t.id)"
+                + " FROM webhook_api_token t ORDER BY t.id");
+        ResultSet rs = ps.executeQuery()) {
+      ctx.out().printf("%-5s %-20s %-30s %-20s %-20s %-8s %7s%n", "ID", "NAME", "MODELS", "CREATED",
+          "LAST USED", "STATUS", "DEVICES");
+      while (rs.next()) {
+        ctx.out().printf("%-5d %-20s %-30s %-20s %-20s %-8s %7d%n", rs.getLong(1), rs.getString(2),
+            Options.joined(rs.getArray(3), ""), time(rs.getTimestamp(4)), time(rs.getTimestamp(5)),
+            rs.getTimestamp(6) == null ? "active" : "revoked", rs.getLong(7));
+      }
+    }
+    return Cli.OK;
+  }
+
+  private static String time(Timestamp t) {
+    return t == null ? "never" : t.toInstant().toString().replaceFirst("\\.\\d+Z$", "Z");
+  }
+}
