@@ -18,6 +18,8 @@ import dev.odoowebhook.sidecar.delivery.TargetPolicy;
 import dev.odoowebhook.sidecar.jobs.CleanupJob;
 import dev.odoowebhook.sidecar.jobs.Heartbeat;
 import dev.odoowebhook.sidecar.jobs.PeriodicJob;
+import dev.odoowebhook.sidecar.jobs.RecordBreakerStates;
+import dev.odoowebhook.sidecar.jobs.RunRequestedJobs;
 import dev.odoowebhook.sidecar.jobs.RecoverLeases;
 import dev.odoowebhook.sidecar.jobs.RefreshStatistics;
 import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
@@ -45,6 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Sidecar {
   private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
+  /** How often a sidecar looks for jobs an admin asked for now ("Run now" in the addon). */
+  private static final Duration REQUESTED_JOBS_POLL = Duration.ofSeconds(5);
 
   private final SidecarConfig config;
   private final Lifecycle lifecycle = new Lifecycle();
@@ -172,7 +176,7 @@ public final class Sidecar {
       };
     });
     lifecycle.step("scheduled jobs", () -> {
-      ScheduledExecutorService jobs = scheduleJobs(heartbeat);
+      ScheduledExecutorService jobs = scheduleJobs(heartbeat, subscribers);
       return jobs::shutdownNow;
     });
   }
@@ -181,11 +185,15 @@ public final class Sidecar {
    * The heartbeat, lease recovery, statistics refresh and cleanup, on a scheduler of their own.
    * Several threads: a long cleanup must not hold up the heartbeat or lease recovery.
    */
-  private ScheduledExecutorService scheduleJobs(Heartbeat heartbeat) {
+  private ScheduledExecutorService scheduleJobs(Heartbeat heartbeat, SubscriberDirectory subscribers) {
     ScheduledExecutorService scheduler =
         Executors.newScheduledThreadPool(3, r -> daemon(r, "webhook-jobs"));
     PeriodicJob.schedule(scheduler, "heartbeat", config.duration(Setting.HEARTBEAT_INTERVAL),
         metrics.loopErrors, heartbeat::beat);
+    RecordBreakerStates breakers =
+        new RecordBreakerStates(db, config.instanceId(), subscribers::breakerStates);
+    PeriodicJob.schedule(scheduler, "breaker states", config.duration(Setting.HEARTBEAT_INTERVAL),
+        metrics.loopErrors, breakers::run);
     RecoverLeases recover = new RecoverLeases(db, metrics);
     PeriodicJob.schedule(scheduler, "lease recovery",
         config.duration(Setting.LEASE_RECOVERY_INTERVAL), metrics.loopErrors, recover::run);
@@ -193,12 +201,16 @@ public final class Sidecar {
     PeriodicJob.schedule(scheduler, "statistics", Duration.ofSeconds(1), metrics.loopErrors,
         statistics::run);
     CleanupJob cleanup = new CleanupJob(db, config);
-    PeriodicJob.schedule(scheduler, "cleanup", config.duration(Setting.CLEANUP_INTERVAL),
-        metrics.loopErrors, () -> {
-          if (cleanup.run() != null) {
-            metrics.cleanupRuns.inc();
-          }
-        });
+    // The first run soon after start, not one interval (an hour) later.
+    PeriodicJob.schedule(scheduler, "cleanup", config.duration(Setting.CLEANUP_FIRST_DELAY),
+        config.duration(Setting.CLEANUP_INTERVAL), metrics.loopErrors, () -> {
+      if (cleanup.run() != null) {
+        metrics.cleanupRuns.inc();
+      }
+    });
+    RunRequestedJobs requested = new RunRequestedJobs(db, config.instanceId(), cleanup);
+    PeriodicJob.schedule(scheduler, "requested jobs", REQUESTED_JOBS_POLL, metrics.loopErrors,
+        requested::run);
     return scheduler;
   }
 

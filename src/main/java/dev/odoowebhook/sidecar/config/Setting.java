@@ -104,6 +104,12 @@ public enum Setting {
       "1h",
       Kind.DURATION,
       "How often the orphan cleanup and retention purge run (one sidecar at a time)."),
+  CLEANUP_FIRST_DELAY(
+      "WEBHOOK_CLEANUP_FIRST_DELAY",
+      "1m",
+      Kind.DURATION,
+      "How long after start the first cleanup runs (then every WEBHOOK_CLEANUP_INTERVAL); the"
+          + " addon's Run now asks for one at once."),
   CLEANUP_BATCH(
       "WEBHOOK_CLEANUP_BATCH",
       "1000",

@@ -96,6 +96,17 @@ public final class SubscriberDirectory {
     return open;
   }
 
+  /**
+   * Per subscriber id, its circuit breaker's state as stored in webhook_subscriber_breaker
+   * (closed, open, half_open), for the addon to say why deliveries wait.
+   */
+  public Map<Long, String> breakerStates() {
+    Map<Long, String> states = new HashMap<>();
+    entries.values().forEach(e -> states.put(e.subscriber().id(),
+        e.breaker().getState().name().toLowerCase(java.util.Locale.ROOT)));
+    return states;
+  }
+
   private Map<Long, Entry> fresh() throws SQLException {
     if (Duration.between(loadedAt, Instant.now()).compareTo(MAX_AGE) > 0) {
       return reload();

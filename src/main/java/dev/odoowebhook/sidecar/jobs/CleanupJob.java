@@ -34,6 +34,8 @@ public final class CleanupJob {
   private final Duration unroutedAge;
   private final Duration deviceAge;
   private final Duration archiveAge;
+  /** The webhook_job_run of the last run, or 0. */
+  private volatile long lastRunId;
 
   public CleanupJob(Database db, SidecarConfig config) {
     this.db = db;
@@ -73,6 +75,7 @@ public final class CleanupJob {
         runId = rs.getLong(1);
       }
     }
+    lastRunId = runId;
     ObjectNode result = JSON.createObjectNode();
     try {
       ObjectNode orphans = result.putObject("orphans");
@@ -103,6 +106,11 @@ public final class CleanupJob {
       finish(c, runId, result, e.getMessage());
       throw e;
     }
+  }
+
+  /** The webhook_job_run row of the last run (0 before the first): what it removed, or its error. */
+  public long lastRunId() {
+    return lastRunId;
   }
 
   /** Calls a batch function (last parameter: the batch size) until a batch comes back short. */

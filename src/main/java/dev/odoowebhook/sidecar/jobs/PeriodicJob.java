@@ -24,6 +24,12 @@ public final class PeriodicJob {
 
   public static void schedule(
       ScheduledExecutorService scheduler, String name, Duration every, Counter errors, Body body) {
+    schedule(scheduler, name, every, every, errors, body);
+  }
+
+  /** The same, with the first run after {@code first} instead of after one period. */
+  public static void schedule(ScheduledExecutorService scheduler, String name, Duration first,
+      Duration every, Counter errors, Body body) {
     scheduler.scheduleWithFixedDelay(
         () -> {
           try {
@@ -33,7 +39,7 @@ public final class PeriodicJob {
             log.error("Job {} failed: {}; it runs again in {}.", name, t.toString(), every);
           }
         },
-        every.toMillis(),
+        first.toMillis(),
         every.toMillis(),
         TimeUnit.MILLISECONDS);
   }

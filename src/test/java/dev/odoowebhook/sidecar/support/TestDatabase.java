@@ -67,6 +67,8 @@ public final class TestDatabase implements AutoCloseable {
     env.put("WEBHOOK_DB_USER", user());
     env.put("WEBHOOK_DB_PASSWORD", password());
     env.put("WEBHOOK_HTTP_PORT", "0");
+    // No cleanup during a test unless it asks for one (it would remove orphans a test may inspect).
+    env.put("WEBHOOK_CLEANUP_FIRST_DELAY", "1h");
     return env;
   }
 
