@@ -196,3 +196,75 @@ DROP TRIGGER IF EXISTS webhook_subscriber_check_content ON webhook_subscriber;
 CREATE TRIGGER webhook_subscriber_check_content
     BEFORE INSERT OR UPDATE ON webhook_subscriber
     FOR EACH ROW EXECUTE FUNCTION webhook_subscriber_check_content();
+
+-- The body a delivery carries, as the sidecar renders it (delivery/Payload.java; a test holds
+-- the two together), for the addon's delivery form and preview. For payload record, data.record
+-- is read now (the sidecar reads it when it sends); for an unlink, the values the record had when
+-- it was deleted. Key order differs from the bytes sent (jsonb sorts keys); the content does not.
+CREATE OR REPLACE FUNCTION webhook_delivery_body(p_delivery_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    d      webhook_delivery;
+    s      webhook_subscriber;
+    v_data jsonb;
+BEGIN
+    SELECT * INTO d FROM webhook_delivery WHERE id = p_delivery_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Delivery % does not exist.', p_delivery_id USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT * INTO s FROM webhook_subscriber WHERE id = d.subscriber_id;
+    v_data := jsonb_build_object(
+        'model', d.model, 'record_id', d.record_id, 'event', d.event,
+        'changed_fields', to_jsonb(d.changed_fields),
+        'coalesced_count', d.coalesced_count,
+        'occurred_at', d.last_captured_at, 'first_occurred_at', d.first_captured_at,
+        'delivery_id', d.id, 'first_event_id', d.first_event_id, 'last_event_id', d.last_event_id);
+    IF s.payload <> 'ids' THEN
+        v_data := v_data || jsonb_build_object('changes', coalesce(d.changes, '{}'));
+    END IF;
+    IF s.payload = 'record' THEN
+        v_data := v_data || jsonb_build_object('record',
+            CASE WHEN d.event = 'unlink'
+                 THEN (SELECT coalesce(old_values, '{}') FROM webhook_event WHERE id = d.last_event_id)
+                 ELSE (SELECT r.record FROM webhook_read_records(d.model, s.record_fields, ARRAY[d.record_id]) r)
+            END);
+    END IF;
+    RETURN jsonb_build_object('type', d.model || '.' || d.event, 'timestamp', d.last_captured_at,
+                              'data', v_data);
+END
+$$;
+
+-- The body a subscriber would get if record p_record_id of its model had just been created,
+-- with the record's current values: the addon's "Preview" on a real record.
+CREATE OR REPLACE FUNCTION webhook_preview_body(p_subscriber_id bigint, p_model text, p_record_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    s        webhook_subscriber;
+    v_values jsonb;
+    v_data   jsonb;
+BEGIN
+    SELECT * INTO s FROM webhook_subscriber WHERE id = p_subscriber_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Subscriber % does not exist.', p_subscriber_id USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT r.record INTO v_values FROM webhook_read_records(p_model, NULL, ARRAY[p_record_id]) r;
+    IF v_values IS NULL THEN
+        RAISE EXCEPTION 'Record % of % does not exist, or % is not tracked.', p_record_id, p_model, p_model
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    v_data := jsonb_build_object(
+        'model', p_model, 'record_id', p_record_id, 'event', 'create', 'changed_fields', NULL,
+        'coalesced_count', 1, 'occurred_at', now(), 'first_occurred_at', now(),
+        'delivery_id', 0, 'first_event_id', 0, 'last_event_id', 0);
+    IF s.payload <> 'ids' THEN
+        v_data := v_data || jsonb_build_object('changes', webhook_event_changes('create', NULL, v_values));
+    END IF;
+    IF s.payload = 'record' THEN
+        v_data := v_data || jsonb_build_object('record',
+            (SELECT r.record FROM webhook_read_records(p_model, s.record_fields, ARRAY[p_record_id]) r));
+    END IF;
+    RETURN jsonb_build_object('type', p_model || '.create', 'timestamp', now(), 'data', v_data);
+END
+$$;

@@ -190,6 +190,37 @@ class ContentTest extends PipelineTest {
   }
 
   @Test
+  void shouldRenderInSqlTheBodyTheSidecarSends() throws Exception {
+    subscriber("mirror", "{res.partner}", "record", null, null);
+    subscriber("values", "{res.partner}", "changes", null, null);
+    subscriber("plain", "{res.partner}", "ids", null, null);
+    p.db.exec("INSERT INTO res_partner (name, email, credit_limit) VALUES ('Azure', 'a@azure.example', 12.5)");
+    p.startSidecar(Map.of());
+    List<Receiver.Request> sent = awaitRequests(3);
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (Receiver.Request r : sent) {
+      JsonNode body = r.json();
+      long delivery = body.at("/data/delivery_id").asLong();
+      JsonNode rendered = json.readTree(p.db.value("SELECT webhook_delivery_body(?)::text", String.class, delivery));
+      // Timestamps are the same instants, written by Java and PostgreSQL in their own ways.
+      for (String t : List.of("/timestamp", "/data/occurred_at", "/data/first_occurred_at")) {
+        assertEquals(java.time.Instant.parse(body.at(t).asText()),
+            java.time.OffsetDateTime.parse(rendered.at(t).asText()).toInstant(), t);
+      }
+      ((com.fasterxml.jackson.databind.node.ObjectNode) body).remove("timestamp");
+      ((com.fasterxml.jackson.databind.node.ObjectNode) rendered).remove("timestamp");
+      for (JsonNode b : List.of(body.get("data"), rendered.get("data"))) {
+        ((com.fasterxml.jackson.databind.node.ObjectNode) b).remove(List.of("occurred_at", "first_occurred_at"));
+      }
+      assertEquals(body, rendered, "webhook_delivery_body renders what was sent: " + r.body());
+    }
+    JsonNode preview = json.readTree(p.db.value("SELECT webhook_preview_body(s.id, 'res.partner', 1)::text"
+        + " FROM webhook_subscriber s WHERE name = 'mirror'", String.class));
+    assertEquals("Azure", preview.at("/data/record/name").asText(), preview.toString());
+    assertEquals("a@azure.example", preview.at("/data/changes/email/new").asText(), preview.toString());
+  }
+
+  @Test
   void shouldRefuseFieldsThatMustNeverLeaveTheDatabase() {
     for (String field : List.of("access_token", "nope")) {
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.db.exec(
