@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
@@ -39,17 +38,11 @@ final class SlowRequestGuard extends AbstractLifeCycle implements Connection.Lis
   private final Connector connector;
   private final long boundNanos;
   private final Map<Connection, Progress> open = new ConcurrentHashMap<>();
-  private final AtomicLong closed = new AtomicLong();
   private volatile Scheduler.Task next;
 
   SlowRequestGuard(Connector connector, Duration bound) {
     this.connector = connector;
     this.boundNanos = bound.toNanos();
-  }
-
-  /** Connections closed because their request took too long to arrive. */
-  long closedCount() {
-    return closed.get();
   }
 
   @Override
@@ -88,7 +81,6 @@ final class SlowRequestGuard extends AbstractLifeCycle implements Connection.Lis
       open.forEach((connection, progress) -> {
         if (tooSlow(connection, progress, now)) {
           open.remove(connection);
-          closed.incrementAndGet();
           log.debug("Closing {}: its request did not arrive within the bound.", connection);
           connection.close();
         }

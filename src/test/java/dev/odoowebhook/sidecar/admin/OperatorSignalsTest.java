@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.odoowebhook.sidecar.Sidecar;
+import dev.odoowebhook.sidecar.metrics.LoopLiveness;
 import dev.odoowebhook.sidecar.support.Await;
 import dev.odoowebhook.sidecar.support.Pipeline;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -129,6 +131,41 @@ class OperatorSignalsTest {
     JsonNode body = new ObjectMapper().readTree(health.body());
     assertEquals("failing", body.path("status").asText(), health.body());
     assertEquals(loop, body.path("failing").asText(), health.body());
+  }
+
+  @Test
+  void shouldFailHealthNamingALoopThatStoppedReportingWithinItsBound() throws Exception {
+    Sidecar sidecar = startWithAdminPort();
+    Object stuck = new Object();
+    // A live thread that reports once, then hangs (as on a lock): only the bound can tell.
+    CountDownLatch release = new CountDownLatch(1);
+    Thread thread = new Thread(() -> {
+      LoopLiveness.alive(stuck);
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "stuck-loop");
+    thread.start();
+    try {
+      sidecar.metrics().loops.watch("stuck loop", stuck, Duration.ofMillis(300));
+      Await.until("/health names the stuck loop", Duration.ofSeconds(10), () -> {
+        try {
+          RawHttp.Answer h = get(sidecar, "/health");
+          return h.status() == 503 && new ObjectMapper().readTree(h.body()).path("failing").asText().equals("stuck loop");
+        } catch (IOException e) {
+          return false;
+        }
+      });
+      JsonNode body = new ObjectMapper().readTree(get(sidecar, "/health").body());
+      assertEquals("late", body.path("loops").path("stuck loop").asText(), body.toString());
+      assertEquals("alive", body.path("loops").path("router").asText(), body.toString());
+      assertTrue(thread.isAlive(), "the thread lives on: silence alone made /health fail");
+    } finally {
+      release.countDown();
+      thread.join();
+    }
   }
 
   static int status(Sidecar sidecar) {
