@@ -126,6 +126,21 @@ class SlowClientsTest {
     }
   }
 
+  @Test
+  void shouldAnswer408ToABodyThatNeverFinishesArriving() throws Exception {
+    Socket s = RawHttp.halfSent(sidecar.pullPort(), "POST /v1/devices/slow-body/pull HTTP/1.1\r\n"
+        + "Host: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
+        + "Content-Length: 100\r\n\r\n{\"limit\": ");
+    try {
+      s.setSoTimeout(40_000);
+      String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(answer.startsWith("HTTP/1.1 408 "), answer);
+      assertTrue(answer.contains("\"error\":\"request_timeout\""), answer);
+    } finally {
+      RawHttp.closeQuietly(s);
+    }
+  }
+
   /** Sends one more header line; true once the server has closed the connection. */
   private static boolean trickleAndCheck(Socket s, int i) {
     try {
