@@ -22,6 +22,7 @@ import dev.odoowebhook.sidecar.jobs.RecordBreakerStates;
 import dev.odoowebhook.sidecar.jobs.RunRequestedJobs;
 import dev.odoowebhook.sidecar.jobs.RecoverLeases;
 import dev.odoowebhook.sidecar.jobs.RefreshStatistics;
+import dev.odoowebhook.sidecar.metrics.LoopLiveness;
 import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.persistence.DatabaseErrors;
@@ -142,6 +143,7 @@ public final class Sidecar {
     DeliveryStore store = new DeliveryStore(db);
     RecordSent recordSent = new RecordSent(store, id);
     lifecycle.step("recorder of sent deliveries", () -> {
+      metrics.loops.watch("recorder of sent deliveries", recordSent, LoopLiveness.MIN_BOUND);
       recordSent.start();
       return recordSent::close;
     });
@@ -155,6 +157,7 @@ public final class Sidecar {
         new DispatchDeliveries.Settings(id, config.integer(Setting.WORKERS),
             config.duration(Setting.LEASE), poll));
     lifecycle.step("dispatcher", () -> {
+      metrics.loops.watch("dispatcher", dispatcher, LoopLiveness.boundFor(poll));
       Thread thread = daemon(dispatcher, "webhook-dispatcher");
       thread.start();
       return () -> {
@@ -168,6 +171,7 @@ public final class Sidecar {
     RouteEvents router = new RouteEvents(db, listener, eventWakeup, dispatchWakeup, metrics,
         config.integer(Setting.ROUTE_BATCH), poll, config.duration(Setting.ROUTE_MIN_INTERVAL));
     lifecycle.step("router", () -> {
+      metrics.loops.watch("router", router, LoopLiveness.boundFor(poll));
       Thread thread = daemon(router, "webhook-router");
       thread.start();
       return () -> {

@@ -1,41 +1,47 @@
 package dev.odoowebhook.sidecar.admin;
 
+import com.codahale.metrics.Gauge;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.odoowebhook.sidecar.capture.EventListener;
 import dev.odoowebhook.sidecar.delivery.DeliveryStatus;
+import dev.odoowebhook.sidecar.metrics.DescribedExports;
 import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.persistence.Database;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.sql.Connection;
+import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.function.Supplier;
-import java.util.concurrent.Executors;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The operators' HTTP endpoints on WEBHOOK_HTTP_PORT: {@code GET /health} (200, or 503 naming
- * the failing part) and {@code GET /metrics} (Prometheus text format, exported from the
- * Dropwizard registry by Prometheus' maintained exporter). JDK server: two endpoints do not
- * justify a web framework.
+ * the failing part: the database, the LISTEN connection, or a background loop that died or
+ * stopped reporting) and {@code GET /metrics} (Prometheus text format: the sidecar's series,
+ * with HELP texts, and the JVM's and process's). Served by a {@link GuardedHttpServer}, so
+ * clients that connect and wait cannot make /health unreachable. Thread-safe.
  */
 public final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Few threads: the endpoints are cheap, and an orchestrator asks once every few seconds. */
+  static final GuardedHttpServer.Limits LIMITS = new GuardedHttpServer.Limits(
+      "webhook-admin-http", 4, Duration.ofSeconds(30), Duration.ofSeconds(10));
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final GuardedHttpServer server;
   private final Database db;
   private final EventListener listener;
   private final QueueStats stats;
@@ -50,8 +56,6 @@ public final class AdminServer implements AutoCloseable {
   public AdminServer(
       String host, int port, Database db, EventListener listener, SidecarMetrics metrics,
       Supplier<Map<String, Boolean>> openBreakers, String instanceId, String version) throws IOException {
-    // Without it the JDK server answers keep-alive requests at about 23 per second.
-    System.setProperty("sun.net.httpserver.nodelay", "true");
     this.db = db;
     this.listener = listener;
     this.stats = new QueueStats(db);
@@ -60,42 +64,43 @@ public final class AdminServer implements AutoCloseable {
     this.metrics = metrics;
     this.openBreakers = openBreakers;
     registerGauges();
-    DropwizardExports.builder().dropwizardRegistry(metrics.registry()).register(prometheus);
-    registerLabelledGauges();
-    this.server = HttpServer.create(new InetSocketAddress(host, port), 16);
-    this.executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "webhook-admin-http");
-      t.setDaemon(true);
-      return t;
+    DescribedExports.register(metrics, prometheus);
+    registerLabelledSeries();
+    JvmMetrics.builder().register(prometheus);
+    this.server = GuardedHttpServer.start(host, port, LIMITS, new Handler.Abstract() {
+      @Override
+      public boolean handle(Request request, Response response, Callback callback) {
+        answer(request, response, callback);
+        return true;
+      }
     });
-    server.setExecutor(executor);
-    server.createContext("/health", exchange -> answer(exchange, this::health));
-    server.createContext("/metrics", exchange -> answer(exchange, this::metrics));
-    server.start();
     log.info("Admin HTTP on http://{}:{}/health and /metrics", host, port());
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
   private void registerGauges() {
-    var registry = metrics.registry();
-    registry.gauge("webhook_oldest_waiting_delivery_seconds", () -> () -> {
-      QueueStats.Snapshot s = stats.get();
-      return s == null ? 0.0 : s.oldestWaitingSeconds();
-    });
-    registry.gauge("webhook_events_unrouted", () -> () -> {
-      QueueStats.Snapshot s = stats.get();
-      return s == null ? 0L : s.unroutedEvents();
-    });
-    registry.gauge("webhook_listener_connected", () -> () -> listener.isConnected() ? 1 : 0);
-    registry.gauge("webhook_listener_reconnects", () -> listener::reconnectCount);
-    registry.gauge("webhook_listener_notifications", () -> listener::notificationCount);
+    metrics.gauge("webhook_oldest_waiting_delivery_seconds",
+        "Age of the oldest pending or failed delivery (all sidecars), 0 when none waits",
+        (Gauge<Double>) () -> {
+          QueueStats.Snapshot s = stats.get();
+          return s == null ? 0.0 : s.oldestWaitingSeconds();
+        });
+    metrics.gauge("webhook_events_unrouted",
+        "Captured events the router has not handled yet (all sidecars)",
+        (Gauge<Long>) () -> {
+          QueueStats.Snapshot s = stats.get();
+          return s == null ? 0L : s.unroutedEvents();
+        });
+    metrics.gauge("webhook_listener_connected",
+        "1 while the LISTEN connection is up (wake-ups by NOTIFY), 0 while the sidecar polls",
+        (Gauge<Integer>) () -> listener.isConnected() ? 1 : 0);
   }
 
-  /** Families with labels, which Dropwizard metrics cannot express: Prometheus' own gauges. */
-  private void registerLabelledGauges() {
+  /** Families with labels, and counters read from elsewhere: Prometheus' own types. */
+  private void registerLabelledSeries() {
     GaugeWithCallback.builder()
         .name("webhook_deliveries_queued")
         .help("Deliveries in the database by status (all sidecars)")
@@ -113,28 +118,55 @@ public final class AdminServer implements AutoCloseable {
         .labelNames("subscriber")
         .callback(cb -> openBreakers.get().forEach((name, open) -> cb.call(open ? 1 : 0, name)))
         .register(prometheus);
+    CounterWithCallback.builder()
+        .name("webhook_listener_reconnects")
+        .help("Times the LISTEN connection was opened again after it was lost")
+        .callback(cb -> cb.call(listener.reconnectCount()))
+        .register(prometheus);
+    CounterWithCallback.builder()
+        .name("webhook_listener_notifications")
+        .help("NOTIFY wake-ups received on the LISTEN connection")
+        .callback(cb -> cb.call(listener.notificationCount()))
+        .register(prometheus);
   }
 
-  /** A handler that may fail. */
-  private interface Handler {
-    void handle(HttpExchange exchange) throws IOException;
-  }
-
-  /** The JDK server drops a handler's exception silently: log it and answer 500 instead. */
-  private static void answer(HttpExchange exchange, Handler handler) {
+  /** Routes a request; a failure is logged and answered 500, never lost. */
+  private void answer(Request request, Response response, Callback callback) {
+    String path = request.getHttpURI().getPath();
     try {
-      handler.handle(exchange);
+      switch (path) {
+        case "/health" -> {
+          if (allowGet(request, response, callback)) {
+            health(response, callback);
+          }
+        }
+        case "/metrics" -> {
+          if (allowGet(request, response, callback)) {
+            metrics(response, callback);
+          }
+        }
+        default -> error(response, callback, 404, "No such endpoint: the admin port serves /health and /metrics.");
+      }
     } catch (IOException | RuntimeException e) {
-      log.error("Admin HTTP {} failed: {}", exchange.getRequestURI(), e.toString());
-      try (exchange) {
-        exchange.sendResponseHeaders(500, -1);
-      } catch (IOException | RuntimeException ignored) {
-        // the client is gone
+      log.error("Admin HTTP {} failed.", path, e);
+      if (!response.isCommitted()) {
+        error(response, callback, 500, "Internal error; the sidecar's log says more.");
+      } else {
+        callback.failed(e);
       }
     }
   }
 
-  private void health(HttpExchange exchange) throws IOException {
+  private static boolean allowGet(Request request, Response response, Callback callback) {
+    if (request.getMethod().equals("GET")) {
+      return true;
+    }
+    response.getHeaders().put(HttpHeader.ALLOW, "GET");
+    error(response, callback, 405, "Use GET here.");
+    return false;
+  }
+
+  private void health(Response response, Callback callback) throws IOException {
     ObjectNode body = JSON.createObjectNode();
     body.put("instance", instanceId);
     body.put("version", version);
@@ -154,6 +186,14 @@ public final class AdminServer implements AutoCloseable {
     if (!listening && failing == null) {
       failing = "listener";
     }
+    String deadLoop = metrics.loops.failing();
+    if (deadLoop != null) {
+      ObjectNode loops = body.putObject("loops");
+      metrics.loops.states().forEach(loops::put);
+      if (failing == null) {
+        failing = deadLoop;
+      }
+    }
     QueueStats.Snapshot s = dbOk ? stats.get() : null;
     if (s != null) {
       body.put("oldest_waiting_delivery_seconds", Math.round(s.oldestWaitingSeconds() * 10) / 10.0);
@@ -165,33 +205,29 @@ public final class AdminServer implements AutoCloseable {
     if (failing != null) {
       body.put("failing", failing);
     }
-    send(exchange, failing == null ? 200 : 503, "application/json",
+    GuardedHttpServer.send(response, callback, failing == null ? 200 : 503, "application/json",
         JSON.writeValueAsBytes(body));
   }
 
-  private void metrics(HttpExchange exchange) throws IOException {
+  private void metrics(Response response, Callback callback) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     writer.write(out, prometheus.scrape());
-    send(exchange, 200, PrometheusTextFormatWriter.CONTENT_TYPE, out.toByteArray());
+    GuardedHttpServer.send(response, callback, 200, PrometheusTextFormatWriter.CONTENT_TYPE, out.toByteArray());
   }
 
-  private static void send(HttpExchange exchange, int status, String type, byte[] body) throws IOException {
-    try (exchange) {
-      if (!"GET".equals(exchange.getRequestMethod())) {
-        exchange.sendResponseHeaders(405, -1);
-        return;
-      }
-      exchange.getResponseHeaders().set("Content-Type", type);
-      exchange.sendResponseHeaders(status, body.length);
-      try (OutputStream os = exchange.getResponseBody()) {
-        os.write(body);
-      }
+  private static void error(Response response, Callback callback, int status, String message) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("error", JsonErrorHandler.code(status));
+    body.put("message", message);
+    try {
+      GuardedHttpServer.send(response, callback, status, "application/json", JSON.writeValueAsBytes(body));
+    } catch (IOException e) {
+      callback.failed(e);
     }
   }
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 }

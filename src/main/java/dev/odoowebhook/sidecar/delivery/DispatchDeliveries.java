@@ -98,6 +98,7 @@ public final class DispatchDeliveries implements Runnable {
   @Override
   public void run() {
     while (claiming) {
+      dev.odoowebhook.sidecar.metrics.LoopLiveness.alive(this); // /health fails when this stops
       try {
         Duration pause = claimAndSend();
         if (pause != null) {

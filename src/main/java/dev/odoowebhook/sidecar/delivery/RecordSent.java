@@ -75,6 +75,7 @@ public final class RecordSent implements AutoCloseable {
   private void run() {
     List<Waiting> batch = new ArrayList<>(MAX_BATCH);
     while (true) {
+      dev.odoowebhook.sidecar.metrics.LoopLiveness.alive(this); // /health fails when this stops
       Waiting first;
       try {
         first = queue.poll(200, TimeUnit.MILLISECONDS);

@@ -5,21 +5,18 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
+import dev.odoowebhook.sidecar.admin.GuardedHttpServer;
+import dev.odoowebhook.sidecar.admin.JsonErrorHandler;
 import dev.odoowebhook.sidecar.config.Setting;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
+import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.persistence.Database;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -29,8 +26,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,44 +48,55 @@ import org.slf4j.LoggerFactory;
  * POST /v1/devices/{id}/reset        cursor to now, after the app reloaded from Odoo
  * </pre>
  *
- * JDK server like the admin one; a handler's failure is logged and answered 500, never lost.
+ * Served by a {@link GuardedHttpServer}: idle and slow clients cost no thread, headers and
+ * bodies must arrive within {@link #REQUEST_ARRIVAL}, bodies are at most {@link #MAX_BODY}
+ * bytes. An address whose requests fail to authenticate too often is answered 429 without a
+ * database query ({@link FailedAuthLimits}). Errors are JSON {@code {"error", "message"}}; a
+ * handler's failure is logged and answered 500, never lost.
  */
 public final class PullServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PullServer.class);
-  private static final int MAX_BODY = 64 * 1024;
+  static final int MAX_BODY = 64 * 1024;
   private static final int THREADS = 8;
+  /** How long a request's headers, and then its body, may take to arrive. */
+  static final Duration REQUEST_ARRIVAL = Duration.ofSeconds(10);
+  private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
   private static final String UNAUTHORIZED =
       "Send a valid API token: Authorization: Bearer whpt_... (see `token create`).";
+  /** A token's length: anything else is refused without a database query. */
+  private static final int TOKEN_LENGTH = ApiTokens.newToken().length();
+  /** Times the API answers: inside PostgreSQL's timestamp range, far beyond any real clock. */
+  private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final GuardedHttpServer server;
   private final Database db;
   private final ObjectMapper json = new ObjectMapper();
   private final CorsPolicy cors;
   private final TokenRateLimits limits;
+  private final FailedAuthLimits failedAuth;
   private final DeviceSync devices;
   private final EventQueries events;
   private final SidecarMetrics metrics;
 
-  private PullServer(String host, int port, Database db, CorsPolicy cors, int ratePerSecond,
-      SidecarMetrics metrics) throws IOException {
-    // Without it the JDK server answers keep-alive requests at about 23 per second.
-    System.setProperty("sun.net.httpserver.nodelay", "true");
+  PullServer(String host, int port, Database db, CorsPolicy cors, int ratePerSecond,
+      FailedAuthLimits failedAuth, SidecarMetrics metrics) throws IOException {
     this.db = db;
     this.metrics = metrics;
     this.cors = cors;
     this.limits = new TokenRateLimits(ratePerSecond);
+    this.failedAuth = failedAuth;
     this.devices = new DeviceSync(db, json);
     this.events = new EventQueries(db, json);
-    this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
-    this.executor = Executors.newFixedThreadPool(THREADS, r -> {
-      Thread t = new Thread(r, "webhook-pull-http");
-      t.setDaemon(true);
-      return t;
-    });
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
-    server.start();
+    this.server = GuardedHttpServer.start(host, port,
+        new GuardedHttpServer.Limits("webhook-pull-http", THREADS, IDLE_TIMEOUT, REQUEST_ARRIVAL),
+        new Handler.Abstract() {
+          @Override
+          public boolean handle(Request request, Response response, Callback callback) {
+            PullServer.this.handle(new Exchange(request, response, callback));
+            return true;
+          }
+        });
     log.info("Pull API on http://{}:{}/v1/ (rate limit {}/s per token)", host, port(), ratePerSecond);
   }
 
@@ -99,79 +109,117 @@ public final class PullServer implements AutoCloseable {
   public static PullServer start(SidecarConfig config, Database db, SidecarMetrics metrics) throws IOException {
     CorsPolicy cors = new CorsPolicy(config.text(Setting.PULL_CORS_ORIGINS));
     return new PullServer(config.text(Setting.PULL_HOST), config.integer(Setting.PULL_PORT), db, cors,
-        config.integer(Setting.PULL_RATE_LIMIT), metrics);
+        config.integer(Setting.PULL_RATE_LIMIT), new FailedAuthLimits(), metrics);
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
-  private void handle(HttpExchange exchange) {
+  /** One request and its answer. */
+  private record Exchange(Request request, Response response, Callback callback) {
+    String method() {
+      return request.getMethod();
+    }
+
+    String path() {
+      return request.getHttpURI().getPath();
+    }
+
+    String header(String name) {
+      return request.getHeaders().get(name);
+    }
+
+    void setHeader(String name, String value) {
+      response.getHeaders().put(name, value);
+    }
+  }
+
+  private void handle(Exchange exchange) {
     Timer.Context timing = metrics.pullRequests.time();
     try {
       handleTimed(exchange);
     } finally {
       timing.stop();
     }
-    switch (exchange.getResponseCode()) {
+    int status = exchange.response().getStatus();
+    switch (status) {
       case 401 -> metrics.pullUnauthorized.inc();
-      case 429 -> metrics.pullRateLimited.inc();
       default -> {
-        if (exchange.getResponseCode() >= 500) {
+        if (status >= 500) {
           metrics.pullFailed.inc();
         }
       }
     }
   }
 
-  private void handleTimed(HttpExchange exchange) {
-    try (exchange) {
+  private void handleTimed(Exchange exchange) {
+    try {
       try {
         respond(exchange);
       } catch (ApiError e) {
         error(exchange, e.status, e.code, e.getMessage());
+      } catch (GuardedHttpServer.BodyRefused e) {
+        if (e.status == 408) {
+          exchange.setHeader("Connection", "close");
+        }
+        error(exchange, e.status, JsonErrorHandler.code(e.status), e.getMessage());
       } catch (SQLException e) {
         // The message may quote values; the path and SQL state are enough to find it.
-        log.warn("Pull API {} {} failed in the database: SQLState {}: {}", exchange.getRequestMethod(),
-            exchange.getRequestURI().getPath(), e.getSQLState(), e.getMessage());
+        log.warn("Pull API {} {} failed in the database: SQLState {}: {}", exchange.method(),
+            exchange.path(), e.getSQLState(), e.getMessage());
         boolean down = e.getSQLState() != null && e.getSQLState().startsWith("08");
         if (down) {
-          exchange.getResponseHeaders().set("Retry-After", "5");
+          exchange.setHeader("Retry-After", "5");
         }
         error(exchange, down ? 503 : 500, down ? "database_unavailable" : "internal",
             down ? "The database is not reachable; retry shortly." : "Internal error; the sidecar's log says more.");
       }
     } catch (Throwable t) {
-      log.error("Pull API {} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), t.toString(), t);
+      log.error("Pull API {} {} failed.", exchange.method(), exchange.path(), t);
+      if (exchange.response().isCommitted()) {
+        exchange.callback().failed(t);
+        return;
+      }
       try {
         error(exchange, 500, "internal", "Internal error; the sidecar's log says more.");
       } catch (IOException | RuntimeException ignored) {
-        // the client is gone, or the answer had started
+        exchange.callback().failed(t); // the answer could not even be written
       }
     }
   }
 
-  private void respond(HttpExchange exchange) throws IOException, SQLException {
-    String origin = exchange.getRequestHeaders().getFirst("Origin");
+  private void respond(Exchange exchange) throws IOException, SQLException {
+    String origin = exchange.header("Origin");
     boolean corsAllowed = cors.allows(origin);
-    Headers out = exchange.getResponseHeaders();
     if (corsAllowed) {
-      out.set("Access-Control-Allow-Origin", origin);
-      out.set("Access-Control-Expose-Headers", "Retry-After");
-      out.add("Vary", "Origin");
+      exchange.setHeader("Access-Control-Allow-Origin", origin);
+      exchange.setHeader("Access-Control-Expose-Headers", "Retry-After");
+      exchange.response().getHeaders().add("Vary", "Origin");
     }
-    if (exchange.getRequestMethod().equals("OPTIONS")) {
+    if (exchange.method().equals("OPTIONS")) {
       preflight(exchange, origin, corsAllowed);
+      return;
+    }
+    String address = Request.getRemoteAddr(exchange.request());
+    long throttled = failedAuth.retryAfterSeconds(address);
+    if (throttled > 0) {
+      metrics.pullAuthThrottled.inc();
+      exchange.setHeader("Retry-After", Long.toString(throttled));
+      error(exchange, 429, "too_many_failed_authentications", "Too many requests from this address"
+          + " had no valid token; retry after the Retry-After seconds with a valid token.");
       return;
     }
     ApiToken token = authenticate(exchange);
     if (token == null) {
-      out.set("WWW-Authenticate", "Bearer realm=\"odoo-webhook-sidecar\"");
+      failedAuth.failed(address);
+      exchange.setHeader("WWW-Authenticate", "Bearer realm=\"odoo-webhook-sidecar\"");
       error(exchange, 401, "unauthorized", UNAUTHORIZED);
       return;
     }
     if (!limits.tryAcquire(token.id())) {
-      out.set("Retry-After", Long.toString(TokenRateLimits.PERIOD.toSeconds()));
+      exchange.setHeader("Retry-After", Long.toString(TokenRateLimits.PERIOD.toSeconds()));
+      metrics.pullRateLimited.inc();
       error(exchange, 429, "rate_limited", "More than " + limits.perSecond()
           + " requests per second with this token; retry after the Retry-After seconds.");
       return;
@@ -179,44 +227,49 @@ public final class PullServer implements AutoCloseable {
     send(exchange, 200, route(exchange, token));
   }
 
-  private void preflight(HttpExchange exchange, String origin, boolean allowed) throws IOException {
+  private void preflight(Exchange exchange, String origin, boolean allowed) throws IOException {
     if (origin == null || !allowed) {
       error(exchange, 403, "cors_origin_not_allowed",
           "This origin may not call the pull API; add it to WEBHOOK_PULL_CORS_ORIGINS.");
       return;
     }
-    Headers out = exchange.getResponseHeaders();
-    out.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    out.set("Access-Control-Allow-Headers", "Authorization, Content-Type");
-    out.set("Access-Control-Max-Age", "600");
-    exchange.sendResponseHeaders(204, -1);
+    exchange.setHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    exchange.setHeader("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    exchange.setHeader("Access-Control-Max-Age", "600");
+    exchange.response().setStatus(204);
+    exchange.response().write(true, null, exchange.callback());
   }
 
-  private ApiToken authenticate(HttpExchange exchange) throws SQLException {
-    String header = exchange.getRequestHeaders().getFirst("Authorization");
+  /** The token of the request, or null; the database is asked only about well-formed tokens. */
+  private ApiToken authenticate(Exchange exchange) throws SQLException {
+    String header = exchange.header("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return null;
     }
+    String presented = header.substring(7).trim();
+    if (presented.length() != TOKEN_LENGTH || !presented.startsWith(ApiTokens.PREFIX)) {
+      return null;
+    }
     try (Connection c = db.connection()) {
-      Optional<ApiToken> token = ApiTokens.authenticate(c, header.substring(7).trim());
+      Optional<ApiToken> token = ApiTokens.authenticate(c, presented);
       return token.orElse(null);
     }
   }
 
-  private ObjectNode route(HttpExchange exchange, ApiToken token) throws IOException, SQLException {
-    String method = exchange.getRequestMethod();
-    String[] parts = exchange.getRequestURI().getPath().split("/");
+  private ObjectNode route(Exchange exchange, ApiToken token) throws IOException, SQLException {
+    String method = exchange.method();
+    String[] parts = exchange.path().split("/");
     // "/v1/devices/abc/pull" splits into "", "v1", "devices", "abc", "pull".
     if (parts.length < 3 || !parts[1].equals("v1")) {
       throw new ApiError(404, "not_found", "No such endpoint; see api/pull-api.openapi.yaml.");
     }
     Map<String, String> query = query(exchange);
     if (parts.length == 3 && parts[2].equals("events")) {
-      allow(method, "GET");
+      allow(exchange, "GET");
       return events.list(token, filter(query));
     }
     if (parts.length == 3 && parts[2].equals("updates")) {
-      allow(method, "GET");
+      allow(exchange, "GET");
       String since = query.get("since");
       if (since == null) {
         throw ApiError.badRequest("Give \"since\", a time such as 2026-11-22T10:00:00Z.");
@@ -224,12 +277,15 @@ public final class PullServer implements AutoCloseable {
       return events.updates(token, time(since, "since"), query.get("profile"), csv(query.get("models")));
     }
     if (parts.length >= 4 && parts.length <= 5 && parts[2].equals("devices")) {
-      String device = DeviceSync.checkDeviceId(URLDecoder.decode(parts[3], StandardCharsets.UTF_8));
+      String device = DeviceSync.checkDeviceId(decode(parts[3], "the device id in the path"));
       if (parts.length == 4) {
-        allow(method, "GET");
+        allow(exchange, "GET");
         return devices.state(token, device);
       }
-      allow(method, "POST");
+      if (!Set.of("pull", "ack", "reset").contains(parts[4])) {
+        throw new ApiError(404, "not_found", "No such endpoint; see api/pull-api.openapi.yaml.");
+      }
+      allow(exchange, "POST");
       JsonNode body = body(exchange);
       switch (parts[4]) {
         case "pull":
@@ -240,17 +296,16 @@ public final class PullServer implements AutoCloseable {
             throw ApiError.badRequest("Give \"cursor\": the next_cursor of a pull, as a number.");
           }
           return devices.acknowledge(token, device, body.path("cursor").asLong());
-        case "reset":
-          return devices.reset(token, device, text(body, "profile"), strings(body, "models"));
         default:
-          break;
+          return devices.reset(token, device, text(body, "profile"), strings(body, "models"));
       }
     }
     throw new ApiError(404, "not_found", "No such endpoint; see api/pull-api.openapi.yaml.");
   }
 
-  private static void allow(String method, String allowed) {
-    if (!method.equals(allowed)) {
+  private static void allow(Exchange exchange, String allowed) {
+    if (!exchange.method().equals(allowed)) {
+      exchange.setHeader("Allow", allowed + ", OPTIONS");
       throw new ApiError(405, "method_not_allowed", "Use " + allowed + " here.");
     }
   }
@@ -293,11 +348,17 @@ public final class PullServer implements AutoCloseable {
   }
 
   private static Instant time(String text, String name) {
+    Instant t;
     try {
-      return OffsetDateTime.parse(text.trim()).toInstant();
-    } catch (DateTimeParseException e) {
+      t = OffsetDateTime.parse(text.trim()).toInstant();
+    } catch (DateTimeParseException | ArithmeticException e) {
       throw ApiError.badRequest("\"" + name + "\" takes a time such as 2026-11-22T10:00:00Z, not \"" + text + "\".");
     }
+    // PostgreSQL's timestamps end in year 294276; years past 9999 are a client's mistake.
+    if (t.isBefore(EARLIEST) || t.isAfter(LATEST)) {
+      throw ApiError.badRequest("\"" + name + "\" is a time between years 1 and 9999, not \"" + text + "\".");
+    }
+    return t;
   }
 
   private static int limit(JsonNode node, int dflt, int max) {
@@ -352,14 +413,8 @@ public final class PullServer implements AutoCloseable {
     return list;
   }
 
-  private JsonNode body(HttpExchange exchange) throws IOException {
-    byte[] bytes;
-    try (InputStream in = exchange.getRequestBody()) {
-      bytes = in.readNBytes(MAX_BODY + 1);
-    }
-    if (bytes.length > MAX_BODY) {
-      throw new ApiError(413, "body_too_large", "Request bodies are at most " + MAX_BODY + " bytes.");
-    }
+  private JsonNode body(Exchange exchange) throws IOException {
+    byte[] bytes = GuardedHttpServer.readBody(exchange.request(), MAX_BODY, REQUEST_ARRIVAL);
     if (bytes.length == 0) {
       return json.createObjectNode();
     }
@@ -374,16 +429,16 @@ public final class PullServer implements AutoCloseable {
     }
   }
 
-  private static Map<String, String> query(HttpExchange exchange) {
+  private static Map<String, String> query(Exchange exchange) {
     Map<String, String> q = new HashMap<>();
-    String raw = exchange.getRequestURI().getRawQuery();
+    String raw = exchange.request().getHttpURI().getQuery();
     if (raw == null || raw.isEmpty()) {
       return q;
     }
     for (String pair : raw.split("&")) {
       int eq = pair.indexOf('=');
-      String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      String name = decode(eq < 0 ? pair : pair.substring(0, eq), "a parameter name");
+      String value = eq < 0 ? "" : decode(pair.substring(eq + 1), "parameter \"" + name + "\"");
       if (q.put(name, value) != null) {
         throw ApiError.badRequest("Parameter \"" + name + "\" was given more than once.");
       }
@@ -391,26 +446,31 @@ public final class PullServer implements AutoCloseable {
     return q;
   }
 
-  private void error(HttpExchange exchange, int status, String code, String message) throws IOException {
+  /** Percent-decodes a part of the URL; a bad escape is the client's error, naming the part. */
+  private static String decode(String raw, String what) {
+    try {
+      return URLDecoder.decode(raw, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw ApiError.badRequest("Bad percent-escape in " + what + ": \"" + raw
+          + "\"; escape % as %25 and other characters as %XX in UTF-8.");
+    }
+  }
+
+  private void error(Exchange exchange, int status, String code, String message) throws IOException {
     ObjectNode body = json.createObjectNode();
     body.put("error", code);
     body.put("message", message);
     send(exchange, status, body);
   }
 
-  private void send(HttpExchange exchange, int status, ObjectNode body) throws IOException {
+  private void send(Exchange exchange, int status, ObjectNode body) throws IOException {
     byte[] bytes = json.writeValueAsBytes(body);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.getResponseHeaders().set("Cache-Control", "no-store");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream os = exchange.getResponseBody()) {
-      os.write(bytes);
-    }
+    exchange.setHeader("Cache-Control", "no-store");
+    GuardedHttpServer.send(exchange.response(), exchange.callback(), status, "application/json", bytes);
   }
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 }

@@ -76,6 +76,7 @@ public final class RouteEvents implements Runnable {
   @Override
   public void run() {
     while (running) {
+      dev.odoowebhook.sidecar.metrics.LoopLiveness.alive(this); // /health fails when this stops
       try {
         Duration pause = step();
         // running is checked again: step() clears the wake-up, which may eat stop()'s signal.
