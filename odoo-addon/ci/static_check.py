@@ -21,7 +21,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ODOO_SERIES = "18.0"
+# Every Odoo series the addon installs on, from one source.
+SUPPORTED_SERIES = ("18.0", "19.0")
 # Fields every model has, whatever it declares.
 MAGIC_FIELDS = {"id", "display_name"}
 # Core models and groups the addon may refer to by external id.
@@ -229,8 +230,11 @@ def check_manifest(addon):
         problem(path, f"is not a Python literal: {error}")
         return
     version = manifest.get("version", "")
-    if not re.fullmatch(rf"{re.escape(ODOO_SERIES)}\.\d+\.\d+\.\d+", version):
-        problem(path, f"version {version!r} is not {ODOO_SERIES}.x.y.z (Odoo would ignore the addon)")
+    # Odoo ignores an addon whose version names another series ("invalid module names", 0
+    # tests), and prefixes a bare x.y.z with its own: 1.2.0 is 18.0.1.2.0 on 18, 19.0.1.2.0 on 19.
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        series = " and ".join(SUPPORTED_SERIES)
+        problem(path, f"version {version!r} is not x.y.z: a series-prefixed one installs on one series only, not {series}")
     data = manifest.get("data", [])
     for name in data:
         if not (addon / name).exists():
