@@ -24,6 +24,9 @@
         "views/webhook_api_token_views.xml",
         "views/webhook_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["webhook_sidecar/static/src/**/*"],
+    },
     "pre_init_hook": "pre_init_hook",
     "application": True,
     "installable": True,

@@ -5,7 +5,6 @@ run first so that the admin reads a sentence about Odoo models and fields, nothi
 that can never work, and Odoo's log gets no "bad query" for a user's mistake.
 """
 
-from odoo import _
 from odoo.exceptions import ValidationError
 
 from .schema import REQUIRED_TABLES
@@ -41,27 +40,27 @@ def trackable_table(env, model_name, table=None):
     wizards (transient) and reports or views (no table) have nothing to put triggers on.
     """
     if not model_name:
-        raise ValidationError(_("Choose the Odoo model to track."))
+        raise ValidationError(env._("Choose the Odoo model to track."))
     model = env.get(model_name)
     if table is None:
         if model is None:
             raise ValidationError(
-                _("There is no model %s in this Odoo: check the technical name, or install its module first.", model_name)
+                env._("There is no model %s in this Odoo: check the technical name, or install its module first.", model_name)
             )
         if model._abstract or model._transient:
-            kind = _("a wizard") if model._transient else _("an abstract model")
+            kind = env._("a wizard") if model._transient else env._("an abstract model")
             raise ValidationError(
-                _("%(model)s is %(kind)s: its records are not stored, so there are no changes to send.",
+                env._("%(model)s is %(kind)s: its records are not stored, so there are no changes to send.",
                   model=model_label(env, model_name), kind=kind)
             )
         table = model._table
     if table in REQUIRED_TABLES:
         raise ValidationError(
-            _("%s belongs to the webhook sidecar itself: its changes cannot be sent as webhooks.", model_label(env, model_name))
+            env._("%s belongs to the webhook sidecar itself: its changes cannot be sent as webhooks.", model_label(env, model_name))
         )
     if table_kind(env.cr, table) not in ("r", "p"):
         raise ValidationError(
-            _(
+            env._(
                 "%s is not stored in a table of its own (it is a report, or computed from other models): "
                 "track the models it reads from instead.",
                 model_label(env, model_name),

@@ -5,3 +5,4 @@ from . import test_delivery
 from . import test_access
 from . import test_overview
 from . import test_pull
+from . import test_lists
