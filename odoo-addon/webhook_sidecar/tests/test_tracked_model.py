@@ -131,5 +131,9 @@ class TestTrackedModelRefusals(WebhookCase):
 
     def test_the_model_picker_finds_models_by_technical_name(self):
         partner = self.env["ir.model"]._get("res.partner")
-        found = self.env["ir.model"].name_search("res.partner", [("transient", "=", False)], limit=20)
-        self.assertIn(partner.id, [model_id for model_id, _name in found])
+        picker = self.env["ir.model"].with_context(webhook_show_technical_name=True)
+        found = dict(picker.name_search("res.partner", [("transient", "=", False)], limit=20))
+        self.assertEqual(found.get(partner.id), "Contact (res.partner)")
+        self.assertEqual(dict(picker.name_search("Contact", limit=20)).get(partner.id), "Contact (res.partner)")
+        # Elsewhere in Odoo a model keeps its usual name.
+        self.assertEqual(self.env["ir.model"].browse(partner.id).display_name, "Contact")
