@@ -187,6 +187,8 @@ def read_xml(addon, models):
             defined.add(xml_id)
             record_model = record.get("model")
             values = {field.get("name"): field for field in record.findall("field")}
+            if record_model == "res.groups.privilege":
+                problem(path, f"record {xml_id}: Odoo 18 has no res.groups.privilege; create it in res.groups._webhook_sidecar_file_groups()")
             if record_model == "res.groups":
                 groups.add(xml_id)
                 for fname, why in (
