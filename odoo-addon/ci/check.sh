@@ -2,15 +2,27 @@
 # Checks the Odoo addon(s) in odoo-addon/.
 #
 #   (a) always: static checks (Python compiles, XML parses, views name real models and fields,
-#       the access CSV names real models and groups, manifest and OCA layout); a few seconds.
-#   (b) when ODOO_SRC names an Odoo 18 source tree (the folder with odoo-bin): on fresh
-#       databases, checks that installing without the sidecar's schema fails with the message
-#       that says to run migrate, then applies ../sql/V*.sql in order, installs the addon and
-#       runs its tests (--test-tags /webhook_sidecar). Fails if no test ran or any failed.
+#       the access CSV names real models and groups, manifest and OCA layout, nothing that only
+#       one supported Odoo series understands); a few seconds.
+#   (b) for each supported Odoo series (18, 19) whose source tree is given (the folder with
+#       odoo-bin): on fresh databases, checks that installing without the sidecar's schema
+#       fails with the message that says to run migrate, then applies the schema from ../sql
+#       (install.sql when it exists, else V*.sql in version order), installs the addon and runs
+#       its tests (--test-tags /webhook_sidecar). Fails if a given series ran no test, if any
+#       failed, or if Odoo logged an ERROR. A series without a tree is skipped, and said so.
 #
-# Environment: ODOO_SRC (optional), ODOO_PYTHON (a Python with Odoo's dependencies; default: the
-# first of python3, /usr/bin/python3 that imports psycopg2), PGHOST (127.0.0.1), PGPORT (5432),
-# PGUSER (postgres), PGPASSWORD (optional), KEEP_DB=1 keeps the test databases.
+# Environment:
+#   ODOO18_SRC, ODOO19_SRC  Odoo source trees, one per series (optional).
+#   ODOO_SRC                an Odoo source tree of either series (optional; the series is read
+#                           from its odoo/release.py); ODOO<series>_SRC wins when both are set.
+#   ODOO_PYTHON             a Python with Odoo's dependencies (default: the first of python3,
+#                           /usr/bin/python3 that imports psycopg2, lxml and werkzeug).
+#   PGHOST (127.0.0.1), PGPORT (5432), PGPASSWORD (optional),
+#   PGUSER                  a role that may create databases (default: a role named like the
+#                           system user if there is one, else postgres). Odoo 19 refuses the
+#                           role postgres, so give it another one, e.g. a superuser role root.
+#   KEEP_DB=1               keeps the test databases.
+#   ODOO_LOG_DIR            a folder that keeps the Odoo logs (default: they are deleted).
 # Exits non-zero on any failure.
 set -euo pipefail
 
@@ -18,20 +30,55 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 addons_dir="$(dirname "$here")"
 sql_dir="$(dirname "$addons_dir")/sql"
 addon=webhook_sidecar
+supported_series=(18 19)
 
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
 echo "== static checks"
 python3 "$here/static_check.py" || fail "static checks (see above)"
 
-if [ -z "${ODOO_SRC:-}" ]; then
-    echo "SKIPPED Odoo tests: ODOO_SRC is not set"
+# ------------------------------------------------------------------------------ which trees
+series_of_tree() {  # prints the major version of the Odoo tree in $1, e.g. 18
+    sed -nE 's/^version_info = \(([0-9]+), .*/\1/p' "$1/odoo/release.py" 2>/dev/null | head -n 1
+}
+
+declare -A tree_of=()
+if [ -n "${ODOO_SRC:-}" ]; then
+    [ -f "$ODOO_SRC/odoo-bin" ] || fail "ODOO_SRC=$ODOO_SRC has no odoo-bin: point it at an Odoo source tree"
+    series="$(series_of_tree "$ODOO_SRC")"
+    [ -n "$series" ] || fail "ODOO_SRC=$ODOO_SRC: cannot read the Odoo series from odoo/release.py"
+    tree_of[$series]="$ODOO_SRC"
+fi
+for series in "${supported_series[@]}"; do
+    variable="ODOO${series}_SRC"
+    [ -n "${!variable:-}" ] && tree_of[$series]="${!variable}"
+done
+for series in "${!tree_of[@]}"; do
+    case " ${supported_series[*]} " in
+        *" $series "*) ;;
+        *) fail "${tree_of[$series]} is an Odoo $series tree; this addon supports Odoo ${supported_series[*]}" ;;
+    esac
+done
+
+to_run=()
+for series in "${supported_series[@]}"; do
+    if [ -n "${tree_of[$series]:-}" ]; then
+        to_run+=("$series")
+    else
+        echo "SKIPPED Odoo $series tests: ODOO${series}_SRC is not set (nor ODOO_SRC to an Odoo $series tree)"
+    fi
+done
+if [ ${#to_run[@]} -eq 0 ]; then
     exit 0
 fi
 
-# ------------------------------------------------------------------------------ Odoo tests
-[ -f "$ODOO_SRC/odoo-bin" ] || fail "ODOO_SRC=$ODOO_SRC has no odoo-bin: point it at an Odoo 18 source tree"
-ls "$sql_dir"/V*.sql >/dev/null 2>&1 || fail "no V*.sql in $sql_dir"
+# ------------------------------------------------------------------------------ shared set-up
+if [ -f "$sql_dir/install.sql" ]; then
+    schema_files=("$sql_dir/install.sql")
+else
+    mapfile -t schema_files < <(ls "$sql_dir"/V*.sql 2>/dev/null | sort -V)
+    [ ${#schema_files[@]} -gt 0 ] || fail "neither install.sql nor V*.sql in $sql_dir"
+fi
 
 odoo_python="${ODOO_PYTHON:-}"
 if [ -z "$odoo_python" ]; then
@@ -44,22 +91,26 @@ if [ -z "$odoo_python" ]; then
 fi
 [ -n "$odoo_python" ] || fail "no Python with Odoo's dependencies (psycopg2, lxml, werkzeug): set ODOO_PYTHON"
 
-export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
-addons_path="$addons_dir"
-for folder in "$ODOO_SRC/addons" "$ODOO_SRC/odoo/addons"; do
-    [ -d "$folder" ] && addons_path="$folder,$addons_path"
-done
-odoo_args=(--addons-path="$addons_path" --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER"
-           --stop-after-init --no-http --without-demo=all)
-[ -n "${PGPASSWORD:-}" ] && odoo_args+=(--db_password="$PGPASSWORD")
+export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}"
+if [ -z "${PGUSER:-}" ]; then
+    PGUSER=postgres
+    system_user="$(id -un)"
+    if psql -X -q -U "$system_user" -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; then
+        PGUSER="$system_user"
+    fi
+fi
+export PGUSER
 
-db_bare="webhook_addon_bare_$$"
-db_test="webhook_addon_test_$$"
 work="$(mktemp -d)"
+databases=()
 cleanup() {
     if [ "${KEEP_DB:-0}" != 1 ]; then
-        dropdb --if-exists "$db_bare" >/dev/null 2>&1 || true
-        dropdb --if-exists "$db_test" >/dev/null 2>&1 || true
+        for db in "${databases[@]}"; do
+            dropdb --if-exists "$db" >/dev/null 2>&1 || true
+        done
+    fi
+    if [ -n "${ODOO_LOG_DIR:-}" ]; then
+        mkdir -p "$ODOO_LOG_DIR" && cp "$work"/*.log "$ODOO_LOG_DIR"/ 2>/dev/null || true
     fi
     rm -rf "$work"
 }
@@ -67,50 +118,96 @@ trap cleanup EXIT
 
 show_log() { echo "---- last lines of the Odoo log ($1)" >&2; tail -n "${2:-60}" "$1" >&2; }
 
-echo "== Odoo: installing without the sidecar schema must fail with a clear message"
-createdb "$db_bare" || fail "cannot create database $db_bare on $PGHOST:$PGPORT as $PGUSER"
-if "$odoo_python" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" -d "$db_bare" -i "$addon" >"$work/bare.log" 2>&1; then
-    show_log "$work/bare.log"
-    fail "the addon installed although the sidecar schema is missing"
-fi
-if grep -q "invalid module names" "$work/bare.log"; then
-    show_log "$work/bare.log"; fail "Odoo ignored the addon (invalid module names: is ODOO_SRC an Odoo 18 tree?)"
-fi
-grep -q 'The webhook sidecar schema is missing: run `java -jar odoo-webhook-sidecar.jar migrate`' "$work/bare.log" \
-    || { show_log "$work/bare.log"; fail "install without schema failed, but not with the expected message"; }
-echo "ok: refused with \"The webhook sidecar schema is missing: run \`java -jar odoo-webhook-sidecar.jar migrate\` (or apply sql/) first.\""
+apply_schema() {  # $1: database
+    local file
+    for file in "${schema_files[@]}"; do
+        # From the sql folder, so that install.sql may include its files by relative path.
+        (cd "$sql_dir" && psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$file") >"$work/sql.log" 2>&1 \
+            || { cat "$work/sql.log" >&2; fail "applying $(basename "$file") to $1"; }
+        echo "applied $(basename "$file")"
+    done
+}
 
-echo "== Odoo: schema from sql/, install $addon, run its tests"
-createdb "$db_test" || fail "cannot create database $db_test"
-while IFS= read -r file; do
-    psql -X -q -v ON_ERROR_STOP=1 -d "$db_test" -f "$file" >"$work/sql.log" 2>&1 \
-        || { cat "$work/sql.log" >&2; fail "applying $(basename "$file")"; }
-    echo "applied $(basename "$file")"
-done < <(ls "$sql_dir"/V*.sql | sort -V)
+summary=()
 
-status=0
-"$odoo_python" "$ODOO_SRC/odoo-bin" "${odoo_args[@]}" -d "$db_test" -i "$addon" \
-    --test-tags "/$addon" >"$work/test.log" 2>&1 || status=$?
+# Runs the install checks and the tests on one Odoo series. $1: series, $2: its tree.
+run_series() {
+    local series="$1" src="$2"
+    [ -f "$src/odoo-bin" ] || fail "ODOO${series}_SRC=$src has no odoo-bin: point it at an Odoo $series source tree"
+    local found
+    found="$(series_of_tree "$src")"
+    [ "$found" = "$series" ] || fail "ODOO${series}_SRC=$src is an Odoo ${found:-?} tree, not Odoo $series"
+    if [ "$series" -ge 19 ] && [ "$PGUSER" = postgres ]; then
+        fail "Odoo $series refuses the database role postgres: set PGUSER to another role that may create databases"
+    fi
 
-log="$work/test.log"
-if grep -q "invalid module names" "$log"; then
-    show_log "$log"; fail "Odoo ignored the addon (invalid module names: wrong series in the manifest?)"
-fi
-result="$(grep -Eo '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$log" | tail -n 1 || true)"
-if [ -z "$result" ]; then
-    show_log "$log"; fail "no test result in the Odoo log (0 tests ran?)"
-fi
-read -r failed errors total < <(echo "$result" | sed -E 's/([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests/\1 \2 \3/')
-echo "Odoo tests: $result"
-if [ "$total" -eq 0 ]; then
-    show_log "$log"; fail "0 tests ran"
-fi
-if [ "$failed" -ne 0 ] || [ "$errors" -ne 0 ] || [ "$status" -ne 0 ]; then
-    grep -E " (ERROR|CRITICAL) " -A 25 "$log" | head -n 200 >&2 || true
-    fail "Odoo tests: $failed failed, $errors error(s) of $total (odoo-bin exit $status)"
-fi
-if grep -Eq " (ERROR|CRITICAL) " "$log"; then
-    grep -E " (ERROR|CRITICAL) " -A 10 "$log" | head -n 100 >&2
-    fail "errors in the Odoo log although the tests passed"
-fi
-echo "PASSED Odoo tests: $total tests, 0 failed, 0 errors"
+    local addons_path="$addons_dir" folder
+    for folder in "$src/addons" "$src/odoo/addons"; do
+        [ -d "$folder" ] && addons_path="$folder,$addons_path"
+    done
+    local odoo_args=(--addons-path="$addons_path" --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER"
+                     --stop-after-init --no-http)
+    # Odoo 19 installs no demo data unless asked and only warns about --without-demo.
+    [ "$series" -lt 19 ] && odoo_args+=(--without-demo=all)
+    [ -n "${PGPASSWORD:-}" ] && odoo_args+=(--db_password="$PGPASSWORD")
+
+    local db_bare="webhook_addon_bare_${series}_$$" db_test="webhook_addon_test_${series}_$$"
+    databases+=("$db_bare" "$db_test")
+
+    echo "== Odoo $series: installing without the sidecar schema must fail with a clear message"
+    createdb "$db_bare" || fail "cannot create database $db_bare on $PGHOST:$PGPORT as $PGUSER"
+    local bare_log="$work/bare-$series.log"
+    if "$odoo_python" "$src/odoo-bin" "${odoo_args[@]}" -d "$db_bare" -i "$addon" >"$bare_log" 2>&1; then
+        show_log "$bare_log"
+        fail "Odoo $series: the addon installed although the sidecar schema is missing"
+    fi
+    if grep -q "invalid module names" "$bare_log"; then
+        show_log "$bare_log"; fail "Odoo $series ignored the addon (invalid module names: a manifest version for another series?)"
+    fi
+    grep -q 'The webhook sidecar schema is missing: run `java -jar odoo-webhook-sidecar.jar migrate`' "$bare_log" \
+        || { show_log "$bare_log"; fail "Odoo $series: install without schema failed, but not with the expected message"; }
+    echo "ok: refused with \"The webhook sidecar schema is missing: run \`java -jar odoo-webhook-sidecar.jar migrate\` (or apply sql/) first.\""
+
+    echo "== Odoo $series: schema from sql/, install $addon, run its tests"
+    createdb "$db_test" || fail "cannot create database $db_test"
+    apply_schema "$db_test"
+
+    # With an HTTP server on a free loopback port: the browser tests need one (Odoo skips them
+    # where no Chrome or Chromium is installed).
+    local status=0 log="$work/test-$series.log" http_port
+    http_port="$("$odoo_python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    "$odoo_python" "$src/odoo-bin" "${odoo_args[@]/--no-http/--http-interface=127.0.0.1}" --http-port="$http_port" \
+        -d "$db_test" -i "$addon" --test-tags "/$addon" >"$log" 2>&1 || status=$?
+
+    if grep -q "invalid module names" "$log"; then
+        show_log "$log"; fail "Odoo $series ignored the addon (invalid module names: a manifest version for another series?)"
+    fi
+    local result failed errors total
+    result="$(grep -Eo '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$log" | tail -n 1 || true)"
+    if [ -z "$result" ]; then
+        show_log "$log"; fail "Odoo $series: no test result in the Odoo log (0 tests ran?)"
+    fi
+    read -r failed errors total < <(echo "$result" | sed -E 's/([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests/\1 \2 \3/')
+    echo "Odoo $series tests: $result"
+    if [ "$total" -eq 0 ]; then
+        show_log "$log"; fail "Odoo $series: 0 tests ran"
+    fi
+    if [ "$failed" -ne 0 ] || [ "$errors" -ne 0 ] || [ "$status" -ne 0 ]; then
+        grep -E " (ERROR|CRITICAL) " -A 25 "$log" | head -n 200 >&2 || true
+        fail "Odoo $series tests: $failed failed, $errors error(s) of $total (odoo-bin exit $status)"
+    fi
+    if grep -Eq " (ERROR|CRITICAL) " "$log"; then
+        grep -E " (ERROR|CRITICAL) " -A 10 "$log" | head -n 100 >&2
+        fail "Odoo $series: errors in the Odoo log although the tests passed"
+    fi
+    echo "PASSED Odoo $series tests: $total tests, 0 failed, 0 errors"
+    if grep -Eq "(Chrome|chrome).*not found|websocket-client module is not installed" "$log"; then
+        echo "note: Odoo $series skipped the browser tests (no Chrome or Chromium, or no python3-websocket)"
+    fi
+    summary+=("Odoo $series: $total passed")
+}
+
+for series in "${to_run[@]}"; do
+    run_series "$series" "${tree_of[$series]}"
+done
+(IFS=";"; echo "== Odoo addon tests: ${summary[*]}" | sed "s/;/; /g")

@@ -3,12 +3,15 @@
 
 For each addon (a folder with __manifest__.py) next to this script's folder:
 - every .py file compiles; every .xml file parses;
-- the manifest has an 18.0.x.y.z version, lists files that exist, security files first;
+- the manifest has a bare x.y.z version (Odoo prefixes its own series, so one source installs
+  on every supported series), lists files that exist, security files first;
 - every view names a model of the addon, and every field, label, button method and group-by
   in it exists on that model (nested list/form views are checked against the comodel);
 - actions name models of the addon, menus name actions and parents that exist;
 - the access CSV names the addon's models (or known core ones) and groups that exist;
-- no Odoo 17-isms or forbidden habits: <tree>, numbercall, cr.commit(), machine paths.
+- nothing that one supported series (18, 19) refuses or deprecates (SERIES_TRAPS: <tree>,
+  numbercall, res.groups category_id/users, search <group expand>, read_group, ...), and no
+  forbidden habits: cr.commit(), machine paths.
 
 Prints one line per problem and exits 1 if there is any.
 """
@@ -21,7 +24,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ODOO_SERIES = "18.0"
+# Every Odoo series the addon installs on, from one source.
+SUPPORTED_SERIES = ("18.0", "19.0")
 # Fields every model has, whatever it declares.
 MAGIC_FIELDS = {"id", "display_name"}
 # Core models and groups the addon may refer to by external id.
@@ -29,6 +33,14 @@ CORE_MODELS = {"base.model_ir_model": "ir.model"}
 CORE_GROUPS = {"base.group_user", "base.group_system", "base.group_erp_manager", "base.group_no_one"}
 # Models the addon's fields may point to that are not its own (their fields are not checked).
 FIELD_TYPES_WITH_COMODEL = {"Many2one", "One2many", "Many2many"}
+# Python that works on one supported series only: (pattern, why). Checked in every .py file.
+SERIES_TRAPS_PY = (
+    (re.compile(r"\bgroup_operator\s*="), "group_operator is deprecated since 18 (19 warns): use aggregator"),
+    (re.compile(r"(?<![\w_])read_group\("), "read_group is deprecated in 19: use _read_group (18 and 19)"),
+    (re.compile(r"\b_sql_constraints\s*="), "_sql_constraints is deprecated in 19 and models.Constraint is not in 18"),
+    (re.compile(r"""["']groups_id["']"""), "res.users.groups_id is group_ids in 19: look the field up in _fields"),
+    (re.compile(r"\buser_has_groups\("), "user_has_groups is gone since 18: use env.user.has_group"),
+)
 MACHINE_PATH = re.compile(r"(?<![\w.])/(work|tmp|root|home)/")
 
 problems = []
@@ -68,6 +80,11 @@ def read_models(addon):
             continue
         if "cr.commit()" in source:
             problem(path, "calls cr.commit(): never commit inside Odoo")
+        if path.parent.name != "ci":
+            for number, line in enumerate(source.splitlines(), 1):
+                for pattern, why in SERIES_TRAPS_PY:
+                    if pattern.search(line):
+                        problem(path, f"line {number}: {why}")
         tree = ast.parse(source, str(path))
         for cls in [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]:
             name = None
@@ -120,7 +137,12 @@ def check_arch(path, view_id, arch, model, models):
         for child in element:
             tag = child.tag
             if tag == "tree":
-                problem(path, f"view {view_id}: <tree> is Odoo 16; Odoo 18 uses <list>")
+                problem(path, f"view {view_id}: <tree> is Odoo 16; Odoo 18 and 19 use <list>")
+            if tag == "group" and element.tag == "search" and (child.get("expand") or child.get("string")):
+                problem(path, f"view {view_id}: Odoo 19 refuses expand and string on a search view's <group>")
+            for attribute in ("attrs", "states"):
+                if child.get(attribute) is not None:
+                    problem(path, f"view {view_id}: {attribute}= is gone since Odoo 17: use invisible/readonly expressions")
             if info is not None:
                 if tag == "field" and child.get("name"):
                     fname = child.get("name")
@@ -159,14 +181,24 @@ def read_xml(addon, models):
             continue
         text = path.read_text(encoding="utf-8")
         if "numbercall" in text:
-            problem(path, "ir.cron has no numbercall in Odoo 18")
+            problem(path, "ir.cron has no numbercall in Odoo 18 and 19")
         for record in root.iter("record"):
             xml_id = record.get("id")
             defined.add(xml_id)
             record_model = record.get("model")
             values = {field.get("name"): field for field in record.findall("field")}
+            if record_model == "res.groups.privilege":
+                problem(path, f"record {xml_id}: Odoo 18 has no res.groups.privilege; create it in res.groups._webhook_sidecar_file_groups()")
             if record_model == "res.groups":
                 groups.add(xml_id)
+                for fname, why in (
+                    ("category_id", "Odoo 19 has no res.groups.category_id (privileges)"),
+                    ("users", "Odoo 19 renamed res.groups.users to user_ids"),
+                    ("user_ids", "Odoo 18 has no res.groups.user_ids (users)"),
+                    ("privilege_id", "Odoo 18 has no res.groups.privilege_id"),
+                ):
+                    if fname in values:
+                        problem(path, f"group {xml_id}: {why}; set it in res.groups._webhook_sidecar_file_groups()")
             elif record_model == "ir.ui.view":
                 view_model = (values.get("model").text or "").strip() if "model" in values else ""
                 if view_model not in models:
@@ -229,8 +261,11 @@ def check_manifest(addon):
         problem(path, f"is not a Python literal: {error}")
         return
     version = manifest.get("version", "")
-    if not re.fullmatch(rf"{re.escape(ODOO_SERIES)}\.\d+\.\d+\.\d+", version):
-        problem(path, f"version {version!r} is not {ODOO_SERIES}.x.y.z (Odoo would ignore the addon)")
+    # Odoo ignores an addon whose version names another series ("invalid module names", 0
+    # tests), and prefixes a bare x.y.z with its own: 1.2.0 is 18.0.1.2.0 on 18, 19.0.1.2.0 on 19.
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        series = " and ".join(SUPPORTED_SERIES)
+        problem(path, f"version {version!r} is not x.y.z: a series-prefixed one installs on one series only, not {series}")
     data = manifest.get("data", [])
     for name in data:
         if not (addon / name).exists():

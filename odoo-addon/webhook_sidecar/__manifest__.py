@@ -3,7 +3,7 @@
     "name": "Webhook Sidecar",
     "summary": "Configure and watch signed webhooks sent by the odoo-webhook-sidecar "
     "from PostgreSQL: tracked models, subscribers, deliveries, replays, app tokens and devices",
-    "version": "18.0.1.1.0",
+    "version": "1.2.0",
     "category": "Technical",
     "license": "LGPL-3",
     "author": "odoo-webhook-sidecar contributors",
@@ -24,6 +24,9 @@
         "views/webhook_api_token_views.xml",
         "views/webhook_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["webhook_sidecar/static/src/**/*"],
+    },
     "pre_init_hook": "pre_init_hook",
     "application": True,
     "installable": True,

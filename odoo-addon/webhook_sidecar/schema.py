@@ -67,14 +67,15 @@ def call_function(cr, name, *args):
     """``SELECT name(args...)`` with the name quoted and the arguments as parameters.
 
     The schema's functions raise errors written for people (what is wrong, what to do); they
-    are shown as such instead of as a server error. A savepoint keeps the transaction usable.
+    are shown as such instead of as a server error, and not logged as a "bad query" (a
+    refusal is the user's mistake, not the server's). A savepoint keeps the transaction usable.
     """
     query = sql.SQL("SELECT {}({})").format(
         sql.Identifier(name), sql.SQL(", ").join(sql.Placeholder() * len(args))
     )
     try:
         with cr.savepoint():
-            cr.execute(query, args)
+            cr.execute(query, args, log_exceptions=False)
             return cr.fetchone()[0]
     except psycopg2.errors.UndefinedFunction as error:
         raise UserError(SCHEMA_MISSING_MESSAGE) from error

@@ -10,3 +10,4 @@ from . import ir_model
 from . import ir_model_fields
 from . import webhook_api_token
 from . import webhook_device
+from . import res_groups

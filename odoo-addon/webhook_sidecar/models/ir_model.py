@@ -1,6 +1,6 @@
 import logging
 
-from odoo import models
+from odoo import api, models
 
 from ..schema import REQUIRED_TABLES
 
@@ -15,6 +15,16 @@ def maps_sidecar_table(env, model_name):
 
 class IrModel(models.Model):
     _inherit = "ir.model"
+
+    @api.depends("name", "model")
+    @api.depends_context("webhook_show_technical_name")
+    def _compute_display_name(self):
+        """'Contact (res.partner)' in the addon's model pickers, which find a model by either
+        name: the technical name is the one the sidecar, its CLI and the payloads use."""
+        super()._compute_display_name()
+        if self.env.context.get("webhook_show_technical_name"):
+            for model in self:
+                model.display_name = f"{model.name} ({model.model})"
 
     def _drop_table(self):
         """Never drop the sidecar's tables: they belong to its SQL schema, not to this addon.

@@ -20,11 +20,11 @@ class WebhookAttempt(models.Model):
     """
 
     delivery_id = fields.Many2one("webhook.delivery", string="Delivery", readonly=True)
-    attempt = fields.Integer(readonly=True)
+    attempt = fields.Integer(aggregator=False, readonly=True)
     started_at = fields.Datetime(string="Time", readonly=True)
-    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    duration_ms = fields.Integer(aggregator="avg", string="Duration (ms)", readonly=True)
     message_id = fields.Char(string="webhook-id", readonly=True)
-    status_code = fields.Integer(string="HTTP Code", readonly=True)
+    status_code = fields.Integer(aggregator=False, string="HTTP Code", readonly=True)
     error_type = fields.Char(readonly=True, help="Empty on success; else timeout, connection, http_error, ...")
     error_message = fields.Text(readonly=True)
     response_excerpt = fields.Text(readonly=True, help="The first bytes of the response body.")

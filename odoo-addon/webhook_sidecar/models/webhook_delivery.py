@@ -67,28 +67,29 @@ class WebhookDelivery(models.Model):
 
     subscriber_id = fields.Many2one("webhook.subscriber", string="Subscriber", readonly=True)
     model = fields.Char(readonly=True)
-    record_id = fields.Integer(string="Record ID", readonly=True)
+    record_id = fields.Integer(aggregator=False, string="Record ID", readonly=True)
     event = fields.Selection(EVENT_SELECTION, readonly=True)
     changed_fields = fields.Char(readonly=True, help="For writes, the fields that changed.")
     status = fields.Selection(STATUS_SELECTION, readonly=True)
     coalesced_count = fields.Integer(
         string="Events Merged", readonly=True, help="Captured events merged into this delivery."
     )
-    first_event_id = fields.Integer(string="First Event", readonly=True)
-    last_event_id = fields.Integer(string="Last Event", readonly=True)
+    first_event_id = fields.Integer(aggregator=False, string="First Event", readonly=True)
+    last_event_id = fields.Integer(aggregator=False, string="Last Event", readonly=True)
     first_captured_at = fields.Datetime(string="First Captured", readonly=True)
     last_captured_at = fields.Datetime(string="Last Captured", readonly=True)
     content_version = fields.Integer(
+        aggregator=False,
         readonly=True,
         help="Bumped when news merged into an attempted delivery or it was replayed: "
         "the webhook-id changes with it.",
     )
-    attempts = fields.Integer(readonly=True)
+    attempts = fields.Integer(aggregator=False, readonly=True)
     next_attempt_at = fields.Datetime(string="Next Attempt", readonly=True)
     locked_by = fields.Char(string="Sidecar", readonly=True)
     locked_until = fields.Datetime(string="Lease Until", readonly=True)
     last_attempt_at = fields.Datetime(string="Last Attempt", readonly=True)
-    last_status_code = fields.Integer(string="Last HTTP Code", readonly=True)
+    last_status_code = fields.Integer(aggregator=False, string="Last HTTP Code", readonly=True)
     last_error_type = fields.Char(readonly=True)
     last_error = fields.Text(readonly=True)
     sent_at = fields.Datetime(string="Sent", readonly=True)

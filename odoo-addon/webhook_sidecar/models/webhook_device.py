@@ -71,12 +71,14 @@ class WebhookDevice(models.Model):
         help="The models it syncs, fixed by its first pull or its last reset.",
     )
     cursor_seq = fields.Integer(
+        aggregator=False,
         string="Cursor",
         readonly=True,
         help="Position in the sequence of routed events (routed_seq) up to which the device "
         "acknowledged it has stored every change.",
     )
     offered_seq = fields.Integer(
+        aggregator=False,
         string="Offered Cursor", readonly=True, help="Cursor offered by its latest pull: the most it may acknowledge."
     )
     lag = fields.Integer(

@@ -24,10 +24,10 @@ class WebhookEvent(models.Model):
     """
 
     model = fields.Char(readonly=True)
-    record_id = fields.Integer(string="Record ID", readonly=True)
+    record_id = fields.Integer(aggregator=False, string="Record ID", readonly=True)
     event = fields.Selection(EVENT_SELECTION, readonly=True)
     changed_fields = fields.Char(readonly=True)
-    txid = fields.Integer(string="Transaction", readonly=True)
+    txid = fields.Integer(aggregator=False, string="Transaction", readonly=True)
     captured_at = fields.Datetime(string="Captured", readonly=True)
     routed_at = fields.Datetime(string="Routed", readonly=True)
     delivery_count = fields.Integer(

@@ -42,7 +42,7 @@ class WebhookJobRun(models.Model):
     instance_id = fields.Char(string="Sidecar", readonly=True)
     started_at = fields.Datetime(string="Started", readonly=True)
     finished_at = fields.Datetime(string="Finished", readonly=True)
-    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    duration_ms = fields.Integer(aggregator="avg", string="Duration (ms)", readonly=True)
     result_summary = fields.Char(string="Result", compute="_compute_result_summary")
     rows_affected = fields.Integer(string="Rows Removed/Changed", readonly=True)
     result = fields.Text(string="Result (JSON)", readonly=True)

@@ -43,4 +43,4 @@ class WebhookSidecarInstance(models.Model):
         readonly=True,
         help=f"Heartbeat within the last {ALIVE_WITHIN_SECONDS} seconds and not stopped.",
     )
-    seconds_since_seen = fields.Integer(string="Seconds Since Heartbeat", readonly=True)
+    seconds_since_seen = fields.Integer(aggregator=False, string="Seconds Since Heartbeat", readonly=True)

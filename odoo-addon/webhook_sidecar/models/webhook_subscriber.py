@@ -8,6 +8,7 @@ from psycopg2 import sql
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..model_checks import model_label, table_columns, trackable_table
 from ..schema import call_function, check_schema
 from .webhook_tracked_model import split_names
 
@@ -71,9 +72,14 @@ class WebhookSubscriber(models.Model):
     model_ids = fields.Many2many(
         "ir.model",
         string="Models",
+        domain=[("transient", "=", False)],
         compute="_compute_from_sql",
         inverse="_inverse_models",
         help="Models whose changes this subscriber receives. Empty: every tracked model.",
+    )
+    tracking_warning = fields.Char(
+        compute="_compute_tracking_warning",
+        help="Chosen models that are not tracked: nothing is sent for them until they are.",
     )
     models_other = fields.Char(
         string="Other Model Names",
@@ -172,6 +178,55 @@ class WebhookSubscriber(models.Model):
             record.rate_limit_per_second = rate or 0.0
             record.created_at = created
             record.updated_at = updated
+
+    @api.depends("model_ids")
+    def _compute_tracking_warning(self):
+        tracked = set(self.env["webhook.tracked.model"].sudo().search([("tracking_enabled", "=", True)]).mapped("model"))
+        for record in self:
+            chosen = record.model_ids.sudo().mapped("model")
+            untracked = [name for name in chosen if name not in tracked]
+            if untracked:
+                record.tracking_warning = _(
+                    "Not tracked, so nothing is sent for them until you track them (Webhooks > Tracked Models): %s.",
+                    ", ".join(model_label(self.env, name) for name in untracked),
+                )
+            elif not chosen and not tracked:
+                record.tracking_warning = _(
+                    "No model is tracked yet: nothing is sent until you track one (Webhooks > Tracked Models)."
+                )
+            else:
+                record.tracking_warning = False
+
+    @api.constrains("model_ids", "changed_fields_filter")
+    def _check_subscription(self):
+        """Refuse what can never be delivered: models without stored records, and a
+        "changed fields" filter naming no stored field of the subscribed models."""
+        Tracked = self.env["webhook.tracked.model"].sudo()
+        for record in self:
+            tables = {}
+            for model in record.model_ids.sudo():
+                tables[model.model] = trackable_table(self.env, model.model)
+            names = split_names(record.changed_fields_filter)
+            if not names:
+                continue
+            if not tables:
+                # Every tracked model: the filter must name a field of at least one of them.
+                tables = {tracked.model: tracked.table_name for tracked in Tracked.search([])}
+            if not tables:
+                continue
+            columns = set()
+            for table in tables.values():
+                columns |= table_columns(self.env.cr, table)
+            unknown = [name for name in names if name not in columns]
+            if unknown:
+                raise ValidationError(
+                    _(
+                        "Only When These Fields Change names %(names)s, which is no stored field of %(models)s, "
+                        "so such a change never comes. Use technical field names, e.g. name, email.",
+                        names=", ".join(unknown),
+                        models=", ".join(model_label(self.env, name) for name in sorted(tables)),
+                    )
+                )
 
     def _compute_manager_columns(self):
         rows = self._sql_rows(("jsonb_pretty(headers)", "previous_secret_expires_at AT TIME ZONE 'UTC'"))

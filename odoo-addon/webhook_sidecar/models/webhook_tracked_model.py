@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
+from ..model_checks import model_label, trackable_table, unknown_columns
 from ..schema import call_function
 
 DEFAULT_IGNORED_COLUMNS = "write_date, write_uid"
@@ -89,13 +90,10 @@ class WebhookTrackedModel(models.Model):
         names = []
         for vals in vals_list:
             model_name = self._model_name_from_vals(vals)
-            call_function(
-                self.env.cr,
-                "webhook_track",
-                model_name,
-                vals.get("table_name") or None,
-                split_names(vals.get("ignored_columns", DEFAULT_IGNORED_COLUMNS)),
-            )
+            table = trackable_table(self.env, model_name, vals.get("table_name") or None)
+            ignored = split_names(vals.get("ignored_columns", DEFAULT_IGNORED_COLUMNS))
+            self._check_ignored_columns(model_name, table, ignored)
+            call_function(self.env.cr, "webhook_track", model_name, vals.get("table_name") or None, ignored)
             names.append(model_name)
         self.env.invalidate_all()
         by_name = {record.model: record for record in self.search([("model", "in", names)])}
@@ -110,6 +108,7 @@ class WebhookTrackedModel(models.Model):
             )
         for record in self:
             ignored = split_names(vals.get("ignored_columns", record.ignored_columns))
+            self._check_ignored_columns(record.model, record.table_name, ignored)
             if record.tracking_enabled:
                 # Re-tracking re-generates the capture function with the new settings.
                 call_function(
@@ -135,6 +134,20 @@ class WebhookTrackedModel(models.Model):
 
     def copy(self, default=None):
         raise UserError(_("A model is tracked once; duplicate the settings by tracking another model."))
+
+    def _check_ignored_columns(self, model_name, table, ignored):
+        """Ignored fields must be stored fields of the model: a misspelt one would silently
+        ignore nothing."""
+        unknown = unknown_columns(self.env, table, ignored)
+        if unknown:
+            raise ValidationError(
+                _(
+                    "%(model)s has no stored field %(names)s. Ignored fields are technical names "
+                    "of its stored fields, e.g. write_date, write_uid.",
+                    model=model_label(self.env, model_name),
+                    names=", ".join(unknown),
+                )
+            )
 
     def _model_name_from_vals(self, vals):
         if vals.get("model_id"):

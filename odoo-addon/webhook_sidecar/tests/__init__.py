@@ -5,3 +5,5 @@ from . import test_delivery
 from . import test_access
 from . import test_overview
 from . import test_pull
+from . import test_lists
+from . import test_overview_browser

@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from odoo.tests import TransactionCase
 
 
@@ -12,6 +14,15 @@ class WebhookCase(TransactionCase):
         cls.subscriber = cls.Subscriber.create(
             {"name": "Test receiver", "url": "http://127.0.0.1:9/hook"}
         )
+
+    @contextmanager
+    def assertRefused(self, exception, pattern):
+        """The block raises this exception with a message matching this pattern, inside a
+        savepoint (Odoo's assertRaises: unittest's assertRaisesRegex would keep what the block
+        wrote before raising), and Odoo logs no failed query for it."""
+        with self.assertNoLogs("odoo.sql_db", level="ERROR"), self.assertRaises(exception) as caught:
+            yield
+        self.assertRegex(str(caught.exception), pattern)
 
     def insert_delivery(self, status="dead", subscriber=None, model="res.partner", record_id=1,
                         attempts=6, event="write"):

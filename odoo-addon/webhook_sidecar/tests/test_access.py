@@ -62,3 +62,14 @@ class TestAccess(WebhookCase):
             {"model_id": self.env["ir.model"]._get("res.partner").id}
         )
         self.assertTrue(tracked.capture_installed)
+
+    def test_groups_are_filed_under_webhooks(self):
+        """In the user form: a category on Odoo 18, a privilege (with that category) on 19."""
+        category = self.env.ref("webhook_sidecar.module_category_webhooks")
+        for xml_id in ("webhook_sidecar.group_webhook_user", "webhook_sidecar.group_webhook_manager"):
+            group = self.env.ref(xml_id)
+            if "privilege_id" in group._fields:
+                self.assertEqual(group.privilege_id, self.env.ref("webhook_sidecar.res_groups_privilege_webhooks"))
+                self.assertEqual(group.privilege_id.category_id, category)
+            else:
+                self.assertEqual(group.category_id, category)

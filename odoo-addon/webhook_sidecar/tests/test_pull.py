@@ -22,7 +22,7 @@ class TestPull(WebhookCase):
         cls.viewer = new_test_user(cls.env, login="pull_viewer", groups="base.group_user,webhook_sidecar.group_webhook_user")
         cls.manager = new_test_user(cls.env, login="pull_manager", groups="base.group_user,webhook_sidecar.group_webhook_manager")
 
-    def create_token(self, name="sales-app", patterns="sale.order, res.partner, product.*", user=None):
+    def create_token(self, name="sales-app", patterns="res.users, res.partner, res.country.*", user=None):
         """(token, webhook.api.token record) through the wizard, as a manager clicks it."""
         wizard = self.Wizard.with_user(user or self.manager).create({"name": name, "model_patterns": patterns})
         action = wizard.action_create_token()
@@ -57,10 +57,10 @@ class TestPull(WebhookCase):
         stored_hash, models, revoked_at = self.env.cr.fetchone()
         self.assertEqual(stored_hash, hashlib.sha256(token.encode()).hexdigest())
         self.assertEqual(stored_hash, token_hash(token))
-        self.assertEqual(models, ["product.*", "res.partner", "sale.order"])
+        self.assertEqual(models, ["res.country.*", "res.partner", "res.users"])
         self.assertIsNone(revoked_at)
         self.assertEqual((record.model_patterns, record.device_count, record.revoked),
-                         ("product.*, res.partner, sale.order", 0, False))
+                         ("res.country.*, res.partner, res.users", 0, False))
         self.assertTrue(record.created_at)
         # The plain token is written nowhere, not even in the wizard's own table.
         self.env.flush_all()
@@ -78,17 +78,26 @@ class TestPull(WebhookCase):
     def test_duplicate_active_name_is_refused_until_revoked(self):
         _token, record = self.create_token("field-app", "res.partner")
         with self.assertRaisesRegex(UserError, "An active token named field-app exists already"):
-            self.create_token("field-app", "sale.order")
+            self.create_token("field-app", "res.users")
         record.with_user(self.manager).action_revoke()
-        _token, again = self.create_token("field-app", "sale.order")
+        _token, again = self.create_token("field-app", "res.users")
         self.assertNotEqual(again, record)
-        self.assertEqual(again.model_patterns, "sale.order")
+        self.assertEqual(again.model_patterns, "res.users")
 
     def test_bad_model_patterns_are_refused(self):
         for patterns in ("Sale.Order", "res.partner, sale.*.line", "res partner!", " , "):
             with self.subTest(patterns=patterns), self.assertRaises(UserError):
                 self.create_token("bad-app", patterns)
         self.assertFalse(self.sql_value("SELECT count(*) FROM webhook_api_token WHERE name = 'bad-app'"))
+
+    def test_patterns_naming_no_installed_model_are_refused(self):
+        for patterns in ("res.partner, sale.ordr", "nosuchapp.*", "res_partner"):
+            with self.subTest(patterns=patterns), self.assertRefused(UserError, "no installed model has this name"):
+                self.create_token("typo-app", patterns)
+        self.assertFalse(self.sql_value("SELECT count(*) FROM webhook_api_token WHERE name = 'typo-app'"))
+        # A prefix matches by its dot: res.partner.* finds res.partner.bank, not res.partner itself.
+        _token, record = self.create_token("prefix-app", "res.partner.*, *")
+        self.assertEqual(record.model_patterns, "*, res.partner.*")
 
     def test_the_database_constraint_has_the_final_word(self):
         wizard = self.Wizard.with_user(self.manager).create({"name": "x", "model_patterns": "*"})

@@ -136,3 +136,54 @@ class TestSubscriber(WebhookCase):
         subscriber = form.save()
         self.assertEqual(self.row(subscriber, ["events"])[0], ["create", "write"])
         self.assertTrue(subscriber.secret.startswith("whsec_"))
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriberRefusals(WebhookCase):
+    """A subscription that can never deliver is refused, or warned about, in plain words."""
+
+    def setUp(self):
+        super().setUp()
+        self.partner_model = self.env["ir.model"]._get("res.partner")
+
+    def subscribe(self, **vals):
+        return self.Subscriber.create({"name": "Partners", "url": "https://example.com/p", **vals})
+
+    def test_a_filter_naming_no_field_of_the_models_is_refused(self):
+        with self.assertRefused(ValidationError, r"names emial, which is no stored field of Contact \(res\.partner\)"):
+            self.subscribe(model_ids=[(6, 0, self.partner_model.ids)], changed_fields_filter="name, emial")
+        subscriber = self.subscribe(
+            name="Partner names", model_ids=[(6, 0, self.partner_model.ids)], changed_fields_filter="name, email"
+        )
+        with self.assertRefused(ValidationError, "names category_id, which is no stored field"):
+            subscriber.write({"changed_fields_filter": "category_id"})  # many2many: no column, never "changed"
+        self.assertEqual(subscriber.changed_fields_filter, "name, email")
+        # Choosing other models re-checks the filter too.
+        with self.assertRefused(ValidationError, r"names email, which is no stored field of Country"):
+            subscriber.write({"model_ids": [(6, 0, self.env["ir.model"]._get("res.country").ids)]})
+
+    def test_a_filter_without_models_is_checked_against_the_tracked_ones(self):
+        self.subscribe(changed_fields_filter="anything")  # nothing tracked yet: cannot tell
+        self.env["webhook.tracked.model"].create({"model_id": self.partner_model.id})
+        with self.assertRefused(ValidationError, r"names anything, which is no stored field of Contact"):
+            self.subscribe(name="All models", changed_fields_filter="name, anything")
+
+    def test_a_wizard_cannot_be_subscribed_to(self):
+        wizard = self.env["ir.model"]._get("base.language.install")
+        with self.assertRefused(ValidationError, r"\(base\.language\.install\) is a wizard"):
+            self.subscribe(model_ids=[(6, 0, wizard.ids)])
+
+    def test_untracked_models_are_shown_as_a_warning(self):
+        subscriber = self.subscribe(model_ids=[(6, 0, self.partner_model.ids)])
+        self.assertIn("Not tracked, so nothing is sent for them", subscriber.tracking_warning)
+        self.assertIn("Contact (res.partner)", subscriber.tracking_warning)
+        self.assertIn("No model is tracked yet", self.subscriber.tracking_warning)
+        self.env["webhook.tracked.model"].create({"model_id": self.partner_model.id})
+        self.env.invalidate_all()
+        self.assertFalse(subscriber.tracking_warning)
+        self.assertFalse(self.subscriber.tracking_warning)
+        with Form(self.Subscriber) as form:
+            form.name = "Countries"
+            form.url = "https://example.com/c"
+            form.model_ids.add(self.env["ir.model"]._get("res.country"))
+            self.assertIn("Country (res.country)", form.tracking_warning)

@@ -69,6 +69,15 @@ class WebhookApiTokenWizard(models.TransientModel):
                     ", ".join(f'"{pattern}"' for pattern in invalid),
                 )
             )
+        unmatched = self._patterns_without_model(patterns)
+        if unmatched:
+            raise UserError(
+                _(
+                    "%s: no installed model has this name, so the token could never pull anything for it. "
+                    "Check the technical name (e.g. res.partner, product.*) or install the module first.",
+                    ", ".join(f'"{pattern}"' for pattern in unmatched),
+                )
+            )
         token = generate_token()
         self._insert_token(name, patterns, token_hash(token))
         return {
@@ -92,6 +101,23 @@ class WebhookApiTokenWizard(models.TransientModel):
             [patterns],
         )
         return [row[0] for row in self.env.cr.fetchall()]
+
+    def _patterns_without_model(self, patterns):
+        """The patterns that name no installed model: an exact name that is not in ir.model,
+        a prefix such as product.* that no model starts with. * matches every model."""
+        IrModel = self.env["ir.model"].sudo()
+        unmatched = []
+        for pattern in patterns:
+            if pattern == "*":
+                continue
+            if pattern.endswith("*"):
+                prefix = pattern[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                found = IrModel.search_count([("model", "=like", prefix + "%")], limit=1)
+            else:
+                found = bool(IrModel._get(pattern))
+            if not found:
+                unmatched.append(pattern)
+        return unmatched
 
     def _insert_token(self, name, patterns, hashed):
         """INSERT the token row; the table's constraints decide, their errors become sentences."""
