@@ -232,11 +232,14 @@ public final class SidecarConfig {
     }
   }
 
-  /** One line per setting as given, secrets and URL passwords masked: logged once at start-up. */
+  /**
+   * One line per setting, effective values (the user named in the URL), secrets and URL
+   * passwords masked: logged once at start-up.
+   */
   public String describe() {
     StringJoiner lines = new StringJoiner(System.lineSeparator());
     for (Setting s : Setting.values()) {
-      String v = given.get(s);
+      String v = text(s);
       String shown = s.isSecret() && !v.isEmpty() ? JdbcUrl.MASK
           : s.kind() == Setting.Kind.JDBC_URL ? dbUrl.display() : v;
       lines.add("  " + s.env() + "=" + shown);

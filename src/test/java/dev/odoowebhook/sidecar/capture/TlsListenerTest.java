@@ -1,9 +1,13 @@
 package dev.odoowebhook.sidecar.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.odoowebhook.sidecar.Sidecar;
 import dev.odoowebhook.sidecar.delivery.WebhookSigner;
 import dev.odoowebhook.sidecar.support.Await;
@@ -19,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The LISTEN connection (pgjdbc-ng) follows WEBHOOK_DB_URL's TLS settings as the pool (pgjdbc)
@@ -84,6 +89,27 @@ class TlsListenerTest {
   @Test
   void shouldBeWokenByNotifyOverTlsWithAVerifiedCertificate() throws Exception {
     assertWokenByNotifyOverTls(db.url() + "?sslmode=verify-full&sslrootcert=" + pg.certificate());
+  }
+
+  @Test
+  void shouldSayWhyTheListenerCannotConnect() {
+    Map<String, String> settings = new java.util.HashMap<>(NO_POLLING);
+    settings.put("WEBHOOK_DB_URL", db.url() + "?sslmode=disable&password=hunter2");
+    settings.remove("WEBHOOK_DB_PASSWORD");
+    Logger logger = (Logger) LoggerFactory.getLogger(EventListener.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    try (EventListener listener = new EventListener(db.config(settings), new Wakeup())) {
+      assertFalse(listener.ensureConnected());
+      String line = logged.list.stream().map(ILoggingEvent::getFormattedMessage)
+          .filter(m -> m.startsWith("Cannot open the LISTEN connection")).findFirst().orElse("none logged");
+      assertTrue(line.contains("(sslmode=disable)") && line.contains("no encryption")
+          && line.contains("set sslmode in WEBHOOK_DB_URL"), line);
+      assertFalse(line.contains("hunter2"), line);
+    } finally {
+      logger.detachAppender(logged);
+    }
   }
 
   private static void assertWokenByNotifyOverTls(String url) throws Exception {
