@@ -124,8 +124,7 @@ public final class EventListener implements AutoCloseable {
         reconnects.incrementAndGet();
         log.info("LISTEN connection re-established.");
         wakeup.signal(); // catch up with what committed while it was away
-      }
-      if (!everConnected) {
+      } else {
         log.info("LISTEN connection open to {} (TLS: sslmode={}).", config.dbUrl(),
             ListenerDataSource.sslMode(config.jdbcUrl().parameters()));
       }
@@ -134,8 +133,8 @@ public final class EventListener implements AutoCloseable {
     } catch (SQLException | RuntimeException e) {
       log.warn("Cannot open the LISTEN connection to {} (sslmode={}): {}. Until it connects,"
           + " writes are not announced and the router polls every {}.{}", config.dbUrl(),
-          sslModeOrProblem(), JdbcUrl.mask(reason(e)), Durations.format(config.duration(Setting.POLL_INTERVAL)),
-          hint(reason(e)));
+          sslModeOrProblem(), JdbcUrl.mask(reason(e)),
+          Durations.format(config.duration(Setting.POLL_INTERVAL)), hint(reason(e)));
       closeQuietly();
       return false;
     }

@@ -24,8 +24,6 @@ import java.util.Set;
  * pgjdbc-ng's own default is ssl.mode=disable, which a hostssl-only server refuses. Stateless.
  */
 final class ListenerDataSource {
-  static final Set<String> SSL_MODES =
-      Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
   static final String NON_VALIDATING_FACTORY = "org.postgresql.ssl.NonValidatingFactory";
   private static final Set<String> MAPPED =
       Set.of("ssl", "sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslfactory");
@@ -67,9 +65,9 @@ final class ListenerDataSource {
       // pgjdbc: ssl=true (or a bare ssl) without sslmode means verify-full; neither, prefer.
       mode = ssl != null && !ssl.equalsIgnoreCase("false") ? "verify-full" : "prefer";
     }
-    if (!SSL_MODES.contains(mode)) {
+    if (!JdbcUrl.SSL_MODES.contains(mode)) {
       throw new IllegalArgumentException("sslmode=" + mode + " in WEBHOOK_DB_URL is not one of "
-          + String.join(", ", SSL_MODES));
+          + String.join(", ", JdbcUrl.SSL_MODES));
     }
     // pgjdbc's NonValidatingFactory trusts any certificate: the same as require.
     if (NON_VALIDATING_FACTORY.equals(p.get("sslfactory")) && mode.startsWith("verify-")) {

@@ -15,16 +15,16 @@ final class CrossChecks {
     Duration grace = (Duration) typed.get(Setting.SHUTDOWN_GRACE);
     Duration lease = (Duration) typed.get(Setting.LEASE);
     if (grace.compareTo(lease) > 0) {
-      throw new ConfigException(sources.get(Setting.SHUTDOWN_GRACE) + " = " + Durations.format(grace)
-          + " is longer than " + sources.get(Setting.LEASE) + " = " + Durations.format(lease)
+      throw new ConfigException(sources.get(Setting.SHUTDOWN_GRACE) + " = "
+          + Durations.format(grace) + " is longer than " + sources.get(Setting.LEASE) + " = " + Durations.format(lease)
           + ": a delivery still draining after its lease ended could be sent again by another"
           + " sidecar. Make the grace shorter or the lease longer.");
     }
     int admin = (Integer) typed.get(Setting.HTTP_PORT);
     int pull = (Integer) typed.get(Setting.PULL_PORT);
     if (admin != 0 && admin == pull) {
-      throw new ConfigException(sources.get(Setting.HTTP_PORT) + " and " + sources.get(Setting.PULL_PORT)
-          + " are both " + admin + ": give the pull API another port, or 0 to turn it off.");
+      throw new ConfigException(sources.get(Setting.HTTP_PORT) + " and "
+          + sources.get(Setting.PULL_PORT) + " are both " + admin + ": give the pull API another port, or 0 to turn it off.");
     }
   }
 }

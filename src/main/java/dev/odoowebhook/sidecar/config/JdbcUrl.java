@@ -18,6 +18,9 @@ import java.util.regex.Pattern;
 public final class JdbcUrl {
   public static final String PREFIX = "jdbc:postgresql://";
   public static final String MASK = "<masked>";
+  /** pgjdbc's sslmode values; pgjdbc-ng's ssl.mode takes the same words. */
+  public static final List<String> SSL_MODES =
+      List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
   // key=value pairs whose key ends in "password" (password, sslpassword), in URLs or messages.
   private static final Pattern PASSWORD_PARAMETER =
       Pattern.compile("(?i)(\\b[a-z.]*password=)[^&\\s;,)]*");

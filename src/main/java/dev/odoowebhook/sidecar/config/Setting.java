@@ -37,7 +37,10 @@ public enum Setting {
       Kind.POSITIVE_INT, "1", "1000",
       "Deliveries sent at once by this sidecar, all subscribers together."),
   ROUTE_BATCH(
-      "WEBHOOK_ROUTE_BATCH", "500", Kind.POSITIVE_INT, "1", "100000", "Events routed per database transaction."),
+      "WEBHOOK_ROUTE_BATCH",
+      "500",
+      Kind.POSITIVE_INT, "1", "100000",
+      "Events routed per database transaction."),
   ROUTE_MIN_INTERVAL(
       "WEBHOOK_ROUTE_MIN_INTERVAL",
       "0ms",
@@ -57,7 +60,10 @@ public enum Setting {
       Kind.DURATION, "10ms", "5m",
       "TCP/TLS connect timeout of webhook requests (each subscriber also has a request timeout)."),
   POOL_SIZE(
-      "WEBHOOK_POOL_SIZE", "8", Kind.POSITIVE_INT, "1", "200", "Database connections in the sidecar's pool."),
+      "WEBHOOK_POOL_SIZE",
+      "8",
+      Kind.POSITIVE_INT, "1", "200",
+      "Database connections in the sidecar's pool."),
   STARTUP_WAIT(
       "WEBHOOK_STARTUP_WAIT",
       "5m",

@@ -81,8 +81,8 @@ public final class SidecarConfig {
     if (url.password() != null) {
       String separate = (String) typed.get(Setting.DB_PASSWORD);
       if (!separate.isEmpty() && !separate.equals(url.password())) {
-        throw new ConfigException("WEBHOOK_DB_URL carries a password and " + sources.get(Setting.DB_PASSWORD)
-            + " another one: give it once, preferably in WEBHOOK_DB_PASSWORD (values <masked>).");
+        throw new ConfigException("WEBHOOK_DB_URL carries a password and "
+            + sources.get(Setting.DB_PASSWORD) + " another one: give it once, preferably in WEBHOOK_DB_PASSWORD (values <masked>).");
       }
       typed.put(Setting.DB_PASSWORD, url.password());
     }
@@ -148,6 +148,10 @@ public final class SidecarConfig {
     String prefix = JdbcUrl.PREFIX;
     if (!value.startsWith(prefix)) {
       return "expected a URL starting with " + prefix + ", e.g. jdbc:postgresql://127.0.0.1:5432/odoo";
+    }
+    String sslmode = JdbcUrl.parse(value).parameters().get("sslmode");
+    if (sslmode != null && !JdbcUrl.SSL_MODES.contains(sslmode)) {
+      return "sslmode=" + sslmode + " is not one of " + String.join(", ", JdbcUrl.SSL_MODES);
     }
     try {
       URI uri = new URI("postgresql://" + JdbcUrl.parse(value).location());

@@ -107,6 +107,8 @@ class SettingsTest {
     }
     assertEquals("odoo", config("WEBHOOK_DB_URL", "jdbc:postgresql://h/db?user=odoo&password=x",
         "WEBHOOK_DB_USER", "other").text(Setting.DB_USER), "the URL's user, as pgjdbc");
+    assertTrue(refusal("WEBHOOK_DB_URL", "jdbc:postgresql://h/db?sslmode=sometimes")
+        .contains("sslmode=sometimes is not one of disable, allow, prefer"));
     String message = refusal("WEBHOOK_DB_URL", "jdbc:postgresql://odoo:hunter2@/odoo");
     assertFalse(message.contains("hunter2"), message);
     message = refusal("WEBHOOK_DB_URL", "jdbc:postgresql://h/db?password=hunter2", "WEBHOOK_DB_PASSWORD", "pw-separate");
