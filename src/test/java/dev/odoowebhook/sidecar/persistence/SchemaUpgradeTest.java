@@ -92,7 +92,10 @@ class SchemaUpgradeTest {
       String version = SchemaMigrator.migrate(oldPool.dataSource());
 
       assertEquals(latest(), version);
-      assertEquals(before, data(old), "the upgrade changes no row");
+      Map<String, List<String>> after = data(old);
+      // Tables added since the released layout start empty; the others keep every row.
+      after.entrySet().removeIf(t -> !before.containsKey(t.getKey()) && t.getValue().isEmpty());
+      assertEquals(before, after, "the upgrade changes no row");
       List<String> history = new ArrayList<>(List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"));
       history.addAll(versions());
       assertEquals(history,
