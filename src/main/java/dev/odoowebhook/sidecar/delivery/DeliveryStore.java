@@ -57,6 +57,24 @@ public final class DeliveryStore {
     }
   }
 
+  /**
+   * Extends to now + {@code lease} the leases sidecar {@code sidecar} holds on {@code ids} (those
+   * still in flight); returns how many were renewed (sql/R__webhook_claim.sql).
+   */
+  int renewLeases(String sidecar, List<Long> ids, Duration lease) throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT webhook_renew_leases(?, ?, ? * interval '1 millisecond')")) {
+      ps.setString(1, sidecar);
+      ps.setArray(2, c.createArrayOf("bigint", ids.toArray()));
+      ps.setLong(3, lease.toMillis());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
   /** Records the attempt and moves the delivery on; returns what became of it. */
   AttemptOutcome finish(Delivery d, String sidecar, AttemptResult r) throws SQLException {
     try (Connection c = db.connection();
