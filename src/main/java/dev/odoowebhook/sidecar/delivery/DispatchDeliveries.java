@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -84,6 +85,8 @@ public final class DispatchDeliveries implements Runnable {
    */
   private Instant nextDueAt;
   private Instant nextDueReadAt = Instant.MIN;
+  /** The subscribers nextDueAt was read for: those that could take more work then. */
+  private Set<Long> nextDueReadFor = Set.of();
   private volatile boolean scheduleChanged = true;
 
   /**
@@ -175,20 +178,28 @@ public final class DispatchDeliveries implements Runnable {
       return null; // a full batch: more may be due, look again before asking when the next one is
     }
     // Fewer than asked for: nothing else could be claimed as of this claim.
-    Duration due = nextDueIn();
+    Duration due = nextDueIn(slots.keySet());
     if (due == null || due.compareTo(pollInterval) > 0) {
       return pollInterval;
     }
     return due.compareTo(MIN_PAUSE) < 0 ? MIN_PAUSE : due;
   }
 
-  /** How long until the next delivery is due, or null if none waits; read when it may have changed. */
-  private Duration nextDueIn() throws SQLException {
+  /**
+   * How long until the next delivery of one of {@code claimable} is due, or null if none waits;
+   * read when it may have changed. Only subscribers that can take more work count: the due
+   * backlog of one at its share or its concurrency waits for one of its workers to finish
+   * (which wakes the dispatcher), not for a pause of a few milliseconds that finds it blocked
+   * again.
+   */
+  private Duration nextDueIn(Set<Long> claimable) throws SQLException {
     Instant now = Instant.now();
     boolean near = nextDueAt != null && nextDueAt.isBefore(now.plus(MIN_PAUSE));
-    if (scheduleChanged || near || now.isAfter(nextDueReadAt.plus(pollInterval))) {
+    if (scheduleChanged || near || !claimable.equals(nextDueReadFor)
+        || now.isAfter(nextDueReadAt.plus(pollInterval))) {
       scheduleChanged = false; // before reading: a change during the read is not lost
-      Duration due = store.nextDueIn();
+      Duration due = store.nextDueIn(claimable);
+      nextDueReadFor = Set.copyOf(claimable);
       nextDueReadAt = now;
       nextDueAt = due == null ? null : now.plus(due);
       return due;
