@@ -28,14 +28,14 @@ class LeaseRenewalTest extends PipelineTest {
       AtomicInteger n = inFlight.computeIfAbsent(r.data().get("record_id").asLong(), k -> new AtomicInteger());
       maxInFlight.accumulateAndGet(n.incrementAndGet(), Math::max);
       try {
-        Thread.sleep(4_000); // four leases
+        Thread.sleep(6_000); // three leases
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
       n.decrementAndGet();
       return Receiver.Response.ok();
     });
-    p.startSidecar(Map.of("WEBHOOK_LEASE", "1s", "WEBHOOK_LEASE_RECOVERY_INTERVAL", "100ms",
+    p.startSidecar(Map.of("WEBHOOK_LEASE", "2s", "WEBHOOK_LEASE_RECOVERY_INTERVAL", "100ms",
         "WEBHOOK_POLL_INTERVAL", "200ms"));
     p.partner("Slow Answer Ltd");
     p.awaitStatus(1, "sent", WAIT);
