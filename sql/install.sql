@@ -19,6 +19,7 @@ BEGIN;
 \ir V12__webhook_subscriber_pause.sql
 \ir V13__webhook_content.sql
 \ir V14__webhook_error_type_check.sql
+\ir V16__webhook_subscriber_max_backoff.sql
 \ir V17__webhook_operations.sql
 
 \ir R__webhook_capture.sql
