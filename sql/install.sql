@@ -19,6 +19,7 @@ BEGIN;
 \ir V12__webhook_subscriber_pause.sql
 \ir V13__webhook_content.sql
 \ir V14__webhook_error_type_check.sql
+\ir V15__webhook_installation.sql
 
 \ir R__webhook_capture.sql
 \ir R__webhook_claim.sql
@@ -27,6 +28,7 @@ BEGIN;
 \ir R__webhook_domain.sql
 \ir R__webhook_finish.sql
 \ir R__webhook_grants.sql
+\ir R__webhook_installation.sql
 \ir R__webhook_recover.sql
 \ir R__webhook_replay.sql
 \ir R__webhook_retry_schedule.sql

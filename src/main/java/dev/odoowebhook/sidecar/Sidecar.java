@@ -15,6 +15,7 @@ import dev.odoowebhook.sidecar.delivery.RecordSent;
 import dev.odoowebhook.sidecar.delivery.SendDelivery;
 import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
 import dev.odoowebhook.sidecar.delivery.TargetPolicy;
+import dev.odoowebhook.sidecar.identity.Installation;
 import dev.odoowebhook.sidecar.jobs.CleanupJob;
 import dev.odoowebhook.sidecar.jobs.Heartbeat;
 import dev.odoowebhook.sidecar.jobs.PeriodicJob;
@@ -99,6 +100,10 @@ public final class Sidecar {
     lifecycle.step("migrate", () -> {
       log.info("Schema at version {}.", SchemaMigrator.migrate(db.dataSource()));
       SchemaMigrator.refreshCapture(db.dataSource());
+      return null;
+    });
+    lifecycle.step("installation identity", () -> {
+      Installation.checkAtStart(db.dataSource()); // on a copy: holds deliveries, logs it
       return null;
     });
 

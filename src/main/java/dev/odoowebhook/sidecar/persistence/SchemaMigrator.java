@@ -3,6 +3,7 @@ package dev.odoowebhook.sidecar.persistence;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
 import java.sql.Statement;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -30,6 +31,10 @@ public final class SchemaMigrator {
     try (Connection c = dataSource.getConnection();
         Statement st = c.createStatement()) {
       st.execute("SELECT webhook_refresh_capture()");
+      // Tables untracked because they can no longer be tracked, triggers not renewed.
+      for (SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
+        log.warn(w.getMessage());
+      }
     } catch (SQLException e) {
       log.info("Capture functions not refreshed ({}): run `track` again after Odoo upgrades.",
           DatabaseErrors.firstLine(e));
@@ -55,9 +60,34 @@ public final class SchemaMigrator {
             .load();
     MigrateResult result = flyway.migrate();
     grantSidecarRole(dataSource);
+    warnIfAlterTableNotFollowed(dataSource);
     return result.targetSchemaVersion != null
         ? result.targetSchemaVersion
         : flyway.info().current().getVersion().getVersion();
+  }
+
+  /** Name of the event trigger of sql/R__webhook_capture.sql, created only by a superuser. */
+  static final String ALTER_TABLE_EVENT_TRIGGER = "webhook_capture_follows_alter_table";
+
+  /**
+   * Says, in one WARN line, that the event trigger which keeps capture functions in step with
+   * Odoo's ALTER TABLE is missing (only a superuser can create it) and what that means. Nothing
+   * for a role that cannot see the sidecar's tables being migrated (it only checks).
+   */
+  private static void warnIfAlterTableNotFollowed(DataSource dataSource) {
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = '"
+            + ALTER_TABLE_EVENT_TRIGGER + "')")) {
+      if (rs.next() && !rs.getBoolean(1)) {
+        log.warn("The ALTER TABLE event trigger ({}) was not created: migrate did not run as a superuser."
+            + " Capture functions will not follow Odoo's schema changes by themselves: after Odoo module"
+            + " upgrades run `track MODEL` again (or restart the sidecar as the owner: it refreshes them at"
+            + " start), or run `migrate` once as a superuser.", ALTER_TABLE_EVENT_TRIGGER);
+      }
+    } catch (SQLException e) {
+      log.debug("Event trigger not checked: {}", DatabaseErrors.firstLine(e));
+    }
   }
 
   /**
