@@ -41,7 +41,10 @@ public final class SchemaMigrator {
     }
   }
 
-  /** Migrates and returns the schema version now in place. */
+  /**
+   * Migrates and returns the schema version now in place. As the owner of the sidecar's tables it
+   * also refreshes the capture of tracked models ({@link #refreshCapture}).
+   */
   public static String migrate(DataSource dataSource) {
     Flyway flyway =
         Flyway.configure()
@@ -60,10 +63,26 @@ public final class SchemaMigrator {
             .load();
     MigrateResult result = flyway.migrate();
     grantSidecarRole(dataSource);
+    if (ownsSidecarTables(dataSource)) {
+      // New capture rules reach the functions of tracked models, and databases tracked by an
+      // older release get their triggers on the current function names (upgrade path).
+      refreshCapture(dataSource);
+    }
     warnIfAlterTableNotFollowed(dataSource);
     return result.targetSchemaVersion != null
         ? result.targetSchemaVersion
         : flyway.info().current().getVersion().getVersion();
+  }
+
+  private static boolean ownsSidecarTables(DataSource dataSource) {
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_has_role((SELECT relowner FROM pg_class"
+            + " WHERE oid = to_regclass('webhook_event')), 'USAGE')")) {
+      return rs.next() && rs.getBoolean(1);
+    } catch (SQLException e) {
+      return false;
+    }
   }
 
   /** Name of the event trigger of sql/R__webhook_capture.sql, created only by a superuser. */
