@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One running sidecar. This class only wires: {@link #start} builds the parts from the
  * configuration and runs the start-up steps in order (the database pool, wait for the database,
- * migrate, the admin and pull servers, the heartbeat, the listener, the recorder and the
+ * migrate, the installation identity check that holds deliveries on a copy of the database, the
+ * admin and pull servers, the heartbeat, the listener, the recorder and the
  * dispatcher, the router, the scheduled jobs); {@link #stop} undoes them in reverse, draining
  * in-flight deliveries on the way. A start that fails half-way undoes what it started (ports
  * released, threads stopped). Each part's own work lives in its package.
