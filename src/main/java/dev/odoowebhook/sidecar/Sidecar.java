@@ -15,6 +15,7 @@ import dev.odoowebhook.sidecar.delivery.RecordSent;
 import dev.odoowebhook.sidecar.delivery.SendDelivery;
 import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
 import dev.odoowebhook.sidecar.delivery.TargetPolicy;
+import dev.odoowebhook.sidecar.identity.Installation;
 import dev.odoowebhook.sidecar.jobs.CleanupJob;
 import dev.odoowebhook.sidecar.jobs.Heartbeat;
 import dev.odoowebhook.sidecar.jobs.PeriodicJob;
@@ -41,7 +42,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One running sidecar. This class only wires: {@link #start} builds the parts from the
  * configuration and runs the start-up steps in order (the database pool, wait for the database,
- * migrate, the admin and pull servers, the heartbeat, the listener, the recorder and the
+ * migrate, the installation identity check that holds deliveries on a copy of the database, the
+ * admin and pull servers, the heartbeat, the listener, the recorder and the
  * dispatcher, the router, the scheduled jobs); {@link #stop} undoes them in reverse, draining
  * in-flight deliveries on the way. A start that fails half-way undoes what it started (ports
  * released, threads stopped). Each part's own work lives in its package.
@@ -104,6 +106,10 @@ public final class Sidecar {
     lifecycle.step("migrate", () -> {
       log.info("Schema at version {}.", SchemaMigrator.migrate(db.dataSource()));
       SchemaMigrator.refreshCapture(db.dataSource());
+      return null;
+    });
+    lifecycle.step("installation identity", () -> {
+      Installation.checkAtStart(db.dataSource()); // on a copy: holds deliveries, logs it
       return null;
     });
 

@@ -24,6 +24,7 @@ final class CommandTable {
       new TokenRevokeCommand(),
       new RunCommand(),
       new StatusCommand(),
+      new ConfirmCopyCommand(),
       new CleanupCommand(),
       new ReplayCommand());
 

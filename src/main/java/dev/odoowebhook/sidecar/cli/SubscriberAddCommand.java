@@ -9,6 +9,12 @@ import java.util.Set;
 
 /** {@code subscriber add}: a new receiver of webhooks (webhook_subscriber row). */
 final class SubscriberAddCommand implements Command {
+  /** What inactive means, next to paused: the help of add and update says it. */
+  static final String INACTIVE_VERSUS_PAUSED =
+      "  Inactive versus paused: an inactive subscriber (active = false, set in the addon or\n"
+      + "  SQL) is not routed: it misses every event that happens while inactive, for good.\n"
+      + "  A paused one (`subscriber pause NAME`) is routed and held: its events wait and are\n"
+      + "  all sent after `subscriber resume NAME`. To stop sending for a while, pause.";
   @Override
   public String name() {
     return "subscriber add";
@@ -29,7 +35,8 @@ final class SubscriberAddCommand implements Command {
         + "  --models  models it wants (default: all tracked); --fields: writes only when one\n"
         + "  of these fields changed; retry n waits backoff-base * backoff-factor^(n-1),\n"
         + "  at most --max-backoff (up to 30d).\n"
-        + "  The URL may carry no user:password@ and no #fragment: send credentials with --header.";
+        + "  The URL may carry no user:password@ and no #fragment: send credentials with --header.\n"
+        + INACTIVE_VERSUS_PAUSED;
   }
 
   @Override

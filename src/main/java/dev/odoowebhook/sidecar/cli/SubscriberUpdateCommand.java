@@ -29,7 +29,8 @@ final class SubscriberUpdateCommand implements Command {
         + "  Changes only what is given, checked as by `subscriber add`. --models * means every\n"
         + "  tracked model; --fields \"\" drops the field filter; --header replaces all custom\n"
         + "  headers; --domain \"\" drops the condition. To rotate the secret with a grace\n"
-        + "  period use `subscriber rotate-secret`.";
+        + "  period use `subscriber rotate-secret`.\n"
+        + SubscriberAddCommand.INACTIVE_VERSUS_PAUSED;
   }
 
   @Override

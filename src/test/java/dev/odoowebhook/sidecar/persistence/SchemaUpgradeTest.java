@@ -192,7 +192,9 @@ class SchemaUpgradeTest {
     Map<String, List<String>> rows = new TreeMap<>();
     for (Map<String, Object> t : db.rows("SELECT relname FROM pg_class WHERE relkind = 'r'"
         + " AND relnamespace = 'public'::regnamespace AND relname LIKE 'webhook\\_%'"
-        + " AND relname <> '" + SchemaMigrator.HISTORY_TABLE + "' ORDER BY 1")) {
+        + " AND relname <> '" + SchemaMigrator.HISTORY_TABLE + "'"
+        // New since the released layout (V15): its one row is recorded by the upgrade.
+        + " AND relname <> 'webhook_installation' ORDER BY 1")) {
       String table = (String) t.get("relname");
       // Only the columns of the released layout: columns added since (V13 ...) are new, not changed.
       rows.put(table, db.rows("SELECT (SELECT jsonb_object_agg(key, value) FROM jsonb_each(to_jsonb(t))"

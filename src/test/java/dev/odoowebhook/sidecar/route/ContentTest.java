@@ -26,7 +26,8 @@ class ContentTest extends PipelineTest {
     p.db.exec("CREATE TABLE IF NOT EXISTS sale_order (id serial PRIMARY KEY, name varchar,"
         + " state varchar DEFAULT 'draft', amount_total numeric, partner_id integer,"
         + " access_token varchar, write_date timestamp, write_uid integer);"
-        + " TRUNCATE sale_order RESTART IDENTITY;"
+        + " SET session_replication_role = replica; TRUNCATE sale_order RESTART IDENTITY;"
+        + " SET session_replication_role = origin;"
         + " SELECT webhook_track('sale.order');"
         + " SELECT webhook_set_captured_fields('sale.order', ARRAY['state', 'amount_total', 'partner_id']);"
         + " SELECT webhook_set_captured_fields('res.partner', ARRAY['name', 'email', 'credit_limit', 'properties'])");
