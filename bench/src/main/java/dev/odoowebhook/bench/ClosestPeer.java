@@ -88,6 +88,9 @@ final class ClosestPeer {
           .append(" | ").append(r.get("missing")).append(" | ").append(r.get("process")).append(" | ")
           .append(String.valueOf(r.get("log")).replace("|", "\\|")).append(" |\n");
     }
+    md.append("\nDebezium Server's HTTP sink gives up after its retries: the engine stops and the process exits; what"
+        + " it had not delivered waits in its replication slot (PostgreSQL keeps the WAL) until someone restarts it."
+        + " The sidecar keeps each delivery in the database and retries until the receiver answers.\n");
     b.section(md.toString());
   }
 

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 
 /**
  * The closest real peer: Debezium Server (the distribution from Maven Central,
- * io.debezium:debezium-server-dist, unpacked by {@code mvn -Pdebezium-server}), as its own
+ * io.debezium:debezium-server-dist, fetched and unpacked with {@code mvn -Pdebezium-server}), as its own
  * process, with its PostgreSQL source (pgoutput, no snapshot) and its HTTP sink signing with
  * Standard Webhooks, posting to the harness's receiver. Needs Java 21 or later (its classes are
  * built for 21): {@code --peer-java} or {@code PEER_JAVA}, else the newest JDK ≥ 21 installed
@@ -32,19 +32,71 @@ final class DebeziumServer implements AutoCloseable {
       return missing == null;
     }
 
-    static Setup find(Path benchDir, String distOption, String javaOption, String version) {
-      Path dist = distOption != null ? Path.of(distOption)
-          : benchDir.resolve("target/debezium-server-dist/debezium-server");
-      if (!Files.isDirectory(dist.resolve("lib"))) {
-        return new Setup(dist, null, version, "no Debezium Server distribution (run the harness with"
-            + " `mvn -Pdebezium-server ...`: it unpacks io.debezium:debezium-server-dist:" + version
+    static Setup notMeasured(String why) {
+      return new Setup(null, null, null, why);
+    }
+
+    /**
+     * The distribution: {@code distOption} if given; else, with {@code fetch}, the tar.gz from
+     * the local Maven repository ({@code mvn dependency:get} brings it from Maven Central when
+     * absent), unpacked once under {@code bench/target}; else none (not measured).
+     */
+    static Setup find(Path benchDir, String distOption, boolean fetch, String javaOption, String version)
+        throws IOException, InterruptedException {
+      Path dist;
+      if (distOption != null) {
+        dist = Path.of(distOption);
+      } else if (fetch) {
+        dist = fetchAndUnpack(benchDir.resolve("target/debezium-server-dist"), version);
+      } else {
+        return new Setup(null, null, version, "Debezium Server not set up (run the harness with"
+            + " `mvn -Pdebezium-server ...`: it fetches io.debezium:debezium-server-dist:" + version
             + ":tar.gz, about 700 MB, from Maven Central)");
+      }
+      if (!Files.isDirectory(dist.resolve("lib"))) {
+        return new Setup(dist, null, version, "no Debezium Server distribution in " + dist.getFileName());
       }
       Optional<Path> java = javaOption != null ? Optional.of(Path.of(javaOption)) : newestJdk21();
       if (java.isEmpty() || !Files.isExecutable(java.get())) {
         return new Setup(dist, null, version, "no Java 21 or later for Debezium Server (--peer-java or PEER_JAVA)");
       }
       return new Setup(dist, java.get(), version, null);
+    }
+
+    private static Path fetchAndUnpack(Path target, String version) throws IOException, InterruptedException {
+      Path dist = target.resolve("debezium-server");
+      Path marker = target.resolve(".unpacked-" + version);
+      if (Files.exists(marker) && Files.isDirectory(dist.resolve("lib"))) {
+        return dist;
+      }
+      String repo = System.getProperty("bench.m2", Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
+      Path tarball = Path.of(repo, "io", "debezium", "debezium-server-dist", version,
+          "debezium-server-dist-" + version + ".tar.gz");
+      if (!Files.isRegularFile(tarball)) {
+        String mavenHome = System.getProperty("maven.home");
+        String mvn = mavenHome == null ? "mvn" : Path.of(mavenHome, "bin", "mvn").toString();
+        Progress.say("Debezium Server: fetching io.debezium:debezium-server-dist:%s:tar.gz (about 700 MB)", version);
+        run(List.of(mvn, "-q", "-B", "dependency:get", "-Dtransitive=false",
+            "-Dartifact=io.debezium:debezium-server-dist:" + version + ":tar.gz"), 1_800);
+      }
+      Progress.say("Debezium Server: unpacking %s", tarball.getFileName());
+      TempCluster.deleteTree(target);
+      Files.createDirectories(target);
+      run(List.of("tar", "-xzf", tarball.toString(), "-C", target.toString()), 600);
+      Files.writeString(marker, version);
+      return dist;
+    }
+
+    private static void run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IOException(String.join(" ", cmd.subList(0, 2)) + " did not finish within " + timeoutSeconds + " s");
+      }
+      if (p.exitValue() != 0) {
+        throw new IOException(String.join(" ", cmd) + " failed (exit " + p.exitValue() + ")");
+      }
     }
 
     /** The newest JDK of version 21 or later in the folder that holds the running one. */
