@@ -35,11 +35,11 @@ final class ClosestPeer {
     StringBuilder md = new StringBuilder("## 8. The closest peer: Debezium Server\n\n");
     Map<String, Object> raw = new LinkedHashMap<>();
     if (!b.peerServer.available()) {
-      md.append("Not measured: ").append(b.peerServer.missing()).append(".\n");
+      md.append("Not measured ").append(b.peerServer.missing()).append(".\n");
       raw.put("not_measured", b.peerServer.missing());
       b.results.put("closest_peer", raw);
       b.section(md.toString());
-      Progress.say("S8 not measured: %s", b.peerServer.missing());
+      Progress.say("S8 not measured %s", b.peerServer.missing());
       return;
     }
     raw.put("version", b.peerServer.version());

@@ -49,16 +49,16 @@ final class DebeziumServer implements AutoCloseable {
       } else if (fetch) {
         dist = fetchAndUnpack(benchDir.resolve("target/debezium-server-dist"), version);
       } else {
-        return new Setup(null, null, version, "Debezium Server not set up (run the harness with"
+        return new Setup(null, null, version, "(Debezium Server not set up: run the harness with"
             + " `mvn -Pdebezium-server ...`: it fetches io.debezium:debezium-server-dist:" + version
             + ":tar.gz, about 700 MB, from Maven Central)");
       }
       if (!Files.isDirectory(dist.resolve("lib"))) {
-        return new Setup(dist, null, version, "no Debezium Server distribution in " + dist.getFileName());
+        return new Setup(dist, null, version, "(no Debezium Server distribution in " + dist.getFileName() + ")");
       }
       Optional<Path> java = javaOption != null ? Optional.of(Path.of(javaOption)) : newestJdk21();
       if (java.isEmpty() || !Files.isExecutable(java.get())) {
-        return new Setup(dist, null, version, "no Java 21 or later for Debezium Server (--peer-java or PEER_JAVA)");
+        return new Setup(dist, null, version, "(no Java 21 or later for Debezium Server: --peer-java or PEER_JAVA)");
       }
       return new Setup(dist, java.get(), version, null);
     }

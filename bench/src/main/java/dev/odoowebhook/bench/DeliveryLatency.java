@@ -175,7 +175,7 @@ final class DeliveryLatency {
           .append(s.equals(SIDECAR) ? "1" : Stats.fmt(p99 / sideP99)).append(" |\n");
     }
     if (!b.peerServer.available()) {
-      md.append("| ").append(DBZ_SERVER).append(" | not measured: ").append(b.peerServer.missing())
+      md.append("| ").append(DBZ_SERVER).append(" | not measured ").append(b.peerServer.missing())
           .append(" | | | | | | | | |\n");
     }
     md.append("\n![latency](s2_latency.png)\n");

@@ -73,12 +73,12 @@ public final class RunBenchmarks {
           && (mode.name().equals("full") || "yes".equals(opts.get("peer-server")));
       b.peerServer = !peerWanted && opts.get("debezium-server") == null
           ? DebeziumServer.Setup.notMeasured(mode.name().equals("full") ? "scenarios 2 and 8 not selected"
-              : "not measured in short mode (full mode with `mvn -Pdebezium-server`, or `--peer-server yes`)")
+              : "in short mode (full mode with `mvn -Pdebezium-server` runs it; `--peer-server yes` forces it)")
           : DebeziumServer.Setup.find(benchDir, opts.get("debezium-server"),
           "fetch".equals(System.getProperty("bench.debezium.server")),
           opts.getOrDefault("peer-java", System.getenv("PEER_JAVA")), System.getProperty("debezium.version", "3.6.3.Final"));
       Progress.say("Debezium Server (scenarios 2 and 8): %s", b.peerServer.available()
-          ? "set up, on " + b.peerServer.java() : "not measured, " + b.peerServer.missing());
+          ? "set up, on " + b.peerServer.java() : "not measured " + b.peerServer.missing());
       b.prepareTemplate();
       Throughput throughput = new Throughput(b);
       Drains drains = new Drains(b);
