@@ -245,11 +245,20 @@ final class DebeziumServer implements AutoCloseable {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
     }
+    // The slot stays active for a moment after the process is gone; drop it once it is not.
     try (Connection c = pg.connect(db);
-        PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(slot_name)"
-            + " FROM pg_replication_slots WHERE slot_name = ? AND NOT active")) {
+        PreparedStatement ps = c.prepareStatement("SELECT count(pg_drop_replication_slot(slot_name))"
+            + " FROM pg_replication_slots WHERE slot_name = ? AND NOT active");
+        PreparedStatement left = c.prepareStatement("SELECT count(*) FROM pg_replication_slots WHERE slot_name = ?")) {
       ps.setString(1, slot);
-      ps.execute();
+      left.setString(1, slot);
+      Bench.waitFor(10_000, () -> {
+        ps.execute();
+        try (var rs = left.executeQuery()) {
+          rs.next();
+          return rs.getLong(1) == 0;
+        }
+      });
     } catch (Exception e) {
       Progress.say("could not drop replication slot %s: %s", slot, e);
     }
