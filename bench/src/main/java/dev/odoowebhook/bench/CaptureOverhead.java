@@ -214,14 +214,15 @@ final class CaptureOverhead {
     b.pg.exec("s1_nowake", """
         DO $$
         DECLARE
-            v_source text := (SELECT prosrc FROM pg_proc WHERE proname = 'webhook_capture_res_partner');
+            v_name text := webhook_capture_function_name('res_partner');
+            v_source text := (SELECT prosrc FROM pg_proc WHERE proname = v_name);
             v_cut text := regexp_replace(v_source,
                 'IF (FOUND AND )?NOT pg_try_advisory_xact_lock_shared\\(\\d+\\) THEN\\s+PERFORM pg_notify\\([^)]*\\);\\s+END IF;', '');
         BEGIN
-            IF v_cut = v_source THEN
-                RAISE EXCEPTION 'the wake-up test was not found in webhook_capture_res_partner()';
+            IF v_cut IS NULL OR v_cut = v_source THEN
+                RAISE EXCEPTION 'the wake-up test was not found in %()', v_name;
             END IF;
-            EXECUTE format('CREATE OR REPLACE FUNCTION webhook_capture_res_partner() RETURNS trigger LANGUAGE plpgsql AS %L', v_cut);
+            EXECUTE format('CREATE OR REPLACE FUNCTION %I() RETURNS trigger LANGUAGE plpgsql AS %L', v_name, v_cut);
         END
         $$""");
     List<String> variants = List.of(NONE, EMPTY_ROW_TRIGGER, EMPTY_TRIGGERS, NO_WAKE, OURS);
