@@ -198,6 +198,29 @@ public final class DeliveryStore {
   }
 
   /**
+   * The records {@code ids} of a model as they are now, {field: value} of {@code fields} (null:
+   * the model's captured fields), by id; records that no longer exist are missing.
+   */
+  Map<Long, JsonNode> readRecords(String model, List<String> fields, List<Long> ids) throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT record_id, record::text FROM webhook_read_records(?, ?, ?)")) {
+      ps.setString(1, model);
+      ps.setArray(2, fields == null ? null : c.createArrayOf("text", fields.toArray()));
+      ps.setArray(3, c.createArrayOf("bigint", ids.toArray()));
+      Map<Long, JsonNode> records = new java.util.HashMap<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          records.put(rs.getLong(1), JSON.readTree(rs.getString(2)));
+        }
+      } catch (JsonProcessingException e) {
+        throw new SQLException("A record of " + model + " is not JSON", e);
+      }
+      return records;
+    }
+  }
+
+  /**
    * The values a deleted record had when it was deleted: the old values its unlink event
    * captured ({} if the model captured nothing then).
    */

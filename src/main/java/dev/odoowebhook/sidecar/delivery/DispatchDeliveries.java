@@ -56,6 +56,7 @@ public final class DispatchDeliveries implements Runnable {
   public record Settings(String sidecarId, int workers, Duration lease, Duration pollInterval) {}
 
   private final DeliveryStore store;
+  private final ReadRecords readRecords;
   private final SubscriberDirectory subscribers;
   private final SendDelivery sender;
   private final PostWebhook http;
@@ -103,6 +104,7 @@ public final class DispatchDeliveries implements Runnable {
       SidecarMetrics metrics,
       Settings settings) {
     this.store = store;
+    this.readRecords = new ReadRecords(store, subscribers);
     this.sender = sender;
     this.http = http;
     this.subscribers = subscribers;
@@ -171,7 +173,7 @@ public final class DispatchDeliveries implements Runnable {
       return pollInterval; // a finishing worker or a new subscriber wakes it earlier
     }
     int wanted = Math.min(free, slots.values().stream().mapToInt(Integer::intValue).sum());
-    List<Delivery> claimed = store.claim(sidecarId, free, lease, slots);
+    List<Delivery> claimed = readRecords.attach(store.claim(sidecarId, free, lease, slots));
     for (Delivery d : claimed) {
       start(d);
     }

@@ -143,8 +143,8 @@ public final class SendDelivery {
    * record had when it was deleted.
    */
   private Delivery withRecordIfWanted(Delivery d, Subscriber s) throws SQLException {
-    if (s.payload() != PayloadMode.RECORD) {
-      return d;
+    if (s.payload() != PayloadMode.RECORD || d.record() != null) {
+      return d; // not wanted, or read already with the rest of its claim (ReadRecords)
     }
     if ("unlink".equals(d.event())) {
       return d.withRecord(store.lastValues(d.lastEventId()));
