@@ -134,7 +134,7 @@ public final class TestPostgres {
           .setServerConfig("max_connections", "300")
           .setPGStartupWait(Duration.ofSeconds(60))
           .start();
-      String url = pg.getJdbcUrl("postgres", "postgres");
+      String url = "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres";
       try (Connection c = DriverManager.getConnection(url, "postgres", "");
           Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("SHOW server_version")) {
