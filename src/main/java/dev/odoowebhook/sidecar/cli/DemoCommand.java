@@ -45,16 +45,18 @@ final class DemoCommand implements Command {
           + " target/odoo-webhook-sidecar-demo.jar demo");
     }
     Demo demo = new Demo(ctx.out());
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    Thread onSignal = new Thread(() -> {
       demo.stop();
       // A JVM ended by SIGTERM or SIGINT exits with 143 or 130 even after a clean stop.
       Runtime.getRuntime().halt(Cli.OK);
-    }, "webhook-demo-shutdown"));
+    }, "webhook-demo-shutdown");
+    Runtime.getRuntime().addShutdownHook(onSignal);
     try {
       demo.start(ctx.config());
       demo.awaitStop();
     } catch (IOException | SQLException | RuntimeException e) {
-      if (!demo.stopping()) {
+      if (!demo.stopping()) { // else Ctrl-C came during the changes: the hook is stopping it all
+        Runtime.getRuntime().removeShutdownHook(onSignal);
         demo.stop();
         throw new CommandException("The demo failed: " + e.getMessage());
       }

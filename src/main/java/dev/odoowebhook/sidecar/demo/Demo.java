@@ -122,9 +122,12 @@ public final class Demo {
 
   /**
    * Stops the sidecar (draining in-flight deliveries), the receiver and PostgreSQL, and removes
-   * the data folder. Safe to call once from a shutdown hook, whatever start got to.
+   * the data folder, whatever start got to. Only the first call does anything.
    */
   public synchronized void stop() {
+    if (stopping) {
+      return;
+    }
     stopping = true;
     try {
       if (sidecar != null) {
