@@ -4,13 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.odoowebhook.sidecar.cli.Cli;
 import dev.odoowebhook.sidecar.support.Await;
 import dev.odoowebhook.sidecar.support.OwnPostgres;
 import dev.odoowebhook.sidecar.support.SidecarProcess;
 import dev.odoowebhook.sidecar.support.TestDatabase;
 import dev.odoowebhook.sidecar.support.TestPostgres;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
@@ -55,6 +59,17 @@ class DatabaseAtStartupTest {
       assertTrue(error.contains("password authentication failed for user \"odoo_app\""), error);
       assertTrue(error.contains("Check WEBHOOK_DB_USER and WEBHOOK_DB_PASSWORD"), error);
       assertFalse(error.contains("a-wrong-one"), "the password is never shown: " + error);
+
+      // A one-shot command says the same, PostgreSQL's reason rather than the pool's timeout.
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int exit = new Cli(env, new PrintStream(out, true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8)).run(new String[] {"status"});
+      String said = err.toString(StandardCharsets.UTF_8);
+      assertEquals(Cli.FAILED, exit, said);
+      assertEquals(1, said.strip().lines().count(), said);
+      assertTrue(said.contains("password authentication failed for user \"odoo_app\""), said);
+      assertFalse(said.contains("Connection is not available"), said);
     }
   }
 

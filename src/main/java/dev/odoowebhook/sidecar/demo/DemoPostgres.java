@@ -41,6 +41,7 @@ final class DemoPostgres implements AutoCloseable {
           .setCleanDataDirectory(true)
           .setRegisterShutdownHook(false)
           .setServerConfig("fsync", "off") // a demo's data is thrown away at the end
+          .setServerConfig("listen_addresses", "127.0.0.1")
           .setPGStartupWait(Duration.ofSeconds(60))
           .start();
       DemoPostgres pg = new DemoPostgres(server, parent);

@@ -6,6 +6,7 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.util.Set;
 
 /** Turns a database error into one line that says what happened and what to do. */
@@ -38,13 +39,15 @@ public final class DatabaseErrors {
   }
 
   /** The one line for an error, with the demo's command when the database could not be used. */
-  public static String explain(SQLException e, SidecarConfig config) {
+  public static String explain(SQLException error, SidecarConfig config) {
+    SQLException e = withoutPool(error);
     String line = describe(e, config);
     return isConnectionProblem(e) ? line + " " + DEMO_HINT + "." : line;
   }
 
   /** The one line for an error, without the demo's command (for repeated lines). */
-  public static String describe(SQLException e, SidecarConfig config) {
+  public static String describe(SQLException error, SidecarConfig config) {
+    SQLException e = withoutPool(error);
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     String url = config.dbUrl();
     if (hasCause(e, UnknownHostException.class)) {
@@ -86,6 +89,17 @@ public final class DatabaseErrors {
       default:
         return firstLine(e);
     }
+  }
+
+  /**
+   * PostgreSQL's own error behind the pool's "Connection is not available, request timed out"
+   * (HikariCP's SQLTransientConnectionException), which says nothing the user can act on.
+   */
+  private static SQLException withoutPool(SQLException e) {
+    if (e instanceof SQLTransientConnectionException && e.getCause() instanceof SQLException) {
+      return (SQLException) e.getCause();
+    }
+    return e;
   }
 
   /** An error of connecting at all (network, authentication, database, role), not of a query. */

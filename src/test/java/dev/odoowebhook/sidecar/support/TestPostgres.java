@@ -129,12 +129,13 @@ public final class TestPostgres {
     try {
       EmbeddedPostgres pg = EmbeddedPostgres.builder()
           .setServerConfig("fsync", "off")
+          .setServerConfig("listen_addresses", "127.0.0.1")
           .setServerConfig("synchronous_commit", "off")
           .setServerConfig("full_page_writes", "off")
           .setServerConfig("max_connections", "300")
           .setPGStartupWait(Duration.ofSeconds(60))
           .start();
-      String url = "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres";
+      String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
       try (Connection c = DriverManager.getConnection(url, "postgres", "");
           Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("SHOW server_version")) {
