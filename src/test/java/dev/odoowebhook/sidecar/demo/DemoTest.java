@@ -79,9 +79,12 @@ class DemoTest {
       assertFalse(listening(pgPort), "nothing listens on PostgreSQL's port any more");
       assertFalse(listening(adminPort), "nor on the admin port");
     } finally {
-      if (demo.isAlive()) {
-        demo.destroyForcibly();
-        demo.waitFor(10, TimeUnit.SECONDS);
+      if (demo.isAlive()) { // a failed assertion: SIGTERM still, so its PostgreSQL stops too
+        demo.destroy();
+        if (!demo.waitFor(60, TimeUnit.SECONDS)) {
+          demo.destroyForcibly();
+          demo.waitFor(10, TimeUnit.SECONDS);
+        }
       }
       Files.deleteIfExists(log);
     }
