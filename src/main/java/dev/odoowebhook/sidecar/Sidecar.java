@@ -223,8 +223,10 @@ public final class Sidecar {
         if (!DatabaseErrors.isUnreachable(e) || left <= 0) {
           throw e;
         }
-        log.warn("Waiting for the database (try {}, giving up in {} s: WEBHOOK_STARTUP_WAIT): {}{}",
-            attempt, TimeUnit.NANOSECONDS.toSeconds(left), DatabaseErrors.describe(e, config),
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(left);
+        log.warn("Waiting for the database (try {}, giving up in {}: WEBHOOK_STARTUP_WAIT): {}{}",
+            attempt, seconds >= 60 ? seconds / 60 + " min " + seconds % 60 + " s" : seconds + " s",
+            DatabaseErrors.describe(e, config),
             attempt == 1 ? " " + DatabaseErrors.DEMO_HINT + "." : "");
         sleep(Math.min(pause.toNanos(), left));
         pause = pause.multipliedBy(2).compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : pause.multipliedBy(2);
