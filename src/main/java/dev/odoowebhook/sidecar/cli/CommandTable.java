@@ -23,6 +23,7 @@ final class CommandTable {
       new TokenListCommand(),
       new TokenRevokeCommand(),
       new RunCommand(),
+      new DemoCommand(),
       new StatusCommand(),
       new ConfirmCopyCommand(),
       new CleanupCommand(),
