@@ -26,7 +26,7 @@ import java.util.Set;
  * Thread-safe.
  */
 public final class DeliveryStore {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Payload.exactJson();
   private final Database db;
 
   public DeliveryStore(Database db) {

@@ -52,7 +52,7 @@ class ContentTest extends PipelineTest {
   @Test
   void shouldSendOldAndNewValuesOfAPartnersEmailInChangesMode() throws Exception {
     subscriber("crm", "{res.partner}", "changes", null, null);
-    p.db.exec("INSERT INTO res_partner (name, email, credit_limit) VALUES ('Azure', 'old@azure.example', 1000.5)");
+    p.db.exec("INSERT INTO res_partner (name, email, credit_limit) VALUES ('Azure', 'old@azure.example', 1000.50)");
     p.startSidecar(Map.of());
     awaitRequests(1);
     p.db.exec("UPDATE res_partner SET email = 'new@azure.example'");
@@ -65,6 +65,8 @@ class ContentTest extends PipelineTest {
     assertEquals(1, data.path("changes").size(), "only the captured fields that changed: " + r.body());
     JsonNode created = p.receiver.requests().get(0).data();
     assertEquals(1000.5, created.at("/changes/credit_limit/new").asDouble(), "numbers stay numbers");
+    assertTrue(p.receiver.requests().get(0).body().contains("\"new\":1000.50"),
+        "an amount keeps its digits: " + p.receiver.requests().get(0).body());
     assertTrue(created.at("/changes/credit_limit/old").isNull());
   }
 
