@@ -41,6 +41,8 @@ BEGIN
         TO webhook_sidecar;
     -- Configuration is read; subscribers and app profiles are managed by the addon or the owner.
     GRANT SELECT ON webhook_tracked_model, webhook_subscriber, webhook_app_profile TO webhook_sidecar;
+    -- Broker destinations (V18): the credentials of kafka:// and nats:// subscribers.
+    GRANT SELECT ON webhook_broker_credential TO webhook_sidecar;
     -- Flyway's history exists only when the schema was applied by `migrate`, not by psql; the
     -- sidecar reads it to check that the schema is up to date.
     IF to_regclass('webhook_flyway_schema_history') IS NOT NULL THEN

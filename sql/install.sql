@@ -20,6 +20,7 @@ BEGIN;
 \ir V13__webhook_content.sql
 \ir V14__webhook_error_type_check.sql
 \ir V17__webhook_operations.sql
+\ir V18__webhook_broker_destinations.sql
 
 \ir R__webhook_capture.sql
 \ir R__webhook_claim.sql
