@@ -3,6 +3,7 @@ package dev.odoowebhook.sidecar.delivery.broker;
 import dev.odoowebhook.sidecar.delivery.AttemptResult;
 import dev.odoowebhook.sidecar.delivery.ErrorType;
 import io.nats.client.Connection;
+import io.nats.client.ErrorListener;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Nats;
@@ -15,6 +16,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Publishes to one nats:// subscriber's subjects in JetStream: {@code prefix.<model>.<record_id>}
@@ -28,6 +31,7 @@ import java.util.Map;
  * threads share the connection, and their publishes are pipelined on it.
  */
 final class PublishToNats implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PublishToNats.class);
   private final BrokerUrl url;
   private final Options options;
   private volatile Connection connection;
@@ -40,7 +44,20 @@ final class PublishToNats implements AutoCloseable {
         .connectionName(connectionName)
         .connectionTimeout(timeout)
         .maxReconnects(-1)
-        .reconnectWait(Duration.ofMillis(500));
+        .reconnectWait(Duration.ofMillis(500))
+        // The client's own reports go to the sidecar's log, once per event, not to stderr.
+        .errorListener(new ErrorListener() {
+          @Override
+          public void errorOccurred(Connection conn, String error) {
+            log.warn("NATS {}: {}", String.join(",", url.servers()), error);
+          }
+
+          @Override
+          public void exceptionOccurred(Connection conn, Exception exp) {
+            log.warn("NATS {}: {}", String.join(",", url.servers()), exp.toString());
+          }
+        })
+        .connectionListener((conn, event) -> log.info("NATS {}: {}", String.join(",", url.servers()), event));
     for (String server : url.servers()) {
       // tls:// makes the client require TLS with the JVM's default trust store.
       b.server((url.tls() ? "tls://" : "nats://") + server);

@@ -33,7 +33,9 @@ import org.junit.jupiter.api.Test;
  */
 abstract class BrokerDeliveryContract extends PipelineTest {
   static final Duration WAIT = Duration.ofSeconds(60);
-  static final Map<String, String> SIDECAR = Map.of("WEBHOOK_LOG_DELIVERIES", "false");
+  /** A breaker that opens during a broker outage tries again after 1 s, not 30. */
+  static final Map<String, String> SIDECAR = Map.of("WEBHOOK_LOG_DELIVERIES", "false",
+      "WEBHOOK_BREAKER_DELAY", "1s");
   /** Quick retries, many of them, a short timeout: outages in tests last seconds. */
   static final String COLUMNS = "timeout_ms, backoff_base_ms, backoff_factor, max_retries, payload";
   static final String VALUES = "2000, 100, 1, 100, 'changes'";
