@@ -179,6 +179,7 @@ public final class KafkaBroker implements AutoCloseable {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("kafka.log").toFile()))
         .start();
     Instant deadline = Instant.now().plus(START_WAIT);
+    awaitPort(deadline); // before any client: a client's retries against a closed port only log
     try (Admin admin = admin()) {
       while (true) {
         if (!process.isAlive()) {
@@ -199,6 +200,30 @@ public final class KafkaBroker implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
+    }
+  }
+
+  private void awaitPort(Instant deadline) throws IOException {
+    while (true) {
+      try (java.net.Socket s = new java.net.Socket()) {
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 500);
+        return;
+      } catch (IOException notYet) {
+        if (!process.isAlive()) {
+          throw new IOException("the broker exited (" + process.exitValue() + "): " + tail("kafka.log"));
+        }
+        if (Instant.now().isAfter(deadline)) {
+          stop();
+          throw new IOException("the broker did not open port " + port + " within " + START_WAIT.toSeconds()
+              + " s: " + tail("kafka.log"));
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted", e);
+        }
+      }
     }
   }
 

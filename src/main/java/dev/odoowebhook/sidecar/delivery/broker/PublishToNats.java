@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * type {@code no_stream}, retried on the schedule: never a silent loss.
  *
  * <p>The connection is opened on the first publish and reconnects by itself; while it is down
- * publishes time out and are retried on the subscriber's schedule. Thread-safe: the sender
+ * publishes fail at once ({@code connection}) and are retried on the subscriber's schedule. Thread-safe: the sender
  * threads share the connection, and their publishes are pipelined on it.
  */
 final class PublishToNats implements AutoCloseable {
@@ -45,6 +45,10 @@ final class PublishToNats implements AutoCloseable {
         .connectionTimeout(timeout)
         .maxReconnects(-1)
         .reconnectWait(Duration.ofMillis(500))
+        // No buffer while disconnected: a publish then fails at once (and is retried on the
+        // schedule) instead of going out at the reconnect, possibly after a newer version of
+        // the record that was published meanwhile.
+        .reconnectBufferSize(0)
         // The client's own reports go to the sidecar's log, once per event, not to stderr.
         .errorListener(new ErrorListener() {
           @Override
@@ -94,7 +98,7 @@ final class PublishToNats implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Outcomes.failure(now, start, ErrorType.INTERRUPTED, "The sidecar is stopping");
-    } catch (IllegalStateException e) { // the connection was closed under the publish
+    } catch (IllegalStateException e) { // disconnected (nothing is buffered), or closed under it
       return Outcomes.failure(now, start, closed ? ErrorType.INTERRUPTED : ErrorType.CONNECTION,
           "NATS (" + String.join(",", url.servers()) + "): " + e.getMessage());
     }
