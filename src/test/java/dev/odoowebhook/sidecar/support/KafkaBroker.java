@@ -39,11 +39,14 @@ public final class KafkaBroker implements AutoCloseable {
   private static final Duration START_WAIT = Duration.ofSeconds(90);
 
   private final Path dir;
+  /** JVM options of the broker: quick to start for tests, or as Kafka runs for a benchmark. */
+  private final List<String> jvm;
   private final int port;
   private final int controllerPort;
   private Process process;
 
-  private KafkaBroker() throws IOException {
+  private KafkaBroker(List<String> jvm) throws IOException {
+    this.jvm = jvm;
     dir = Files.createTempDirectory("webhook-kafka-");
     port = freePort();
     controllerPort = freePort();
@@ -71,8 +74,18 @@ public final class KafkaBroker implements AutoCloseable {
 
   /** Formats a fresh log directory and starts the broker; waits until it answers. */
   public static KafkaBroker start() {
+    // Small and quick to start: one broker with a handful of test topics.
+    return start(List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+  }
+
+  /** A broker with the JVM settings of Kafka's own start script (G1, full JIT), for measuring. */
+  public static KafkaBroker startForBenchmark() {
+    return start(List.of("-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20"));
+  }
+
+  private static KafkaBroker start(List<String> jvm) {
     try {
-      KafkaBroker k = new KafkaBroker();
+      KafkaBroker k = new KafkaBroker(jvm);
       k.format();
       k.launch();
       return k;
@@ -228,11 +241,10 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   private ProcessBuilder java(String mainClass, String... args) {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        // Small and quick to start: one broker with a handful of test topics.
-        "-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), mainClass));
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvm);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
     command.addAll(List.of(args));
     return new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
   }

@@ -30,12 +30,16 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * and the Standard Webhooks signature.
  *
  * <p>Batching: the sender threads publish one delivery each and wait for its acknowledgement;
- * the producer gathers what they publish meanwhile into one request per partition (linger.ms),
- * so many deliveries in flight share one round trip. Thread-safe (one producer per subscriber).
+ * the producer gathers what they publish while its requests are in flight into one request per
+ * partition, so many deliveries in flight share one round trip. Thread-safe (one producer per subscriber).
  */
 final class PublishToKafka implements AutoCloseable {
-  /** Long enough to gather the records of the sender threads, short against a round trip. */
-  static final int LINGER_MS = 2;
+  /**
+   * No waiting for more: each sender thread already waits for its acknowledgement, and what the
+   * others publish while a request is in flight goes out together in the next one (measured:
+   * 2 ms drained slower than 0 at 32 in flight, docs/brokers.md).
+   */
+  static final int LINGER_MS = 0;
 
   private final BrokerUrl url;
   private final Producer<String, byte[]> producer;

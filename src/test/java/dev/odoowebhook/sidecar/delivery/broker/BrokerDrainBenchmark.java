@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The drain rate of a backlog to each destination kind, side by side on this machine: HTTP to a
  * local receiver, NATS JetStream (the shared server, a file stream), Kafka (the broker the tests
- * start). Each run routes a backlog of creates while no sidecar runs, starts a sidecar and waits
+ * start, with the JVM settings of Kafka's own script). Each run routes a backlog of creates while no sidecar runs, starts a sidecar and waits
  * until every delivery is sent; the rate is deliveries over the time from the first sent_at to
  * the last. Prints the runs and the medians; asserts only that everything was sent.
  *
@@ -35,7 +35,7 @@ class BrokerDrainBenchmark {
     int runs = Integer.getInteger("drain.runs", 3);
     int concurrency = Integer.getInteger("drain.concurrency", 4);
     Map<String, List<Double>> rates = new LinkedHashMap<>();
-    try (Pipeline p = new Pipeline(); JetStreamServer nats = JetStreamServer.shared(); KafkaBroker kafka = KafkaBroker.start()) {
+    try (Pipeline p = new Pipeline(); JetStreamServer nats = JetStreamServer.shared(); KafkaBroker kafka = KafkaBroker.startForBenchmark()) {
       kafka.createTopic("odoo.drain", 3);
       for (int run = 1; run <= runs; run++) {
         nats.createStream("WEBHOOK_DRAIN", StorageType.File, "webhook_drain.>");
