@@ -33,17 +33,22 @@ public final class JetStreamServer implements AutoCloseable {
 
   private final String hostPort;
   private final Path storeDir;
+  /** user and password the server requires (a private one started with them), or null. */
+  private final String user;
+  private final String password;
   private Process process;
   private Connection connection;
 
-  private JetStreamServer(String hostPort, Path storeDir) {
+  private JetStreamServer(String hostPort, Path storeDir, String user, String password) {
     this.hostPort = hostPort;
     this.storeDir = storeDir;
+    this.user = user;
+    this.password = password;
   }
 
   /** The shared server; fails the test when it is not there or has no JetStream. */
   public static JetStreamServer shared() {
-    JetStreamServer s = new JetStreamServer(SHARED, null);
+    JetStreamServer s = new JetStreamServer(SHARED, null, null, null);
     s.connectOrFail("Start one with `nats-server -a 127.0.0.1 -p 4222 -js`, or set WEBHOOK_TEST_NATS"
         + " to host:port of a server with JetStream.");
     return s;
@@ -62,12 +67,18 @@ public final class JetStreamServer implements AutoCloseable {
 
   /** A private nats-server with JetStream (file storage), started from the PATH. */
   public static JetStreamServer startOwn() {
+    return startOwn(null, null);
+  }
+
+  /** A private nats-server that requires this user and password of every client. */
+  public static JetStreamServer startOwn(String user, String password) {
     try {
       int port;
       try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
         port = s.getLocalPort();
       }
-      JetStreamServer s = new JetStreamServer("127.0.0.1:" + port, Files.createTempDirectory("webhook-nats-"));
+      JetStreamServer s = new JetStreamServer("127.0.0.1:" + port, Files.createTempDirectory("webhook-nats-"),
+          user, password);
       s.launch();
       return s;
     } catch (IOException e) {
@@ -103,7 +114,12 @@ public final class JetStreamServer implements AutoCloseable {
 
   private void launch() throws IOException {
     String[] hp = hostPort.split(":");
-    process = new ProcessBuilder("nats-server", "-a", hp[0], "-p", hp[1], "-js", "-sd", storeDir.toString())
+    List<String> command = new ArrayList<>(List.of("nats-server", "-a", hp[0], "-p", hp[1], "-js", "-sd",
+        storeDir.toString()));
+    if (user != null) {
+      command.addAll(List.of("--user", user, "--pass", password));
+    }
+    process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(storeDir.resolve("nats.log").toFile()))
         .start();
@@ -128,8 +144,13 @@ public final class JetStreamServer implements AutoCloseable {
 
   private void connectOrFail(String fix) {
     try {
-      connection = Nats.connect(new Options.Builder().server("nats://" + hostPort)
-          .connectionTimeout(Duration.ofSeconds(2)).maxReconnects(0).build());
+      Options.Builder options = new Options.Builder().server("nats://" + hostPort)
+          .connectionTimeout(Duration.ofSeconds(2)).maxReconnects(0)
+          .errorListener(new io.nats.client.ErrorListener() {}); // failures are thrown, not logged
+      if (user != null) {
+        options.userInfo(user, password);
+      }
+      connection = Nats.connect(options.build());
     } catch (IOException e) {
       throw new IllegalStateException("No NATS server at " + hostPort + " (" + e.getMessage() + "). " + fix, e);
     } catch (InterruptedException e) {

@@ -113,6 +113,10 @@ final class PublishToNats implements AutoCloseable {
           + " covers the subject " + subject + ": add a stream with the subjects " + url.target()
           + ".> (nats stream add); retried on the schedule");
     }
+    if (m.toLowerCase(Locale.ROOT).contains("authorization") || m.toLowerCase(Locale.ROOT).contains("authentication")) {
+      return Outcomes.failure(now, start, ErrorType.BROKER_ERROR, "NATS (" + servers + ") refused the"
+          + " credentials (" + m + "); fix webhook_broker_credential for this subscriber");
+    }
     if (m.toLowerCase(Locale.ROOT).contains("timeout") || m.toLowerCase(Locale.ROOT).contains("timed out")) {
       return Outcomes.failure(now, start, ErrorType.TIMEOUT, "No acknowledgement from JetStream ("
           + servers + ") within " + timeout.toMillis() + " ms for " + subject);

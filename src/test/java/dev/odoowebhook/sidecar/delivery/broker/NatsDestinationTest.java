@@ -178,4 +178,26 @@ class NatsDestinationTest extends BrokerDeliveryContract {
           "no repeats: the stream dropped resends by Nats-Msg-Id");
     }
   }
+
+  @Test
+  void shouldLogInWithTheCredentialsStoredForTheSubscriber() {
+    Assumptions.assumeTrue(JetStreamServer.binaryOnPath(),
+        "nats-server is not on the PATH: no server with a login to test against");
+    try (JetStreamServer own = JetStreamServer.startOwn("svc-odoo", "s3cret-pw")) {
+      String tag = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+      own.createStream("WEBHOOK_LOGIN_" + tag, StorageType.Memory, "login." + tag + ".>");
+      long id = subscribe("login", "nats://" + own.hostPort() + "/login." + tag);
+      p.partner("Azure");
+      p.startSidecar(SIDECAR);
+      Await.until("refused without credentials", WAIT, () -> p.db.count(
+          "SELECT count(*) FROM webhook_attempt WHERE error_type = 'broker_error'") > 0, p::statuses);
+      String error = p.db.value("SELECT last_error FROM webhook_delivery", String.class);
+      assertTrue(error.contains("webhook_broker_credential"), error);
+      assertTrue(!error.contains("s3cret-pw"), error);
+      p.db.exec("INSERT INTO webhook_broker_credential (subscriber_id, username, password)"
+          + " VALUES (" + id + ", 'svc-odoo', 's3cret-pw')");
+      p.awaitStatus(1, "sent", WAIT); // picked up without a restart
+      assertEquals(1, own.readAll("WEBHOOK_LOGIN_" + tag).size());
+    }
+  }
 }
