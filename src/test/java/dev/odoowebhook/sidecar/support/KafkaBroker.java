@@ -42,23 +42,34 @@ public final class KafkaBroker implements AutoCloseable {
   /** JVM options of the broker: quick to start for tests, or as Kafka runs for a benchmark. */
   private final List<String> jvm;
   private final int port;
+  private final int saslPort;
   private final int controllerPort;
+  /** The one user of the SASL/PLAIN listener, and its password. */
+  public static final String SASL_USER = "svc";
+  public static final String SASL_PASSWORD = "s3cret-pw";
   private Process process;
 
   private KafkaBroker(List<String> jvm) throws IOException {
     this.jvm = jvm;
     dir = Files.createTempDirectory("webhook-kafka-");
     port = freePort();
+    saslPort = freePort();
     controllerPort = freePort();
     Files.writeString(dir.resolve("server.properties"), String.join("\n",
         "process.roles=broker,controller",
         "node.id=1",
         "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-        "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-        "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+        "listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort
+            + ",CONTROLLER://127.0.0.1:" + controllerPort,
+        "advertised.listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort,
         "controller.listener.names=CONTROLLER",
         "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+        // A second listener that requires a login, for the credentials test.
+        "sasl.enabled.mechanisms=PLAIN",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+            + "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + SASL_USER
+            + "=\"" + SASL_PASSWORD + "\";",
         "log.dirs=" + dir.resolve("data"),
         "num.partitions=3",
         "offsets.topic.replication.factor=1",
@@ -97,6 +108,11 @@ public final class KafkaBroker implements AutoCloseable {
   /** host:port for bootstrap.servers. */
   public String bootstrap() {
     return "127.0.0.1:" + port;
+  }
+
+  /** host:port of the listener that requires SASL/PLAIN as {@link #SASL_USER}. */
+  public String saslBootstrap() {
+    return "127.0.0.1:" + saslPort;
   }
 
   /** Stops the broker (a clean shutdown) and starts it again on the same ports and data. */

@@ -100,4 +100,22 @@ class KafkaDestinationTest extends BrokerDeliveryContract {
     assertEquals(p.db.value("SELECT 'msg_' || id || '_0' FROM webhook_delivery", String.class), got.get(0).webhookId(),
         "the id does not change across retries");
   }
+
+  @Test
+  void shouldLogInWithSaslAsTheCredentialsStoredForTheSubscriber() {
+    String url = newDestination().replace(kafka.bootstrap(), kafka.saslBootstrap()) + "?sasl=PLAIN";
+    long id = subscribe("login", url);
+    p.partner("Azure");
+    p.startSidecar(SIDECAR);
+    Await.until("refused without credentials", WAIT, () -> p.db.count(
+        "SELECT count(*) FROM webhook_attempt WHERE error_type = 'broker_error'") > 0, p::statuses);
+    String error = p.db.value("SELECT last_error FROM webhook_delivery", String.class);
+    assertTrue(error.contains("webhook_broker_credential"), error);
+    p.db.exec("INSERT INTO webhook_broker_credential (subscriber_id, username, password) VALUES (" + id
+        + ", '" + KafkaBroker.SASL_USER + "', '" + KafkaBroker.SASL_PASSWORD + "')");
+    p.awaitStatus(1, "sent", WAIT); // picked up without a restart
+    assertEquals(1, published().size());
+    assertTrue(!p.db.value("SELECT string_agg(coalesce(error_message, ''), ' ') FROM webhook_attempt", String.class)
+        .contains(KafkaBroker.SASL_PASSWORD), "no password in any attempt");
+  }
 }
