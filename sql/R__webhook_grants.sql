@@ -39,11 +39,16 @@ BEGIN
     GRANT SELECT, INSERT, UPDATE, DELETE
         ON webhook_device, webhook_api_token, webhook_event_archive, webhook_pull_horizon
         TO webhook_sidecar;
+    -- What the sidecars tell the addon (breaker states) and take from it (jobs asked for now), V17.
+    GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_subscriber_breaker, webhook_job_request
+        TO webhook_sidecar;
     -- Configuration is read; subscribers and app profiles are managed by the addon or the owner.
     GRANT SELECT ON webhook_tracked_model, webhook_subscriber, webhook_app_profile TO webhook_sidecar;
     -- The recorded installation identity (status, /health); webhook_check_installation() is
     -- SECURITY DEFINER and holds deliveries on a copy without more rights.
     GRANT SELECT ON webhook_installation TO webhook_sidecar;
+    -- Broker destinations (V18): the credentials of kafka:// and nats:// subscribers.
+    GRANT SELECT ON webhook_broker_credential TO webhook_sidecar;
     -- Flyway's history exists only when the schema was applied by `migrate`, not by psql; the
     -- sidecar reads it to check that the schema is up to date.
     IF to_regclass('webhook_flyway_schema_history') IS NOT NULL THEN

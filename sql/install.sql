@@ -22,6 +22,7 @@ BEGIN;
 \ir V15__webhook_installation.sql
 \ir V16__webhook_subscriber_max_backoff.sql
 \ir V17__webhook_operations.sql
+\ir V18__webhook_broker_destinations.sql
 
 \ir R__webhook_capture.sql
 \ir R__webhook_claim.sql

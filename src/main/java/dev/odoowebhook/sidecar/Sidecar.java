@@ -12,6 +12,7 @@ import dev.odoowebhook.sidecar.delivery.RecordSent;
 import dev.odoowebhook.sidecar.delivery.SendDelivery;
 import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
 import dev.odoowebhook.sidecar.delivery.TargetPolicy;
+import dev.odoowebhook.sidecar.delivery.broker.BrokerDestinations;
 import dev.odoowebhook.sidecar.identity.Installation;
 import dev.odoowebhook.sidecar.jobs.CleanupJob;
 import dev.odoowebhook.sidecar.jobs.Heartbeat;
@@ -157,7 +158,10 @@ public final class Sidecar {
         new TargetPolicy(config.bool(Setting.BLOCK_PRIVATE_TARGETS),
             config.text(Setting.TARGET_ALLOWLIST)),
         config.integer(Setting.WORKERS));
-    SendDelivery sender = new SendDelivery(subscribers, store, recordSent, http, metrics, id,
+    // Issue 23 hook: kafka:// and nats:// subscribers; closed after the dispatcher has drained.
+    BrokerDestinations brokers = new BrokerDestinations(db, id);
+    lifecycle.step("broker destinations", () -> brokers::close);
+    SendDelivery sender = new SendDelivery(subscribers, store, recordSent, http, brokers, metrics, id,
         config.bool(Setting.LOG_DELIVERIES));
     dispatcher = new DispatchDeliveries(store, sender, http, subscribers, dispatchWakeup, metrics,
         new DispatchDeliveries.Settings(id, config.integer(Setting.WORKERS),

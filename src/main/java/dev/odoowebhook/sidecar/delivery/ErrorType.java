@@ -30,7 +30,12 @@ public enum ErrorType {
   /** The sidecar stopped during the request: the delivery is given back, no attempt recorded. */
   INTERRUPTED,
   /** Set by lease recovery: the sidecar that held the delivery stopped before recording it. */
-  LEASE_EXPIRED;
+  LEASE_EXPIRED,
+  // Broker destinations (issue 23, delivery.broker; V18 adds them to the CHECK constraints):
+  /** No JetStream stream covers the subject (or the Kafka topic does not exist); retried. */
+  NO_STREAM,
+  /** The broker refused the message (credentials, rights, a JetStream error); retried. */
+  BROKER_ERROR;
 
   /** The value stored in the database, e.g. "http_error". */
   public String sqlName() {

@@ -310,8 +310,12 @@ public final class PostWebhook implements AutoCloseable {
       return "not a valid URL (" + e.getReason() + ")";
     }
     String scheme = uri.getScheme();
+    // Issue 23 hook: kafka:// and nats:// name a broker destination (delivery.broker).
+    if (dev.odoowebhook.sidecar.delivery.broker.BrokerUrl.isBrokerScheme(scheme)) {
+      return dev.odoowebhook.sidecar.delivery.broker.BrokerUrl.problemWith(url);
+    }
     if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-      return "only http:// and https:// URLs can receive webhooks";
+      return "only http://, https://, kafka:// and nats:// URLs can receive webhooks";
     }
     // A user:password@ would be logged and shown wherever the URL is; a header is not.
     String userInfo = "the URL must not carry user:password@; send credentials in a header"

@@ -40,6 +40,8 @@ public final class SendDelivery {
   private final DeliveryStore store;
   private final RecordSent recordSent;
   private final PostWebhook http;
+  /** Issue 23 hook: kafka:// and nats:// subscribers (delivery.broker); null sends HTTP only. */
+  private final Destination brokers;
   private final SidecarMetrics metrics;
   private final String sidecarId;
   private final boolean logEachOutcome;
@@ -52,10 +54,24 @@ public final class SendDelivery {
       SidecarMetrics metrics,
       String sidecarId,
       boolean logEachOutcome) {
+    this(subscribers, store, recordSent, http, null, metrics, sidecarId, logEachOutcome);
+  }
+
+  /** With broker destinations (issue 23): a subscriber whose URL they handle is published to. */
+  public SendDelivery(
+      SubscriberDirectory subscribers,
+      DeliveryStore store,
+      RecordSent recordSent,
+      PostWebhook http,
+      Destination brokers,
+      SidecarMetrics metrics,
+      String sidecarId,
+      boolean logEachOutcome) {
     this.subscribers = subscribers;
     this.store = store;
     this.recordSent = recordSent;
     this.http = http;
+    this.brokers = brokers;
     this.metrics = metrics;
     this.sidecarId = sidecarId;
     this.logEachOutcome = logEachOutcome;
@@ -99,8 +115,10 @@ public final class SendDelivery {
     }
     byte[] signed = body;
     try {
-      result = entry.executor()
-          .get(() -> timed(() -> http.post(s, d.messageId(), signed, s.timeout(), Instant.now())));
+      // Issue 23 hook, the one dispatch point: a broker URL publishes, anything else posts.
+      result = entry.executor().get(() -> timed(() -> brokers != null && brokers.handles(s.url())
+          ? brokers.send(s, d, signed, s.timeout(), Instant.now())
+          : http.post(s, d.messageId(), signed, s.timeout(), Instant.now())));
     } catch (CircuitBreakerOpenException e) {
       // Half-open lets one trial through and refuses the rest with no delay left: wait a little.
       Duration wait = entry.breaker().getRemainingDelay();
