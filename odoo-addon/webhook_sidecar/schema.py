@@ -81,18 +81,19 @@ def call_function(cr, name, *args):
     query = sql.SQL("SELECT {}({})").format(
         sql.Identifier(name), sql.SQL(", ").join(sql.Placeholder() * len(args))
     )
-    execute_refusable(cr, query, args)
-    return cr.fetchone()[0]
+    return execute_refusable(cr, query, args)[0][0]
 
 
 def execute_refusable(cr, query, params):
     """Execute a statement that the schema's functions or triggers may refuse (a domain that
     cannot be compiled, a field that must not leave the database): the refusal is shown as a
     UserError in the schema's words, not logged as a "bad query", and a savepoint keeps the
-    transaction usable."""
+    transaction usable. Returns the rows, if the statement returns any (read inside the
+    savepoint: releasing it ends the result)."""
     try:
         with cr.savepoint():
             cr.execute(query, params, log_exceptions=False)
+            return cr.fetchall() if cr.description else None
     except psycopg2.errors.UndefinedFunction as error:
         raise UserError(SCHEMA_MISSING_MESSAGE) from error
     except psycopg2.Error as error:

@@ -34,10 +34,10 @@ def sidecar_down_message(env):
     if alive:
         return False
     if not known:
-        return _("No sidecar has reported yet: nothing is sent until one runs. Deliveries wait meanwhile.")
+        return env._("No sidecar has reported yet: nothing is sent until one runs. Deliveries wait meanwhile.")
     if stopped == known:
-        return _("No sidecar is running (all were stopped): nothing is sent until one starts. Deliveries wait meanwhile.")
-    return _(
+        return env._("No sidecar is running (all were stopped): nothing is sent until one starts. Deliveries wait meanwhile.")
+    return env._(
         "No sidecar is alive (no heartbeat for %s seconds): nothing is sent until one runs again. "
         "Deliveries wait meanwhile.",
         int(alive_within_seconds(env)),

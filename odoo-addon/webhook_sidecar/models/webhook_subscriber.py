@@ -429,14 +429,25 @@ class WebhookSubscriber(models.Model):
             record.filter_domain = domain or False
 
     def _inverse_content(self):
-        # The models column first: the schema checks a domain against the one subscribed model.
-        self._inverse_models()
-        for record in self:
-            names = record.record_field_ids.sudo().mapped("name")
-            domain = (record.filter_domain or "").strip()
-            record._set_columns(
-                {"record_fields": names or None, "domain": None if domain in ("", "[]") else domain}
-            )
+        # create() and write() save these after every other field (see _write_content): the
+        # schema checks a domain against the subscribed model, which another inverse writes.
+        return
+
+    def _pop_content(self, vals):
+        """Take the content fields out of vals, as {column: value} for _write_content."""
+        content = {}
+        if "record_field_ids" in vals:
+            chosen = self.new({"record_field_ids": vals.pop("record_field_ids")}).record_field_ids
+            content["record_fields"] = chosen.sudo().mapped("name") or None
+        if "filter_domain" in vals:
+            domain = (vals.pop("filter_domain") or "").strip()
+            content["domain"] = None if domain in ("", "[]") else domain
+        return content
+
+    def _write_content(self, content):
+        if content:
+            self._set_columns(content)
+            self.invalidate_recordset(["record_field_ids", "filter_domain"])
 
     # ------------------------------------------------------------------ health
 
@@ -546,13 +557,21 @@ class WebhookSubscriber(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        contents = []
         for vals in vals_list:
             self._check_vals(vals)
-        return super().create(vals_list)
+            contents.append(self._pop_content(vals))
+        records = super().create(vals_list)
+        for record, content in zip(records, contents, strict=True):
+            record._write_content(content)
+        return records
 
     def write(self, vals):
         self._check_vals(vals)
-        result = super().write(vals)
+        vals = dict(vals)
+        content = self._pop_content(vals)
+        result = super().write(vals) if vals else True
+        self._write_content(content)
         if vals:
             self.env.cr.execute(
                 "UPDATE webhook_subscriber SET updated_at = now() WHERE id = ANY(%s)", [list(self.ids)]

@@ -15,8 +15,11 @@ class TestContent(WebhookCase):
         super().setUp()
         self.partner_model = self.env["ir.model"]._get("res.partner")
         self.Fields = self.env["ir.model.fields"]
-        self.tracked = self.env["webhook.tracked.model"].create({"model_id": self.partner_model.id})
+        # Created before tracking: a write in the transaction that created the record is part
+        # of its create event.
         self.partner = self.env["res.partner"].create({"name": "Ada", "email": "ada@example.com"})
+        self.env.flush_all()
+        self.tracked = self.env["webhook.tracked.model"].create({"model_id": self.partner_model.id})
 
     def partner_fields(self, *names):
         return self.Fields.search([("model", "=", "res.partner"), ("name", "in", names)])

@@ -66,7 +66,7 @@ class TestOperations(WebhookCase):
         self.heartbeat()
         self.insert_delivery(status="sent")
         self.insert_delivery(status="pending")
-        failed = self.insert_delivery(status="failed")
+        failed = self.insert_delivery(status="failed", record_id=2)
         self.env.cr.execute("UPDATE webhook_delivery SET last_attempt_at = now() WHERE id = %s", [failed.id])
         self.env.invalidate_all()
         self.assertEqual(self.subscriber.waiting_count, 2)
