@@ -75,9 +75,9 @@ class WebhookJobRun(models.Model):
             else:
                 run.result_summary = _("nothing removed") if run.finished_at and not run.error else False
 
-    @api.model
     def action_run_cleanup_now(self):
-        """Like a scheduled action's Run Manually: ask the running sidecars for a cleanup now."""
+        """Like a scheduled action's Run Manually: ask the running sidecars for a cleanup now.
+        A list button: called on the selected runs, if any, which do not matter."""
         if not self.env.user.has_group(MANAGER):
             raise AccessError(_("Only webhook managers may run jobs."))
         call_function(self.env.cr, "webhook_request_job", "cleanup")
