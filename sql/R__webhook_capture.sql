@@ -6,6 +6,16 @@
 -- transition tables, so a multi-row UPDATE is one trigger call. The generated functions write
 -- webhook_event rows and wake a waiting sidecar inline (R__webhook_wakeup.sql).
 --
+-- Two more triggers call the same function, so that no change is silent news:
+--   webhook_capture_update_id  a row-level AFTER UPDATE OF id trigger: an UPDATE that changes a
+--       record's id is the old id's unlink and the new id's create. Only UPDATEs that list id in
+--       their SET fire it (Odoo's never do), so ordinary writes pay nothing for it.
+--   webhook_capture_truncate   BEFORE TRUNCATE: every row of the table is announced as unlink,
+--       as a DELETE would be. Odoo itself truncates some tables (crm's scoring frequencies,
+--       mail's push queue in neutralize.sql), so refusing TRUNCATE could break Odoo.
+-- A function's name carries a hash of its table's name (webhook_capture_function_name): names
+-- are cut at 63 bytes, and two long table names must never share one function.
+--
 -- Repeatable migration: Flyway applies it after the versioned files (V*__), and again whenever
 -- its checksum changes; sql/install.sql applies it with psql. It holds the one current
 -- definition of each function below. CREATE OR REPLACE cannot change a function's arguments or
@@ -18,6 +28,131 @@ SET LOCAL check_function_bodies = off;
 -- The table Odoo uses for a model: res.partner -> res_partner.
 CREATE OR REPLACE FUNCTION webhook_model_table(p_model text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT replace(p_model, '.', '_') $$;
+
+-- The name of a table's capture function: readable, and distinct for distinct tables however
+-- long their names (identifiers are cut at 63 bytes: two tables sharing a long prefix shared
+-- one function before). At most 16 + 30 + 1 + 12 = 59 characters.
+CREATE OR REPLACE FUNCTION webhook_capture_function_name(p_table text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT 'webhook_capture_' || left(regexp_replace(p_table, '[^a-z0-9_]', '', 'g'), 30)
+           || '_' || left(md5(p_table), 12)
+$$;
+
+-- Why a table cannot be tracked, or NULL if it can. A table the capture or the sidecar writes
+-- would feed the capture with its own writes (tracking webhook_event made every tracked write
+-- fail with "stack depth limit exceeded"; webhook_delivery turned one insert into hundreds of
+-- thousands of deliveries). A table that is not shaped like an Odoo model's (an id that is
+-- unique and never NULL) would make its own inserts and updates fail.
+CREATE OR REPLACE FUNCTION webhook_untrackable_reason(p_table regclass) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_class   pg_class;
+    v_id      pg_attribute;
+BEGIN
+    SELECT * INTO v_class FROM pg_class WHERE oid = p_table;
+    IF v_class.relname LIKE 'webhook\_%' OR EXISTS (
+           SELECT 1 FROM pg_inherits i
+             JOIN pg_class parent ON parent.oid = i.inhparent
+             JOIN pg_class child ON child.oid = i.inhrelid
+            WHERE (i.inhrelid = p_table AND parent.relname LIKE 'webhook\_%')
+               OR (i.inhparent = p_table AND child.relname LIKE 'webhook\_%')) THEN
+        RETURN format('Table "%s" is one of the webhook sidecar''s own tables (webhook_*): capturing it would feed the capture with its own writes, so it is never tracked. Track Odoo''s tables only.',
+                      v_class.relname);
+    END IF;
+    IF v_class.relkind <> 'r' THEN
+        RETURN format('"%s" is not a plain table (a view, a partitioned or foreign table?): only tables of Odoo models can be tracked.',
+                      v_class.relname);
+    END IF;
+    SELECT * INTO v_id FROM pg_attribute a WHERE a.attrelid = p_table AND a.attname = 'id' AND NOT a.attisdropped;
+    IF NOT FOUND OR v_id.atttypid NOT IN ('integer'::regtype, 'bigint'::regtype, 'smallint'::regtype) THEN
+        RETURN format('Table "%s" has no integer "id" column, so its records cannot be identified. Only tables of Odoo models can be tracked.',
+                      v_class.relname);
+    END IF;
+    IF NOT v_id.attnotnull THEN
+        RETURN format('Table "%s" is not shaped like an Odoo model''s table: its "id" may be NULL, and a record without an id cannot be announced (its inserts would fail once tracked). Odoo''s tables have "id serial PRIMARY KEY"; fix it with ALTER TABLE %I ADD PRIMARY KEY (id), or track another table.',
+                      v_class.relname, v_class.relname);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_index x
+                    WHERE x.indrelid = p_table AND x.indisunique AND x.indisvalid
+                      AND x.indnkeyatts = 1 AND x.indkey[0] = v_id.attnum
+                      AND x.indpred IS NULL AND x.indexprs IS NULL) THEN
+        RETURN format('Table "%s" is not shaped like an Odoo model''s table: its "id" is not unique (no primary key or unique index on id alone), so two records could share one id and their news would be merged. Odoo''s tables have "id serial PRIMARY KEY"; fix it with ALTER TABLE %I ADD PRIMARY KEY (id), or track another table.',
+                      v_class.relname, v_class.relname);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- The capture triggers, by name: statement-level for INSERT, UPDATE and DELETE (transition
+-- tables), row-level for an UPDATE that changes the id, and BEFORE TRUNCATE.
+CREATE OR REPLACE FUNCTION webhook_capture_trigger_names() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['webhook_capture_insert', 'webhook_capture_update', 'webhook_capture_delete',
+                 'webhook_capture_update_id', 'webhook_capture_truncate']
+$$;
+
+-- Whether all capture triggers of a table exist and call p_function.
+CREATE OR REPLACE FUNCTION webhook_capture_triggers_current(p_table text, p_function text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT count(*) = cardinality(webhook_capture_trigger_names())
+      FROM pg_trigger g
+     WHERE g.tgrelid = to_regclass(quote_ident(p_table))
+       AND g.tgname = ANY (webhook_capture_trigger_names())
+       AND g.tgfoid = to_regprocedure(quote_ident(p_function) || '()')
+$$;
+
+-- Drops those of the given capture functions that no trigger calls any more (a function under
+-- an older name, once its table's triggers call the new one).
+CREATE OR REPLACE FUNCTION webhook_drop_unused_capture_functions(p_functions oid[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_function text;
+BEGIN
+    FOR v_function IN
+        SELECT p.oid::regprocedure::text FROM pg_proc p
+         WHERE p.oid = ANY (p_functions) AND p.proname LIKE 'webhook\_capture\_%'
+           AND p.prorettype = 'trigger'::regtype
+           AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgfoid = p.oid)
+    LOOP
+        EXECUTE format('DROP FUNCTION IF EXISTS %s', v_function);
+    END LOOP;
+END
+$$;
+
+-- (Re)creates the capture triggers of a table so that they call p_function, and drops the
+-- functions they called before if nothing else calls them. Creating a trigger locks the table
+-- against writes for the moment it takes (and waits for open transactions on it): callers set
+-- a lock_timeout, or hold the lock already (ALTER TABLE).
+CREATE OR REPLACE FUNCTION webhook_install_capture_triggers(p_table text, p_function text) RETURNS void
+LANGUAGE plpgsql
+SET client_min_messages = warning  -- no "trigger does not exist, skipping" notices
+AS $$
+DECLARE
+    v_before oid[];
+    v_name   text;
+BEGIN
+    SELECT array_agg(DISTINCT g.tgfoid) INTO v_before
+      FROM pg_trigger g
+     WHERE g.tgrelid = to_regclass(quote_ident(p_table)) AND g.tgname = ANY (webhook_capture_trigger_names());
+    FOREACH v_name IN ARRAY webhook_capture_trigger_names() LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', v_name, p_table);
+    END LOOP;
+    -- Transition tables need one trigger per operation.
+    EXECUTE format('CREATE TRIGGER webhook_capture_insert AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                   p_table, p_function);
+    EXECUTE format('CREATE TRIGGER webhook_capture_update AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                   p_table, p_function);
+    EXECUTE format('CREATE TRIGGER webhook_capture_delete AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                   p_table, p_function);
+    -- Fires only for UPDATEs whose SET lists id (a column list cannot have transition tables,
+    -- hence row-level), and of those only for rows whose id really changed.
+    EXECUTE format('CREATE TRIGGER webhook_capture_update_id AFTER UPDATE OF id ON %I FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION %I()',
+                   p_table, p_function);
+    EXECUTE format('CREATE TRIGGER webhook_capture_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                   p_table, p_function);
+    PERFORM webhook_drop_unused_capture_functions(coalesce(v_before, '{}'));
+END
+$$;
 
 -- Generates the capture function of one tracked model from the table's current columns.
 -- Also called again after Odoo adds columns (webhook_refresh_capture()).
@@ -35,7 +170,14 @@ BEGIN
             p_model, p_model USING ERRCODE = 'undefined_object';
     END IF;
     v_table := to_regclass(quote_ident(v_tracked.table_name));
-    v_function := left('webhook_capture_' || v_tracked.table_name, 63);
+    v_function := webhook_capture_function_name(v_tracked.table_name);
+    IF EXISTS (SELECT 1 FROM webhook_tracked_model t
+                WHERE t.active AND t.model <> p_model AND t.table_name <> v_tracked.table_name
+                  AND webhook_capture_function_name(t.table_name) = v_function) THEN
+        -- Never shared: refuse rather than announce one table's changes as another's.
+        RAISE EXCEPTION 'The capture function name % of table % is taken by another tracked table. Rename one of the tables, or untrack the other first.',
+            v_function, v_tracked.table_name USING ERRCODE = 'duplicate_function';
+    END IF;
 
     -- One CASE per compared column; the array keeps the names of those that changed, sorted
     -- by name like the merged arrays.
@@ -55,8 +197,9 @@ BEGIN
        AND a.attname <> 'id' AND a.attname <> ALL (v_tracked.ignored_columns);
 
     IF cardinality(v_tracked.captured_fields) > 0 THEN
-        RETURN webhook_generate_capture_with_values(v_tracked, v_table, v_function,
+        PERFORM webhook_generate_capture_with_values(v_tracked, v_table, v_function,
             CASE WHEN v_changed = '' THEN 'NULL' ELSE v_changed END);
+        RETURN webhook_point_capture_triggers(v_tracked.table_name, v_table, v_function);
     END IF;
 
     -- No captured field: ids and changed field names only, at exactly the cost it had before
@@ -66,7 +209,21 @@ CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger
 LANGUAGE plpgsql AS $body$
 -- Generated by webhook_generate_capture_function(%2$L); do not edit, call it again instead.
 BEGIN
-    IF TG_OP = 'INSERT' THEN
+    IF TG_LEVEL = 'ROW' THEN
+        -- webhook_capture_update_id: the UPDATE changed this record's id. The old id is gone
+        -- (unless created in this transaction: then nobody saw it), the new one is new.
+        DELETE FROM webhook_event e
+         WHERE e.txid = txid_current() AND e.model = %2$L AND e.record_id = OLD.id
+           AND e.routed_at IS NULL AND e.event = 'create';
+        IF NOT FOUND THEN
+            INSERT INTO webhook_event AS e (model, record_id, event) VALUES (%2$L, OLD.id, 'unlink')
+            ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
+            DO UPDATE SET event = 'unlink', changed_fields = NULL;
+        END IF;
+        INSERT INTO webhook_event AS e (model, record_id, event) VALUES (%2$L, NEW.id, 'create')
+        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
+        DO UPDATE SET event = 'write', changed_fields = NULL;
+    ELSIF TG_OP = 'INSERT' THEN
         INSERT INTO webhook_event AS e (model, record_id, event)
         SELECT %2$L, n.id, 'create' FROM new_rows n
         -- Deleted then inserted again with the same id in one transaction: it changed.
@@ -86,6 +243,18 @@ BEGIN
                 ARRAY(SELECT DISTINCT f FROM unnest(e.changed_fields || EXCLUDED.changed_fields) f
                       ORDER BY f)
             ELSE e.changed_fields END;
+    ELSIF TG_OP = 'TRUNCATE' THEN
+        -- BEFORE TRUNCATE: every row is announced as a DELETE would announce it.
+        WITH created_here AS (
+            DELETE FROM webhook_event e
+             WHERE e.txid = txid_current() AND e.model = %2$L
+               AND e.routed_at IS NULL AND e.event = 'create'
+            RETURNING e.record_id)
+        INSERT INTO webhook_event AS e (model, record_id, event)
+        SELECT %2$L, o.id, 'unlink' FROM %4$I o
+         WHERE o.id NOT IN (SELECT record_id FROM created_here)
+        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
+        DO UPDATE SET event = 'unlink', changed_fields = NULL;
     ELSE
         -- Created and deleted in one transaction: nobody outside ever saw it, nothing to say.
         WITH created_here AS (
@@ -107,10 +276,28 @@ BEGIN
     RETURN NULL;
 END
 $body$
-$template$, v_function, p_model, CASE WHEN v_changed = '' THEN 'NULL' ELSE v_changed END);
-    RETURN v_function;
+$template$, v_function, p_model, CASE WHEN v_changed = '' THEN 'NULL' ELSE v_changed END,
+            v_tracked.table_name);
+    RETURN webhook_point_capture_triggers(v_tracked.table_name, v_table, v_function);
 END
 $generate$;
+
+-- After a capture function was (re)generated: if the table has capture triggers that do not
+-- all call it (a database tracked by an older release: functions named by a cut table name,
+-- three triggers), re-creates them on it once and drops the old function. Returns p_function.
+CREATE OR REPLACE FUNCTION webhook_point_capture_triggers(p_table text, p_regclass regclass, p_function text)
+RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_regclass IS NOT NULL
+       AND EXISTS (SELECT 1 FROM pg_trigger g
+                    WHERE g.tgrelid = p_regclass AND g.tgname = ANY (webhook_capture_trigger_names()))
+       AND NOT webhook_capture_triggers_current(p_table, p_function) THEN
+        PERFORM webhook_install_capture_triggers(p_table, p_function);
+    END IF;
+    RETURN p_function;
+END
+$$;
 
 -- The capture function of a model that captures field values (webhook_set_captured_fields):
 -- the same events as webhook_generate_capture_function's, plus new_values (create, write: every
@@ -147,7 +334,29 @@ LANGUAGE plpgsql AS $body$
 -- Generated by webhook_generate_capture_function(%2$L), with captured values; do not edit,
 -- call it again instead.
 BEGIN
-    IF TG_OP = 'INSERT' THEN
+    IF TG_LEVEL = 'ROW' THEN
+        -- webhook_capture_update_id: the UPDATE changed this record's id. The old id is gone
+        -- with its last values (unless created in this transaction), the new one is new.
+        DELETE FROM webhook_event e
+         WHERE e.txid = txid_current() AND e.model = %2$L AND e.record_id = OLD.id
+           AND e.routed_at IS NULL AND e.event = 'create';
+        IF NOT FOUND THEN
+            INSERT INTO webhook_event AS e (model, record_id, event, old_values)
+            SELECT %2$L, d.id, 'unlink',
+                   CASE WHEN pg_column_size(d.old_values) > %6$s THEN webhook_bounded_values(d.old_values, %6$s) ELSE d.old_values END
+              FROM (SELECT o.id, %7$s AS old_values FROM (SELECT OLD.*) o OFFSET 0) d
+            ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
+            DO UPDATE SET event = 'unlink', changed_fields = NULL, new_values = NULL,
+                old_values = EXCLUDED.old_values
+                             || coalesce(CASE WHEN e.event = 'write' THEN e.old_values END, '{}');
+        END IF;
+        INSERT INTO webhook_event AS e (model, record_id, event, new_values)
+        SELECT %2$L, d.id, 'create',
+               CASE WHEN pg_column_size(d.new_values) > %6$s THEN webhook_bounded_values(d.new_values, %6$s) ELSE d.new_values END
+          FROM (SELECT n.id, %4$s AS new_values FROM (SELECT NEW.*) n OFFSET 0) d
+        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
+        DO UPDATE SET event = 'write', changed_fields = NULL, new_values = EXCLUDED.new_values;
+    ELSIF TG_OP = 'INSERT' THEN
         INSERT INTO webhook_event AS e (model, record_id, event, new_values)
         SELECT %2$L, d.id, 'create',
                CASE WHEN pg_column_size(d.new_values) > %6$s THEN webhook_bounded_values(d.new_values, %6$s) ELSE d.new_values END
@@ -175,6 +384,22 @@ BEGIN
             new_values = EXCLUDED.new_values,
             old_values = CASE WHEN e.event = 'write' THEN EXCLUDED.old_values || coalesce(e.old_values, '{}')
                               ELSE e.old_values END;
+    ELSIF TG_OP = 'TRUNCATE' THEN
+        -- BEFORE TRUNCATE: every row is announced as a DELETE would announce it.
+        WITH created_here AS (
+            DELETE FROM webhook_event e
+             WHERE e.txid = txid_current() AND e.model = %2$L
+               AND e.routed_at IS NULL AND e.event = 'create'
+            RETURNING e.record_id)
+        INSERT INTO webhook_event AS e (model, record_id, event, old_values)
+        SELECT %2$L, d.id, 'unlink',
+               CASE WHEN pg_column_size(d.old_values) > %6$s THEN webhook_bounded_values(d.old_values, %6$s) ELSE d.old_values END
+          FROM (SELECT o.id, %7$s AS old_values FROM %8$I o OFFSET 0) d
+         WHERE d.id NOT IN (SELECT record_id FROM created_here)
+        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
+        DO UPDATE SET event = 'unlink', changed_fields = NULL, new_values = NULL,
+            old_values = EXCLUDED.old_values
+                         || coalesce(CASE WHEN e.event = 'write' THEN e.old_values END, '{}');
     ELSE
         -- Created and deleted in one transaction: nobody outside ever saw it, nothing to say.
         WITH created_here AS (
@@ -204,7 +429,7 @@ $body$
 $template$, v_function, v_tracked.model, p_changed,
             webhook_values_expression(v_tracked.captured_fields, 'n'),
             coalesce(v_old_changed, $$'{}'::jsonb$$), v_tracked.capture_limit_bytes,
-            webhook_values_expression(v_tracked.captured_fields, 'o'));
+            webhook_values_expression(v_tracked.captured_fields, 'o'), v_tracked.table_name);
     RETURN v_function;
 END
 $generate$;
@@ -254,7 +479,8 @@ AS $$
 DECLARE
     v_table_name text := coalesce(p_table, webhook_model_table(p_model));
     v_table      regclass;
-    v_id_type    regtype;
+    v_refused    text;
+    v_other      text;
     v_function   text;
     v_known      boolean;
 BEGIN
@@ -275,11 +501,15 @@ BEGIN
         RAISE EXCEPTION 'Table "%" for model "%" does not exist in database "%". Check the model name (is its module installed?) or name the table: SELECT webhook_track(''%'', ''table_name'');',
             v_table_name, p_model, current_database(), p_model USING ERRCODE = 'undefined_table';
     END IF;
-    SELECT a.atttypid::regtype INTO v_id_type
-      FROM pg_attribute a WHERE a.attrelid = v_table AND a.attname = 'id' AND NOT a.attisdropped;
-    IF v_id_type IS NULL OR v_id_type NOT IN ('integer'::regtype, 'bigint'::regtype, 'smallint'::regtype) THEN
-        RAISE EXCEPTION 'Table "%" has no integer "id" column, so its records cannot be identified. Only tables of Odoo models can be tracked.',
-            v_table_name USING ERRCODE = 'invalid_table_definition';
+    v_refused := webhook_untrackable_reason(v_table);
+    IF v_refused IS NOT NULL THEN
+        RAISE EXCEPTION 'Cannot track "%": %', p_model, v_refused USING ERRCODE = 'invalid_table_definition';
+    END IF;
+    SELECT model INTO v_other FROM webhook_tracked_model
+     WHERE active AND table_name = v_table_name AND model <> p_model;
+    IF FOUND THEN
+        RAISE EXCEPTION 'Cannot track "%": its table % is already tracked as model "%". Untrack that one first: SELECT webhook_untrack(''%'');',
+            p_model, v_table_name, v_other, v_other USING ERRCODE = 'invalid_table_definition';
     END IF;
 
     INSERT INTO webhook_tracked_model AS t (model, table_name, active, ignored_columns)
@@ -289,16 +519,9 @@ BEGIN
             ignored_columns = EXCLUDED.ignored_columns, tracked_at = now();
 
     v_function := webhook_generate_capture_function(p_model);
-    EXECUTE format('DROP TRIGGER IF EXISTS webhook_capture_insert ON %I', v_table_name);
-    EXECUTE format('DROP TRIGGER IF EXISTS webhook_capture_update ON %I', v_table_name);
-    EXECUTE format('DROP TRIGGER IF EXISTS webhook_capture_delete ON %I', v_table_name);
-    -- Transition tables need one trigger per operation.
-    EXECUTE format('CREATE TRIGGER webhook_capture_insert AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %I()',
-                   v_table_name, v_function);
-    EXECUTE format('CREATE TRIGGER webhook_capture_update AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION %I()',
-                   v_table_name, v_function);
-    EXECUTE format('CREATE TRIGGER webhook_capture_delete AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION %I()',
-                   v_table_name, v_function);
+    PERFORM webhook_install_capture_triggers(v_table_name, v_function);
+    -- The least-privilege role reads tracked tables (cleanup): grants follow tracking.
+    PERFORM webhook_grant_tracked_table(v_table_name);
     RETURN v_table_name;
 EXCEPTION WHEN lock_not_available THEN
     RAISE EXCEPTION 'Could not track "%": its table % is in use by a transaction that has been open for more than 3 seconds (a long Odoo job or an idle session?). Nothing was changed, and Odoo was not kept waiting; try again when Odoo is quieter.',
@@ -313,19 +536,28 @@ LANGUAGE plpgsql
 SET client_min_messages = warning
 AS $$
 DECLARE
-    v_tracked webhook_tracked_model;
+    v_tracked   webhook_tracked_model;
+    v_functions oid[];
+    v_trigger   text;
 BEGIN
     SELECT * INTO v_tracked FROM webhook_tracked_model WHERE model = p_model;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'Model "%" is not tracked, so there is nothing to untrack. See the tracked models: SELECT model FROM webhook_tracked_model;',
             p_model USING ERRCODE = 'undefined_object';
     END IF;
+    -- The functions its triggers call, and those of its name today and before (cut at 63).
+    v_functions := ARRAY(SELECT g.tgfoid FROM pg_trigger g
+                          WHERE g.tgrelid = to_regclass(quote_ident(v_tracked.table_name))
+                            AND g.tgname = ANY (webhook_capture_trigger_names()))
+        || coalesce(to_regprocedure(quote_ident(webhook_capture_function_name(v_tracked.table_name)) || '()')::oid, 0)
+        || coalesce(to_regprocedure(quote_ident(left('webhook_capture_' || v_tracked.table_name, 63)) || '()')::oid, 0);
     IF to_regclass(quote_ident(v_tracked.table_name)) IS NOT NULL THEN
-        EXECUTE format('DROP TRIGGER IF EXISTS webhook_capture_insert ON %I', v_tracked.table_name);
-        EXECUTE format('DROP TRIGGER IF EXISTS webhook_capture_update ON %I', v_tracked.table_name);
-        EXECUTE format('DROP TRIGGER IF EXISTS webhook_capture_delete ON %I', v_tracked.table_name);
+        FOREACH v_trigger IN ARRAY webhook_capture_trigger_names() LOOP
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', v_trigger, v_tracked.table_name);
+        END LOOP;
     END IF;
-    EXECUTE format('DROP FUNCTION IF EXISTS %I()', left('webhook_capture_' || v_tracked.table_name, 63));
+    -- An old-named function another table's triggers still call is kept.
+    PERFORM webhook_drop_unused_capture_functions(v_functions);
     UPDATE webhook_tracked_model SET active = false WHERE model = p_model;
     RETURN v_tracked.table_name;
 END
@@ -334,24 +566,45 @@ $$;
 -- Whether the capture triggers of a model are really installed (the addon shows it).
 CREATE OR REPLACE FUNCTION webhook_capture_installed(p_model text) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-    SELECT count(*) = 3
+    SELECT count(*) = cardinality(webhook_capture_trigger_names())
       FROM webhook_tracked_model t
       JOIN pg_trigger g ON g.tgrelid = to_regclass(quote_ident(t.table_name))
      WHERE t.model = p_model
-       AND g.tgname IN ('webhook_capture_insert', 'webhook_capture_update', 'webhook_capture_delete')
+       AND g.tgname = ANY (webhook_capture_trigger_names())
 $$;
 
 -- Re-generates the capture functions of all active models, e.g. after an Odoo module upgrade
--- added columns. Replacing a function takes no lock on Odoo's tables.
+-- added columns; `migrate` and every sidecar start call it. Replacing a function takes no lock
+-- on Odoo's tables. It is also the upgrade path of databases tracked by an older release:
+-- their triggers are re-created once on the new function names (which locks each table for a
+-- moment; at most 3 s of waiting, else a WARNING and the next run tries again), and a table
+-- that can no longer be tracked (webhook_untrackable_reason) is untracked with a WARNING.
+-- Returns the number of models whose capture is current.
 CREATE OR REPLACE FUNCTION webhook_refresh_capture() RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET lock_timeout = '3s'
+AS $$
 DECLARE
-    v_model text;
-    v_count integer := 0;
+    v_tracked webhook_tracked_model;
+    v_reason  text;
+    v_count   integer := 0;
 BEGIN
-    FOR v_model IN SELECT model FROM webhook_tracked_model WHERE active ORDER BY model LOOP
-        PERFORM webhook_generate_capture_function(v_model);
-        v_count := v_count + 1;
+    FOR v_tracked IN SELECT * FROM webhook_tracked_model WHERE active ORDER BY model LOOP
+        IF to_regclass(quote_ident(v_tracked.table_name)) IS NOT NULL THEN
+            v_reason := webhook_untrackable_reason(to_regclass(quote_ident(v_tracked.table_name)));
+            IF v_reason IS NOT NULL THEN
+                PERFORM webhook_untrack(v_tracked.model);
+                RAISE WARNING 'Untracked "%": %', v_tracked.model, v_reason;
+                CONTINUE;
+            END IF;
+        END IF;
+        BEGIN
+            PERFORM webhook_generate_capture_function(v_tracked.model);
+            v_count := v_count + 1;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE WARNING 'The capture triggers of "%" (table %) could not be renewed: a transaction has held the table for more than 3 seconds. Its old capture still runs; run `track %` or restart the sidecar when Odoo is quieter.',
+                v_tracked.model, v_tracked.table_name, v_tracked.model;
+        END;
     END LOOP;
     RETURN v_count;
 END

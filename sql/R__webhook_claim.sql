@@ -1,4 +1,5 @@
--- Odoo webhook sidecar, step: claim (due deliveries -> in flight, with a lease).
+-- Odoo webhook sidecar, step: claim (due deliveries -> in flight, with a lease, renewed while
+-- their requests run).
 --
 -- The dispatcher claims due deliveries here; finishing them is R__webhook_finish.sql.
 --
@@ -55,4 +56,26 @@ BEGIN
      WHERE d.id = ANY (v_ids)
     RETURNING d.*;
 END
+$$;
+
+-- Renews the leases of the deliveries sidecar p_sidecar is still sending (p_ids), to
+-- now() + p_lease, in one statement. The dispatcher calls it every third of a lease while
+-- requests run, so a lease shorter than a request (or than recording its outcome) never lets
+-- lease recovery, this sidecar's or another's, put a delivery back in the queue while its
+-- request is in flight (invariant 3). A row another transaction holds is skipped, not waited
+-- for: it is being finished, and a wait on many rows in an order of its own could deadlock.
+-- Returns how many leases were renewed.
+CREATE OR REPLACE FUNCTION webhook_renew_leases(p_sidecar text, p_ids bigint[], p_lease interval)
+RETURNS integer
+LANGUAGE sql AS $$
+    WITH held AS (
+        SELECT id FROM webhook_delivery
+         WHERE id = ANY (p_ids) AND status = 'processing' AND locked_by = p_sidecar
+         ORDER BY id
+           FOR UPDATE SKIP LOCKED),
+    renewed AS (
+        UPDATE webhook_delivery d SET locked_until = now() + p_lease
+          FROM held WHERE d.id = held.id
+        RETURNING 1)
+    SELECT count(*)::integer FROM renewed
 $$;

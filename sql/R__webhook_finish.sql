@@ -71,7 +71,8 @@ $$;
 
 -- Records the end of an attempt made by sidecar p_sidecar and moves the delivery on:
 -- success -> sent; failure -> failed with the next attempt scheduled (p_retry_after, from a
--- Retry-After header, wins over the schedule of webhook_retry_delay), or dead once max_retries
+-- Retry-After header, wins over the schedule of webhook_retry_delay; both are capped by the
+-- subscriber's max_backoff_ms), or dead once max_retries
 -- retries have failed or when p_give_up (e.g. 410 Gone). Returns the new status, 'lease_lost'
 -- when this sidecar no longer holds the delivery (its lease ran out and another sidecar took it
 -- over), or 'deleted' when the delivery is gone (its subscriber was deleted).
@@ -115,7 +116,8 @@ BEGIN
     END IF;
     UPDATE webhook_delivery
        SET status = v_status, locked_by = NULL, locked_until = NULL,
-           next_attempt_at = now() + coalesce(p_retry_after, webhook_retry_delay(s, d.attempts)),
+           next_attempt_at = now() + least(coalesce(p_retry_after, webhook_retry_delay(s, d.attempts)),
+                                           webhook_max_retry_delay(s)),
            last_status_code = p_status_code, last_error_type = p_error_type,
            last_error = left(p_error_message, 2000), updated_at = now()
      WHERE id = p_id;

@@ -41,6 +41,9 @@ BEGIN
         TO webhook_sidecar;
     -- Configuration is read; subscribers and app profiles are managed by the addon or the owner.
     GRANT SELECT ON webhook_tracked_model, webhook_subscriber, webhook_app_profile TO webhook_sidecar;
+    -- The recorded installation identity (status, /health); webhook_check_installation() is
+    -- SECURITY DEFINER and holds deliveries on a copy without more rights.
+    GRANT SELECT ON webhook_installation TO webhook_sidecar;
     -- Flyway's history exists only when the schema was applied by `migrate`, not by psql; the
     -- sidecar reads it to check that the schema is up to date.
     IF to_regclass('webhook_flyway_schema_history') IS NOT NULL THEN
@@ -60,7 +63,10 @@ BEGIN
         SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
          WHERE n.nspname = 'public' AND p.proname LIKE 'webhook\_%'
            AND p.proname NOT IN ('webhook_track', 'webhook_untrack', 'webhook_generate_capture_function',
-                                 'webhook_refresh_capture', 'webhook_grant_sidecar_role')
+                                 'webhook_refresh_capture', 'webhook_grant_sidecar_role',
+                                 'webhook_install_capture_triggers', 'webhook_point_capture_triggers',
+                                 'webhook_drop_unused_capture_functions', 'webhook_grant_tracked_table',
+                                 'webhook_confirm_copy')
     LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO webhook_sidecar', v_name);
     END LOOP;
@@ -71,5 +77,24 @@ BEGIN
         EXECUTE format('GRANT SELECT ON %I TO webhook_sidecar', v_name);
     END LOOP;
     RETURN true;
+END
+$$;
+
+-- Called by webhook_track: grants webhook_sidecar read access to a newly tracked table, so
+-- that grants follow tracking without re-running sql/optional/sidecar_role.sql. Nothing when
+-- the role does not exist; a WARNING (tracking still succeeds) when the caller may not grant.
+CREATE OR REPLACE FUNCTION webhook_grant_tracked_table(p_table text)
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'webhook_sidecar') THEN
+        RETURN false;
+    END IF;
+    EXECUTE format('GRANT SELECT ON %I TO webhook_sidecar', p_table);
+    RETURN true;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'Tracked, but role webhook_sidecar could not be granted SELECT on % (%): run SELECT webhook_grant_sidecar_role(); as the owner of %, or the sidecar''s cleanup cannot read it.',
+        p_table, SQLERRM, p_table;
+    RETURN false;
 END
 $$;

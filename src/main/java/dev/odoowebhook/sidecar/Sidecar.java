@@ -1,8 +1,5 @@
 package dev.odoowebhook.sidecar;
 
-import dev.failsafe.Failsafe;
-import dev.failsafe.FailsafeException;
-import dev.failsafe.RetryPolicy;
 import dev.odoowebhook.sidecar.admin.AdminServer;
 import dev.odoowebhook.sidecar.capture.EventListener;
 import dev.odoowebhook.sidecar.capture.Wakeup;
@@ -15,6 +12,7 @@ import dev.odoowebhook.sidecar.delivery.RecordSent;
 import dev.odoowebhook.sidecar.delivery.SendDelivery;
 import dev.odoowebhook.sidecar.delivery.SubscriberDirectory;
 import dev.odoowebhook.sidecar.delivery.TargetPolicy;
+import dev.odoowebhook.sidecar.identity.Installation;
 import dev.odoowebhook.sidecar.jobs.CleanupJob;
 import dev.odoowebhook.sidecar.jobs.Heartbeat;
 import dev.odoowebhook.sidecar.jobs.PeriodicJob;
@@ -41,7 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One running sidecar. This class only wires: {@link #start} builds the parts from the
  * configuration and runs the start-up steps in order (the database pool, wait for the database,
- * migrate, the admin and pull servers, the heartbeat, the listener, the recorder and the
+ * migrate, the installation identity check that holds deliveries on a copy of the database, the
+ * admin and pull servers, the heartbeat, the listener, the recorder and the
  * dispatcher, the router, the scheduled jobs); {@link #stop} undoes them in reverse, draining
  * in-flight deliveries on the way. A start that fails half-way undoes what it started (ports
  * released, threads stopped). Each part's own work lives in its package.
@@ -50,6 +49,9 @@ public final class Sidecar {
   private static final Logger log = LoggerFactory.getLogger(Sidecar.class);
   /** How often a sidecar looks for jobs an admin asked for now ("Run now" in the addon). */
   private static final Duration REQUESTED_JOBS_POLL = Duration.ofSeconds(5);
+  /** How long one start-up try may take: a firewalled host must not hide the other tries. */
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration MAX_PAUSE = Duration.ofSeconds(15);
 
   private final SidecarConfig config;
   private final Lifecycle lifecycle = new Lifecycle();
@@ -104,6 +106,10 @@ public final class Sidecar {
     lifecycle.step("migrate", () -> {
       log.info("Schema at version {}.", SchemaMigrator.migrate(db.dataSource()));
       SchemaMigrator.refreshCapture(db.dataSource());
+      return null;
+    });
+    lifecycle.step("installation identity", () -> {
+      Installation.checkAtStart(db.dataSource()); // on a copy: holds deliveries, logs it
       return null;
     });
 
@@ -218,23 +224,44 @@ public final class Sidecar {
     return scheduler;
   }
 
+  /**
+   * Tries one connection outside the pool until PostgreSQL answers. A server that answers with
+   * a definitive error (password, missing database or role) fails the start at once; only an
+   * unreachable or not-yet-ready server is waited for, up to WEBHOOK_STARTUP_WAIT, one log line
+   * per try.
+   */
   private void waitForDatabase() throws SQLException {
-    RetryPolicy<Object> untilUp =
-        RetryPolicy.builder()
-            .handle(SQLException.class)
-            .withBackoff(Duration.ofSeconds(1), Duration.ofSeconds(15))
-            .withMaxDuration(config.duration(Setting.STARTUP_WAIT))
-            .withMaxRetries(-1)
-            .onFailedAttempt(e -> log.warn("Waiting for the database: {}",
-                DatabaseErrors.explain((SQLException) e.getLastException(), config)))
-            .build();
-    try {
-      Failsafe.with(untilUp).run(db::checkReachable);
-    } catch (FailsafeException e) {
-      if (e.getCause() instanceof SQLException) {
-        throw (SQLException) e.getCause();
+    long deadline = System.nanoTime() + config.duration(Setting.STARTUP_WAIT).toNanos();
+    Duration pause = Duration.ofSeconds(1);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        db.probe(PROBE_TIMEOUT);
+        if (attempt > 1) {
+          log.info("PostgreSQL at {} answered (try {}).", config.dbUrl(), attempt);
+        }
+        return;
+      } catch (SQLException e) {
+        long left = deadline - System.nanoTime();
+        if (!DatabaseErrors.isUnreachable(e) || left <= 0) {
+          throw e;
+        }
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(left);
+        log.warn("Waiting for the database (try {}, giving up in {}: WEBHOOK_STARTUP_WAIT): {}{}",
+            attempt, seconds >= 60 ? seconds / 60 + " min " + seconds % 60 + " s" : seconds + " s",
+            DatabaseErrors.describe(e, config),
+            attempt == 1 ? " " + DatabaseErrors.DEMO_HINT + "." : "");
+        sleep(Math.min(pause.toNanos(), left));
+        pause = pause.multipliedBy(2).compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : pause.multipliedBy(2);
       }
-      throw e;
+    }
+  }
+
+  private static void sleep(long nanos) throws SQLException {
+    try {
+      TimeUnit.NANOSECONDS.sleep(nanos);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SQLException("Interrupted while waiting for the database.", "57014", e);
     }
   }
 

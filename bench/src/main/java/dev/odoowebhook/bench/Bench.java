@@ -1,10 +1,12 @@
 package dev.odoowebhook.bench;
 
+import dev.odoowebhook.sidecar.support.SidecarProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,10 +25,12 @@ final class Bench {
 
   final Mode mode;
   final TempCluster pg;
-  final Receiver receiver;
+  final Endpoints receiver;
   final Path sidecarJar;
   final Path workDir;
   final Path outDir;
+  /** Debezium Server, the closest peer (scenarios 2 and 8), or why it cannot run. */
+  DebeziumServer.Setup peerServer;
   /** Raw results, written as JSON. */
   final Map<String, Object> results = new LinkedHashMap<>();
   /** Sections of the Markdown report, in order. */
@@ -36,7 +40,7 @@ final class Bench {
   /** Profile findings (where time goes). */
   final StringBuilder findings = new StringBuilder();
 
-  Bench(Mode mode, TempCluster pg, Receiver receiver, Path sidecarJar, Path workDir, Path outDir) {
+  Bench(Mode mode, TempCluster pg, Endpoints receiver, Path sidecarJar, Path workDir, Path outDir) {
     this.mode = mode;
     this.pg = pg;
     this.receiver = receiver;
@@ -49,7 +53,7 @@ final class Bench {
   void prepareTemplate() throws Exception {
     pg.createDatabase(TEMPLATE, null);
     pg.exec(TEMPLATE, Schema.RES_PARTNER, Schema.fill(10_000), "VACUUM ANALYZE res_partner");
-    SidecarProcess.command(sidecarJar, pg.url(TEMPLATE), 120, "migrate");
+    Bench.sidecarCommand(sidecarJar, pg.url(TEMPLATE), 120, "migrate");
     pg.exec(TEMPLATE, "SELECT webhook_track('res.partner')");
   }
 
@@ -63,7 +67,29 @@ final class Bench {
       throws IOException {
     Map<String, String> all = new LinkedHashMap<>(env);
     all.putIfAbsent("WEBHOOK_BREAKER_DELAY", "1s");
-    return SidecarProcess.start(sidecarJar, pg.url(db), instance, workDir, all, jvmArgs);
+    List<String> jvm = new ArrayList<>(jvmArgs);
+    // For profiling by hand, e.g. BENCH_SIDECAR_JVM_ARGS="-agentpath:.../libasyncProfiler.so=start,..."
+    String extra = System.getenv("BENCH_SIDECAR_JVM_ARGS");
+    if (extra != null && !extra.isBlank()) {
+      jvm.addAll(List.of(extra.trim().split("\\s+")));
+    }
+    Map<String, String> vars = new LinkedHashMap<>();
+    vars.put("WEBHOOK_DB_URL", pg.url(db));
+    vars.put("WEBHOOK_DB_USER", "postgres");
+    vars.put("WEBHOOK_HTTP_PORT", "0");
+    vars.put("WEBHOOK_INSTANCE_ID", instance);
+    vars.put("WEBHOOK_LOG_DELIVERIES", "false");
+    vars.putAll(all);
+    return SidecarProcess.launch().jar(sidecarJar).jvmOptions(jvm).env(vars)
+        .log(workDir.resolve("sidecar-" + instance + ".log")).run();
+  }
+
+  /** Runs one sidecar CLI command (migrate, track, token create ...) to completion; its output. */
+  static String sidecarCommand(Path jar, String dbUrl, int timeoutSeconds, String... args)
+      throws IOException, InterruptedException {
+    return SidecarProcess.launch().jar(jar)
+        .env(Map.of("WEBHOOK_DB_URL", dbUrl, "WEBHOOK_DB_USER", "postgres"))
+        .command(Duration.ofSeconds(timeoutSeconds), args);
   }
 
   SidecarProcess startSidecar(String db, String instance) throws IOException {
@@ -98,7 +124,7 @@ final class Bench {
    * inserting another every 2 s: a capture that starts asynchronously (Debezium creating its
    * slot) misses what committed before it was ready.
    */
-  static boolean awaitFirstDelivery(Connection c, Receiver.Endpoint e, long timeoutMs) throws Exception {
+  static boolean awaitFirstDelivery(Connection c, Endpoint e, long timeoutMs) throws Exception {
     java.util.Set<Long> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
     long end = System.nanoTime() + timeoutMs * 1_000_000;
     while (System.nanoTime() < end) {

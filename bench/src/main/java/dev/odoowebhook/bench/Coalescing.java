@@ -1,5 +1,6 @@
 package dev.odoowebhook.bench;
 
+import dev.odoowebhook.sidecar.support.SidecarProcess;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,7 +25,7 @@ final class Coalescing {
 
   void run() throws Exception {
     String db = b.freshDatabase("s4_coalesce");
-    Receiver.Endpoint end = b.receiver.endpoint("/s4/coalesce");
+    Endpoint end = b.receiver.endpoint("/s4/coalesce");
     end.reset();
     int records = b.mode.coalesceRecords();
     int edits = b.mode.coalesceEdits();
@@ -33,7 +34,7 @@ final class Coalescing {
       Schema.addSubscriber(c, "coalesce", b.receiver.url("/s4/coalesce"), 2_000, 4);
       try (SidecarProcess s = b.startSidecar(db, "coalesce")) {
         if (!Bench.awaitFirstDelivery(c, end, 90_000)) {
-          throw new IllegalStateException("The sidecar delivered nothing within 90 s: " + s.tail());
+          throw new IllegalStateException("The sidecar delivered nothing within 90 s: " + s.tail(15));
         }
         long firstEvent = b.pg.queryLong(db, "SELECT coalesce(max(id), 0) + 1 FROM webhook_event");
         end.reset();

@@ -1,5 +1,6 @@
 package dev.odoowebhook.bench;
 
+import dev.odoowebhook.sidecar.support.SidecarProcess;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.util.ArrayList;
@@ -71,9 +72,9 @@ final class Drains {
 
   private Map<String, Object> isolationRun(String name, int n, boolean withSlow) throws Exception {
     String db = b.freshDatabase("s5_" + name);
-    Receiver.Endpoint a = b.receiver.endpoint("/s5/" + name + "/a");
-    Receiver.Endpoint bb = b.receiver.endpoint("/s5/" + name + "/b");
-    Receiver.Endpoint slow = b.receiver.endpoint("/s5/" + name + "/slow");
+    Endpoint a = b.receiver.endpoint("/s5/" + name + "/a");
+    Endpoint bb = b.receiver.endpoint("/s5/" + name + "/b");
+    Endpoint slow = b.receiver.endpoint("/s5/" + name + "/slow");
     slow.sleepMs = 3_000;
     try (Connection c = b.pg.connect(db)) {
       Schema.addSubscriber(c, "a", b.receiver.url("/s5/" + name + "/a"), 10_000, 4);
@@ -132,7 +133,7 @@ final class Drains {
 
   private double scalingRun(int sidecars, int n, Map<String, Object> raw) throws Exception {
     String db = b.freshDatabase("s6_" + sidecars);
-    Receiver.Endpoint e = b.receiver.endpoint("/s6/" + sidecars);
+    Endpoint e = b.receiver.endpoint("/s6/" + sidecars);
     e.reset();
     try (Connection c = b.pg.connect(db)) {
       Schema.addSubscriber(c, "scale", b.receiver.url("/s6/" + sidecars), 10_000, 32);

@@ -1,5 +1,6 @@
 package dev.odoowebhook.bench;
 
+import dev.odoowebhook.sidecar.support.SidecarProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -89,7 +90,7 @@ final class OdooOrm {
     install.addAll(odooArgs);
     install.addAll(List.of("-i", MODULES, "--without-demo=all", "--stop-after-init", "--no-http"));
     runLogged(install, b.workDir.resolve("odoo-install.log"), 900);
-    SidecarProcess.command(b.sidecarJar, b.pg.url(DB), 120, "migrate");
+    Bench.sidecarCommand(b.sidecarJar, b.pg.url(DB), 120, "migrate");
 
     Map<String, Object> raw = new LinkedHashMap<>();
     List<String[]> rows = new ArrayList<>();
@@ -176,9 +177,9 @@ final class OdooOrm {
         SidecarProcess s = sidecar;
         if (!Bench.waitFor(60_000, () -> {
           s.checkAlive();
-          return Files.readString(s.log).contains("Sidecar orm running.");
+          return Files.readString(s.logFile()).contains("Sidecar orm running.");
         })) {
-          throw new IllegalStateException("the sidecar did not start within 60 s: " + s.tail());
+          throw new IllegalStateException("the sidecar did not start within 60 s: " + s.tail(15));
         }
       }
       String events = switch (variant) {
@@ -192,12 +193,12 @@ final class OdooOrm {
       // Unmeasured seconds first, in every variant.
       write(writers, SETTLE_SECONDS);
       long before = b.pg.queryLong(DB, events);
-      double sidecarCpu = sidecar == null ? Double.NaN : sidecar.cpuSeconds();
+      double sidecarCpu = sidecar == null ? Double.NaN : CpuTime.ofPid(sidecar.pid());
       double postgresCpu = CpuTime.ofPostgres(b.pg.postmasterPid());
       double[] r = write(writers, seconds);
       if (sidecar != null) {
         sidecar.checkAlive();
-        sidecarCpu = sidecar.cpuSeconds() - sidecarCpu;
+        sidecarCpu = CpuTime.ofPid(sidecar.pid()) - sidecarCpu;
       }
       postgresCpu = CpuTime.ofPostgres(b.pg.postmasterPid()) - postgresCpu;
       return new Run(r[0], (long) r[1], b.pg.queryLong(DB, events) - before, sidecarCpu, postgresCpu, seconds);

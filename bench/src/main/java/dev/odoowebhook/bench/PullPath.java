@@ -1,5 +1,6 @@
 package dev.odoowebhook.bench;
 
+import dev.odoowebhook.sidecar.support.SidecarProcess;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -78,7 +79,7 @@ final class PullPath {
           + " create_date timestamp, write_date timestamp, write_uid integer)",
           "SELECT webhook_track('" + model + "')");
     }
-    String out = SidecarProcess.command(b.sidecarJar, b.pg.url(db), 60,
+    String out = Bench.sidecarCommand(b.sidecarJar, b.pg.url(db), 60,
         "token", "create", "--name", "bench", "--models", "res.partner,sale.order,sale.order.line,product.*,stock.picking");
     Matcher m = Pattern.compile("(whpt_[A-Za-z0-9_-]{43})").matcher(out);
     if (!m.find()) {
@@ -93,7 +94,7 @@ final class PullPath {
         Map.of("WEBHOOK_PULL_PORT", Integer.toString(port), "WEBHOOK_PULL_RATE_LIMIT", "100000"), List.of());
         Connection c = b.pg.connect(db)) {
       if (!Bench.waitFor(60_000, this::answers)) {
-        throw new IllegalStateException("the pull API did not answer within 60 s: " + sidecar.tail());
+        throw new IllegalStateException("the pull API did not answer within 60 s: " + sidecar.tail(15));
       }
 
       // (a) a backlog, synced to empty by several devices at once.

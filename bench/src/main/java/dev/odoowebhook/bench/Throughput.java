@@ -1,5 +1,6 @@
 package dev.odoowebhook.bench;
 
+import dev.odoowebhook.sidecar.support.SidecarProcess;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -47,6 +48,7 @@ final class Throughput {
   double ceilingJdk;
   double steady;
   double backlogRate;
+  private ContentThroughput content;
 
   Throughput(Bench b) {
     this.b = b;
@@ -65,6 +67,9 @@ final class Throughput {
     raw.put("steady", steadyRaw);
     Map<String, Object> backlogRaw = backlog();
     raw.put("backlog", backlogRaw);
+    content = new ContentThroughput(b);
+    content.run();
+    raw.put("content", content.raw);
     b.results.put("throughput", raw);
     report(steadyRaw, backlogRaw);
   }
@@ -96,7 +101,7 @@ final class Throughput {
   }
 
   private double ceiling(int seconds, BareClient http) throws Exception {
-    Receiver.Endpoint end = b.receiver.endpoint("/s3/ceiling");
+    Endpoint end = b.receiver.endpoint("/s3/ceiling");
     end.reset();
     URI uri = URI.create(b.receiver.url("/s3/ceiling"));
     ExecutorService pool = Executors.newFixedThreadPool(CLIENT_THREADS);
@@ -126,7 +131,7 @@ final class Throughput {
 
   private Map<String, Object> steady() throws Exception {
     String db = b.freshDatabase("s3_steady");
-    Receiver.Endpoint end = b.receiver.endpoint("/s3/steady");
+    Endpoint end = b.receiver.endpoint("/s3/steady");
     end.reset();
     Map<String, Object> raw = new LinkedHashMap<>();
     int offered = b.mode.steadyOfferedPerSecond();
@@ -136,7 +141,7 @@ final class Throughput {
       trackStatements(c, db);
       try (SidecarProcess s = b.startSidecar(db, "steady")) {
         if (!Bench.awaitFirstDelivery(c, end, 90_000)) {
-          throw new IllegalStateException("The sidecar delivered nothing within 90 s: " + s.tail());
+          throw new IllegalStateException("The sidecar delivered nothing within 90 s: " + s.tail(15));
         }
         int warmup = b.mode.steadyWarmupSeconds();
         Progress.say("S3 steady: offering %d events/s for %d s (30-row INSERT every 10 ms; the first %d s not measured)",
@@ -195,7 +200,7 @@ final class Throughput {
 
   private Map<String, Object> backlog() throws Exception {
     String db = b.freshDatabase("s3_backlog");
-    Receiver.Endpoint end = b.receiver.endpoint("/s3/backlog");
+    Endpoint end = b.receiver.endpoint("/s3/backlog");
     end.reset();
     int n = b.mode.backlog();
     Map<String, Object> raw = new LinkedHashMap<>();
@@ -275,7 +280,7 @@ final class Throughput {
   /** CPU seconds so far of the sidecar (if any), PostgreSQL, this harness and the machine. */
   private record CpuSplit(double sidecar, double postgres, double harness, double machine) {
     static CpuSplit now(SidecarProcess s, long postmasterPid) {
-      return new CpuSplit(s == null ? 0 : s.cpuSeconds(), CpuTime.ofPostgres(postmasterPid), CpuTime.ofSelf(),
+      return new CpuSplit(s == null ? 0 : CpuTime.ofPid(s.pid()), CpuTime.ofPostgres(postmasterPid), CpuTime.ofSelf(),
           CpuTime.machine());
     }
 
@@ -342,6 +347,7 @@ final class Throughput {
     if (backlogRaw.containsKey("jfr")) {
       md.append("\n").append(Profile.markdown((Map<String, Object>) backlogRaw.get("jfr")));
     }
+    md.append(content.md);
     md.append("\n![throughput](s3_throughput.png)\n");
     b.section(md.toString());
     b.target("S3 sidecar throughput ≥ 2,000 deliveries/s (steady)", Stats.fmt(steady) + "/s", steady >= 2000);

@@ -7,6 +7,7 @@ import dev.odoowebhook.sidecar.capture.EventListener;
 import dev.odoowebhook.sidecar.delivery.DeliveryStatus;
 import dev.odoowebhook.sidecar.metrics.DescribedExports;
 import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
+import dev.odoowebhook.sidecar.identity.Installation;
 import dev.odoowebhook.sidecar.persistence.Database;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -192,6 +193,22 @@ public final class AdminServer implements AutoCloseable {
       metrics.loops.states().forEach(loops::put);
       if (failing == null) {
         failing = deadLoop;
+      }
+    }
+    if (dbOk) {
+      // A copy of the database (a restore, a duplicate) holds its deliveries until an admin
+      // confirms it: nothing is sent, which an orchestrator should see (sql/R__webhook_installation.sql).
+      try {
+        Installation.Status installation = Installation.status(db.dataSource());
+        body.put("installation", installation.state().name().toLowerCase(java.util.Locale.ROOT));
+        if (installation.deliveriesHeld()) {
+          body.put("installation_message", installation.message());
+          if (failing == null) {
+            failing = "installation";
+          }
+        }
+      } catch (java.sql.SQLException e) {
+        log.debug("Installation state unreadable ({}); left out of /health.", e.getMessage());
       }
     }
     QueueStats.Snapshot s = dbOk ? stats.get() : null;

@@ -5,6 +5,8 @@ import com.impossibl.postgres.api.jdbc.PGNotificationListener;
 import com.impossibl.postgres.jdbc.PGDataSource;
 import dev.failsafe.Failsafe;
 import dev.failsafe.RetryPolicy;
+import dev.odoowebhook.sidecar.config.Durations;
+import dev.odoowebhook.sidecar.config.JdbcUrl;
 import dev.odoowebhook.sidecar.config.Setting;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
 import java.sql.Connection;
@@ -13,6 +15,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -52,17 +56,11 @@ public final class EventListener implements AutoCloseable {
           .withMaxRetries(-1)
           .build();
   private boolean everConnected;
+  private boolean warnedAboutTls;
 
   public EventListener(SidecarConfig config, Wakeup wakeup) {
     this.config = config;
     this.wakeup = wakeup;
-  }
-
-  /** pgjdbc-ng speaks jdbc:pgsql:; the rest of the sidecar uses pgjdbc's jdbc:postgresql:. */
-  static String pgjdbcNgUrl(String jdbcPostgresqlUrl) {
-    String rest = jdbcPostgresqlUrl.substring("jdbc:postgresql:".length());
-    int query = rest.indexOf('?');
-    return "jdbc:pgsql:" + (query >= 0 ? rest.substring(0, query) : rest);
   }
 
   public boolean isConnected() {
@@ -87,13 +85,8 @@ public final class EventListener implements AutoCloseable {
     }
     closeQuietly();
     try {
-      PGDataSource ds = new PGDataSource();
-      ds.setDatabaseUrl(pgjdbcNgUrl(config.dbUrl()));
-      ds.setUser(config.text(Setting.DB_USER));
-      String password = config.text(Setting.DB_PASSWORD);
-      if (!password.isEmpty()) {
-        ds.setPassword(password);
-      }
+      PGDataSource ds = ListenerDataSource.of(config);
+      warnOnceAboutIgnoredTlsParameters();
       ds.setApplicationName("odoo-webhook-sidecar listener");
       // The housekeeper records a stack trace for every result set, to close the ones a caller
       // leaks: a fifth of the router's CPU per wake-up under a trickle of writes (profiled).
@@ -131,15 +124,65 @@ public final class EventListener implements AutoCloseable {
         reconnects.incrementAndGet();
         log.info("LISTEN connection re-established.");
         wakeup.signal(); // catch up with what committed while it was away
+      } else {
+        log.info("LISTEN connection open to {} (TLS: sslmode={}).", config.dbUrl(),
+            ListenerDataSource.sslMode(config.jdbcUrl().parameters()));
       }
       everConnected = true;
       return true;
     } catch (SQLException | RuntimeException e) {
-      log.warn("Cannot open the LISTEN connection ({}); polling every {} until it works.",
-          e.getMessage(), config.text(Setting.POLL_INTERVAL));
+      log.warn("Cannot open the LISTEN connection to {} (sslmode={}): {}. Until it connects,"
+          + " writes are not announced and the router polls every {}.{}", config.dbUrl(),
+          sslModeOrProblem(), JdbcUrl.mask(reason(e)),
+          Durations.format(config.duration(Setting.POLL_INTERVAL)), hint(reason(e)));
       closeQuietly();
       return false;
     }
+  }
+
+  private String sslModeOrProblem() {
+    try {
+      return ListenerDataSource.sslMode(config.jdbcUrl().parameters());
+    } catch (IllegalArgumentException e) {
+      return "?";
+    }
+  }
+
+  private void warnOnceAboutIgnoredTlsParameters() {
+    if (everConnected || warnedAboutTls) {
+      return;
+    }
+    warnedAboutTls = true;
+    List<String> ignored = ListenerDataSource.ignoredTlsParameters(config.jdbcUrl().parameters());
+    if (!ignored.isEmpty()) {
+      log.warn("The LISTEN connection (pgjdbc-ng) cannot use {} of WEBHOOK_DB_URL; it uses sslmode,"
+          + " sslrootcert, sslcert, sslkey and sslpassword.", String.join(", ", ignored));
+    }
+  }
+
+  /** The innermost message: pgjdbc-ng wraps the server's reason in a generic one. */
+  private static String reason(Throwable e) {
+    String message = e.getMessage();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        message = t.getMessage();
+      }
+    }
+    return message == null ? e.getClass().getSimpleName() : message.strip().replace('\n', ' ');
+  }
+
+  /** What to do about the failures an operator can fix in WEBHOOK_DB_URL. */
+  private static String hint(String reason) {
+    String r = reason.toLowerCase(Locale.ROOT);
+    if (r.contains("no encryption") || r.contains("ssl off") || r.contains("ssl not allowed")) {
+      return " The server requires TLS or refuses it: set sslmode in WEBHOOK_DB_URL (require,"
+          + " or verify-full with sslrootcert).";
+    }
+    if (r.contains("certificate") || r.contains("pkix") || r.contains("hostname")) {
+      return " The server's certificate was not accepted: check sslrootcert and the host name in"
+          + " WEBHOOK_DB_URL, or use sslmode=require.";
+    }
+    return "";
   }
 
   /** Reconnects on a background thread, with backoff, unless a reconnect is already running. */
@@ -190,7 +233,7 @@ public final class EventListener implements AutoCloseable {
       }
     } catch (SQLException | RuntimeException e) {
       // A failed call may or may not have left the session's lock held: close to be sure.
-      log.warn("The LISTEN connection failed ({}); reconnecting.", e.getMessage());
+      log.warn("The LISTEN connection failed ({}); reconnecting.", JdbcUrl.mask(reason(e)));
       closeQuietly();
       reconnectInBackground();
       return null;
@@ -206,7 +249,7 @@ public final class EventListener implements AutoCloseable {
         ResultSet rs = st.executeQuery(sql)) {
       return rs.next() && rs.getBoolean(1);
     } catch (SQLException | RuntimeException e) {
-      log.warn("The LISTEN connection failed ({}); reconnecting.", e.getMessage());
+      log.warn("The LISTEN connection failed ({}); reconnecting.", JdbcUrl.mask(reason(e)));
       closeQuietly();
       reconnectInBackground();
       return false;

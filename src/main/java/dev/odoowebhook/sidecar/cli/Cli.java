@@ -1,11 +1,16 @@
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.config.ConfigException;
+import dev.odoowebhook.sidecar.config.EnvironmentNames;
+import dev.odoowebhook.sidecar.config.JdbcUrl;
+import dev.odoowebhook.sidecar.config.Setting;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
 import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.persistence.DatabaseErrors;
 import java.io.PrintStream;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.flywaydb.core.api.FlywayException;
 
@@ -61,6 +66,7 @@ public final class Cli {
         out.println("Usage: java -jar odoo-webhook-sidecar.jar [SETTINGS] " + command.help());
         return OK;
       }
+      refuseUnknownOptions(args, command);
       args.allowOnly(command.name(), command.options());
       config = SidecarConfig.from(args.settings, env);
       if (!command.needsDatabase()) {
@@ -70,28 +76,52 @@ public final class Cli {
         return command.run(args, new Command.Context(config, db, out, err));
       }
     } catch (UsageException e) {
-      err.println("Usage error: " + e.getMessage());
+      report("Usage error: " + e.getMessage());
       return USAGE;
     } catch (ConfigException e) {
-      err.println("Configuration error: " + e.getMessage());
+      report("Configuration error: " + e.getMessage());
       return USAGE;
     } catch (SQLException e) {
-      err.println("Error: " + (config == null ? DatabaseErrors.firstLine(e) : DatabaseErrors.explain(e, config)));
+      report("Error: " + (config == null ? DatabaseErrors.firstLine(e) : DatabaseErrors.explain(e, config)));
       return FAILED;
     } catch (FlywayException e) {
-      err.println("Error: the schema could not be applied: " + migrationProblem(e));
+      report("Error: the schema could not be applied: " + migrationProblem(e));
       return FAILED;
     } catch (CommandException e) {
-      err.println("Error: " + e.getMessage());
+      report("Error: " + e.getMessage());
       return FAILED;
     } catch (RuntimeException e) {
       SQLException sql = sqlCause(e);
       if (sql != null && config != null) {
-        err.println("Error: " + DatabaseErrors.explain(sql, config));
+        report("Error: " + DatabaseErrors.explain(sql, config));
       } else {
-        err.println("Unexpected error: " + e + ". Please report it with the command you ran.");
+        report("Unexpected error: " + e + ". Please report it with the command you ran.");
       }
       return FAILED;
+    }
+  }
+
+  /** One error line on stderr; a password of a JDBC URL in it (from a driver's message) masked. */
+  private void report(String line) {
+    err.println(JdbcUrl.mask(line));
+  }
+
+  /**
+   * Refuses an option that is neither a setting nor one of the command's options, naming the
+   * closest known one: a misspelt setting flag must not pass for a command option.
+   */
+  private static void refuseUnknownOptions(Args args, Command command) {
+    List<String> known = new ArrayList<>();
+    for (Setting s : Setting.values()) {
+      known.add(s.flag());
+    }
+    command.options().forEach(o -> known.add("--" + o));
+    for (String o : args.options.keySet()) {
+      if (!o.equals("help") && !command.options().contains(o)) {
+        throw new UsageException("Unknown option --" + o + " for `" + command.name() + "`: did you"
+            + " mean " + EnvironmentNames.closest("--" + o, known) + "? See `" + command.name()
+            + " --help` and --help for the settings.");
+      }
     }
   }
 

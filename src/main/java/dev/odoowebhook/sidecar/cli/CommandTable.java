@@ -23,7 +23,9 @@ final class CommandTable {
       new TokenListCommand(),
       new TokenRevokeCommand(),
       new RunCommand(),
+      new DemoCommand(),
       new StatusCommand(),
+      new ConfirmCopyCommand(),
       new CleanupCommand(),
       new ReplayCommand());
 

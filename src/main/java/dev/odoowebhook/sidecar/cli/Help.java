@@ -22,8 +22,9 @@ final class Help {
     COMMANDS.values().forEach(t -> b.append("  ").append(t.replace("\n", "\n  ")).append("\n"));
     b.append("\nSettings (flag, or environment variable; flags win):\n");
     for (Setting s : Setting.values()) {
-      b.append(String.format("  %-34s %s (default: %s)%n", s.flag() + " / " + s.env(),
-          s.description(), s.defaultValue().isEmpty() ? "empty" : s.defaultValue()));
+      b.append(String.format("  %-34s %s (default: %s%s)%n", s.flag() + " / " + s.env(),
+          s.description(), s.defaultValue().isEmpty() ? "empty" : s.defaultValue(),
+          s.range().isEmpty() ? "" : "; " + s.range()));
     }
     b.append("\n`COMMAND --help` shows one command.\n");
     return b.toString();
@@ -31,10 +32,12 @@ final class Help {
 
   /** The settings as a Markdown table, for the README. */
   static String settingsMarkdown() {
-    StringBuilder b = new StringBuilder("| Variable | Flag | Default | Meaning |\n|---|---|---|---|\n");
+    StringBuilder b = new StringBuilder(
+        "| Variable | Flag | Default | Accepted | Meaning |\n|---|---|---|---|---|\n");
     for (Setting s : Setting.values()) {
       b.append("| `").append(s.env()).append("` | `").append(s.flag()).append("` | ")
           .append(s.defaultValue().isEmpty() ? "(empty)" : "`" + s.defaultValue() + "`")
+          .append(" | ").append(s.range().isEmpty() ? "" : s.range())
           .append(" | ").append(s.description()).append(" |\n");
     }
     return b.toString();

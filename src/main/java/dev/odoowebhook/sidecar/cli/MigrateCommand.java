@@ -24,8 +24,7 @@ final class MigrateCommand implements Command {
   @Override
   public int run(Args args, Context ctx) throws SQLException {
     ctx.db().checkReachable();
-    String version = SchemaMigrator.migrate(ctx.db().dataSource());
-    SchemaMigrator.refreshCapture(ctx.db().dataSource());
+    String version = SchemaMigrator.migrate(ctx.db().dataSource()); // refreshes the capture too
     ctx.out().println("Schema is up to date at version " + version + " in " + ctx.config().dbUrl() + ".");
     return Cli.OK;
   }

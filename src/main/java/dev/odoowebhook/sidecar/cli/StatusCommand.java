@@ -1,6 +1,7 @@
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.delivery.DeliveryStatus;
+import dev.odoowebhook.sidecar.identity.Installation;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -21,7 +22,7 @@ final class StatusCommand implements Command {
 
   @Override
   public String help() {
-    return "status\n  Deliveries per status, oldest pending age, events waiting, sidecars.";
+    return "status\n  Deliveries per status, oldest pending age, events waiting, sidecars, and whether\n  this database is a copy whose deliveries are held (see confirm-copy).";
   }
 
   @Override
@@ -37,6 +38,7 @@ final class StatusCommand implements Command {
       waiting(st, ctx.out());
       trackedModels(st, ctx.out());
       sidecars(st, ctx.out());
+      installation(c, ctx.out());
     }
     return Cli.OK;
   }
@@ -86,6 +88,13 @@ final class StatusCommand implements Command {
       }
       out.println("Tracked models: " + (models.isEmpty() ? "none (run `track res.partner`)" : String.join(", ", models)));
     }
+  }
+
+  /** Whether this database is a copy whose deliveries are held (confirm-copy). */
+  private static void installation(Connection c, PrintStream out) throws SQLException {
+    Installation.Status status = Installation.status(c);
+    out.println("Installation: " + (status.deliveriesHeld() ? "DELIVERIES HELD, " : "")
+        + status.message());
   }
 
   private static void sidecars(Statement st, PrintStream out) throws SQLException {

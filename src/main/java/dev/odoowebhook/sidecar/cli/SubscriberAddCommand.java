@@ -9,6 +9,12 @@ import java.util.Set;
 
 /** {@code subscriber add}: a new receiver of webhooks (webhook_subscriber row). */
 final class SubscriberAddCommand implements Command {
+  /** What inactive means, next to paused: the help of add and update says it. */
+  static final String INACTIVE_VERSUS_PAUSED =
+      "  Inactive versus paused: an inactive subscriber (active = false, set in the addon or\n"
+      + "  SQL) is not routed: it misses every event that happens while inactive, for good.\n"
+      + "  A paused one (`subscriber pause NAME`) is routed and held: its events wait and are\n"
+      + "  all sent after `subscriber resume NAME`. To stop sending for a while, pause.";
   @Override
   public String name() {
     return "subscriber add";
@@ -19,7 +25,7 @@ final class SubscriberAddCommand implements Command {
     return "subscriber add --name NAME --url URL [--secret whsec_...]\n"
         + "    [--models m1,m2] [--events create,write,unlink] [--fields f1,f2]\n"
         + "    [--timeout 10s] [--max-retries 5] [--backoff-base 60s] [--backoff-factor 2]\n"
-        + "    [--rate-limit PER_SECOND] [--concurrency 4] [--header Name=Value]...\n"
+        + "    [--max-backoff 1d] [--rate-limit PER_SECOND] [--concurrency 4] [--header Name=Value]...\n"
         + "    [--payload ids|changes|record] [--record-fields f1,f2] [--domain DOMAIN]\n"
         + "  Adds a receiver of webhooks. Without --secret a new one is generated and shown once.\n"
         + "  --payload  ids (default), changes (old and new values of captured fields), record\n"
@@ -27,8 +33,10 @@ final class SubscriberAddCommand implements Command {
         + "  --domain   an Odoo domain over captured fields of its one model, e.g.\n"
         + "  \"[('state', '=', 'sale')]\"; with --fields state it fires on the transition only.\n"
         + "  --models  models it wants (default: all tracked); --fields: writes only when one\n"
-        + "  of these fields changed; retry n waits backoff-base * backoff-factor^(n-1).\n"
-        + "  The URL may carry no user:password@ and no #fragment: send credentials with --header.";
+        + "  of these fields changed; retry n waits backoff-base * backoff-factor^(n-1),\n"
+        + "  at most --max-backoff (up to 30d).\n"
+        + "  The URL may carry no user:password@ and no #fragment: send credentials with --header.\n"
+        + INACTIVE_VERSUS_PAUSED;
   }
 
   @Override

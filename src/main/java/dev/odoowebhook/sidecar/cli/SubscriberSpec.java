@@ -27,12 +27,14 @@ import java.util.regex.Pattern;
 final class SubscriberSpec {
   /** The options both commands take; update also takes --rename instead of --name. */
   static final Set<String> OPTIONS = Set.of("name", "url", "secret", "models", "events", "fields",
-      "timeout", "max-retries", "backoff-base", "backoff-factor", "rate-limit", "concurrency", "header",
+      "timeout", "max-retries", "backoff-base", "backoff-factor", "max-backoff", "rate-limit", "concurrency", "header",
       "payload", "record-fields", "domain");
 
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
   private static final Set<String> EVENTS = Set.of("create", "write", "unlink");
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The longest wait between two attempts: 30 days (webhook_subscriber_max_backoff_check). */
+  private static final long MAX_BACKOFF_MS = 30L * 86_400_000;
 
   /** Column to value, in order; a List is a text[], a {@link Json} a jsonb, null is SQL NULL. */
   final Map<String, Object> columns = new LinkedHashMap<>();
@@ -61,6 +63,7 @@ final class SubscriberSpec {
     s.columns.put("max_retries", (int) number(args, "max-retries", "5", 0, 100));
     s.columns.put("backoff_base_ms", durationMs(args, "backoff-base", "60s", 10, 86_400_000));
     s.columns.put("backoff_factor", number(args, "backoff-factor", "2", 1, 10));
+    s.columns.put("max_backoff_ms", durationMs(args, "max-backoff", "1d", 10, MAX_BACKOFF_MS));
     s.columns.put("rate_limit_per_second", rateLimit(args));
     s.columns.put("max_concurrency", (int) number(args, "concurrency", "4", 1, 256));
     s.columns.put("headers", headers(args));
@@ -124,6 +127,9 @@ final class SubscriberSpec {
     }
     if (args.has("backoff-factor")) {
       s.columns.put("backoff_factor", number(args, "backoff-factor", null, 1, 10));
+    }
+    if (args.has("max-backoff")) {
+      s.columns.put("max_backoff_ms", durationMs(args, "max-backoff", null, 10, MAX_BACKOFF_MS));
     }
     if (args.has("rate-limit")) {
       s.columns.put("rate_limit_per_second", rateLimit(args));

@@ -23,13 +23,14 @@ final class SubscriberUpdateCommand implements Command {
   public String help() {
     return "subscriber update NAME [--rename NEW] [--url URL] [--secret whsec_...]\n"
         + "    [--models m1,m2|*] [--events ...] [--fields f1,f2] [--timeout 10s] [--max-retries 5]\n"
-        + "    [--backoff-base 60s] [--backoff-factor 2] [--rate-limit PER_SECOND|none]\n"
+        + "    [--backoff-base 60s] [--backoff-factor 2] [--max-backoff 1d] [--rate-limit PER_SECOND|none]\n"
         + "    [--concurrency 4] [--header Name=Value]... [--payload ids|changes|record]\n"
         + "    [--record-fields f1,f2] [--domain DOMAIN]\n"
         + "  Changes only what is given, checked as by `subscriber add`. --models * means every\n"
         + "  tracked model; --fields \"\" drops the field filter; --header replaces all custom\n"
         + "  headers; --domain \"\" drops the condition. To rotate the secret with a grace\n"
-        + "  period use `subscriber rotate-secret`.";
+        + "  period use `subscriber rotate-secret`.\n"
+        + SubscriberAddCommand.INACTIVE_VERSUS_PAUSED;
   }
 
   @Override

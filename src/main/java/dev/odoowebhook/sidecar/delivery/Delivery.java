@@ -30,10 +30,14 @@ public record Delivery(
 
   /**
    * The Standard Webhooks message id: the same for every retry of the same content, new when
-   * events merged into content that was already attempted, or when a human replays it.
+   * events merged into content that was already attempted, or when a human replays it. The
+   * capture time of the first event (microseconds, base 36) makes it unique across copies and
+   * restores of the database: a copy or a restore reissues delivery ids, never with the same
+   * capture time, so a receiver that deduplicates never drops news as a repeat.
    */
   public String messageId() {
-    return "msg_" + id + "_" + contentVersion;
+    long micros = firstCapturedAt.getEpochSecond() * 1_000_000L + firstCapturedAt.getNano() / 1_000L;
+    return "msg_" + id + "_" + contentVersion + "_" + Long.toString(micros, 36);
   }
 
   /** The same delivery with the record as it is now. */

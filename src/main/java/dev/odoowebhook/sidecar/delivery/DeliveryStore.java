@@ -13,6 +13,7 @@ import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -25,7 +26,7 @@ import java.util.Set;
  * Thread-safe.
  */
 public final class DeliveryStore {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Payload.exactJson();
   private final Database db;
 
   public DeliveryStore(Database db) {
@@ -54,6 +55,24 @@ public final class DeliveryStore {
         }
       }
       return claimed;
+    }
+  }
+
+  /**
+   * Extends to now + {@code lease} the leases sidecar {@code sidecar} holds on {@code ids} (those
+   * still in flight); returns how many were renewed (sql/R__webhook_claim.sql).
+   */
+  int renewLeases(String sidecar, List<Long> ids, Duration lease) throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT webhook_renew_leases(?, ?, ? * interval '1 millisecond')")) {
+      ps.setString(1, sidecar);
+      ps.setArray(2, c.createArrayOf("bigint", ids.toArray()));
+      ps.setLong(3, lease.toMillis());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
     }
   }
 
@@ -179,6 +198,29 @@ public final class DeliveryStore {
   }
 
   /**
+   * The records {@code ids} of a model as they are now, {field: value} of {@code fields} (null:
+   * the model's captured fields), by id; records that no longer exist are missing.
+   */
+  Map<Long, JsonNode> readRecords(String model, List<String> fields, List<Long> ids) throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT record_id, record::text FROM webhook_read_records(?, ?, ?)")) {
+      ps.setString(1, model);
+      ps.setArray(2, fields == null ? null : c.createArrayOf("text", fields.toArray()));
+      ps.setArray(3, c.createArrayOf("bigint", ids.toArray()));
+      Map<Long, JsonNode> records = new java.util.HashMap<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          records.put(rs.getLong(1), JSON.readTree(rs.getString(2)));
+        }
+      } catch (JsonProcessingException e) {
+        throw new SQLException("A record of " + model + " is not JSON", e);
+      }
+      return records;
+    }
+  }
+
+  /**
    * The values a deleted record had when it was deleted: the old values its unlink event
    * captured ({} if the model captured nothing then).
    */
@@ -197,17 +239,33 @@ public final class DeliveryStore {
 
   /** How long until the next open delivery is due (zero if one is due now); null if none. */
   Duration nextDueIn() throws SQLException {
+    return nextDueIn(null);
+  }
+
+  /**
+   * How long until the next open delivery of one of {@code subscribers} (null: of any) is due,
+   * zero if one is due now; null if none.
+   */
+  Duration nextDueIn(Collection<Long> subscribers) throws SQLException {
+    if (subscribers != null && subscribers.isEmpty()) {
+      return null;
+    }
     try (Connection c = db.connection();
         PreparedStatement ps =
             c.prepareStatement(
                 // Not greatest(0, ...): it skips a NULL, so "nothing waits" would read as "due
                 // now", and the dispatcher polled every 25 ms while idle.
                 "SELECT (extract(epoch FROM min(next_attempt_at) - now()) * 1000)::bigint"
-                    + " FROM webhook_delivery WHERE status IN ('pending', 'failed')");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      long ms = rs.getLong(1);
-      return rs.wasNull() ? null : Duration.ofMillis(Math.max(0, ms));
+                    + " FROM webhook_delivery WHERE status IN ('pending', 'failed')"
+                    + (subscribers == null ? "" : " AND subscriber_id = ANY (?)"))) {
+      if (subscribers != null) {
+        ps.setArray(1, c.createArrayOf("bigint", subscribers.toArray()));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        long ms = rs.getLong(1);
+        return rs.wasNull() ? null : Duration.ofMillis(Math.max(0, ms));
+      }
     }
   }
 }

@@ -8,10 +8,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -22,6 +25,17 @@ import org.slf4j.LoggerFactory;
  * a worker that sends it. It wakes when the router made deliveries, when a worker frees up, when
  * the next retry is due, and at least every poll interval (other sidecars' work).
  *
+ * <p>Fair share: a subscriber never has more requests in flight than the smaller of its
+ * max_concurrency and the workers divided by the active subscribers
+ * ({@link SubscriberDirectory#fairShare}), so one whose endpoint hangs until its timeout cannot
+ * hold the workers the others need.
+ *
+ * <p>Leases: while a delivery's request runs (and its outcome is being recorded), its lease is
+ * renewed every third of WEBHOOK_LEASE, all of them in one statement, so lease recovery (this
+ * sidecar's or another's) never re-queues a delivery still in flight, whatever the lease and
+ * the subscriber's timeout (invariant 3). Renewal stops after {@link #MAX_RENEWAL}: a worker
+ * still busy then is stuck, and its delivery is left to lease recovery.
+ *
  * <p>Stopping: {@link #stopClaiming()} ends claiming; {@link #drain(Duration)} waits for the
  * workers and gives back, without counting an attempt, whatever did not finish in time.
  */
@@ -31,11 +45,18 @@ public final class DispatchDeliveries implements Runnable {
   private static final Duration MIN_PAUSE = Duration.ofMillis(25);
   /** How long a claim waits for more workers to free up, so claims come in batches. */
   private static final Duration BATCH_PAUSE = Duration.ofMillis(3);
+  /**
+   * How long the lease of one delivery is renewed at most: longer than the longest request
+   * (a subscriber's timeout is at most 5 minutes) and the recording's own retries (1 minute).
+   */
+  static final Duration MAX_RENEWAL = Duration.ofMinutes(10);
+  private static final Duration MIN_RENEWAL_EVERY = Duration.ofMillis(10);
 
   /** How the dispatcher works: its name in leases, its workers, its lease, its fallback poll. */
   public record Settings(String sidecarId, int workers, Duration lease, Duration pollInterval) {}
 
   private final DeliveryStore store;
+  private final ReadRecords readRecords;
   private final SubscriberDirectory subscribers;
   private final SendDelivery sender;
   private final PostWebhook http;
@@ -47,8 +68,14 @@ public final class DispatchDeliveries implements Runnable {
   private final Duration pollInterval;
   private final ExecutorService pool;
   private final AtomicInteger inFlight = new AtomicInteger();
-  /** What runs now; also how many requests each subscriber has in flight from this sidecar. */
-  private final List<Delivery> running = new ArrayList<>();
+  /**
+   * What runs now, with when it was claimed; also how many requests each subscriber has in
+   * flight from this sidecar. Guarded by itself.
+   */
+  private final Map<Delivery, Instant> running = new LinkedHashMap<>();
+  /** Renews the leases of what runs; its thread starts with the first renewal. */
+  private final ScheduledExecutorService renewer;
+  private boolean renewalFailing; // only the renewer's thread
   private volatile boolean claiming = true;
   /**
    * When the next delivery is due, as last read (null: none waits), and when it was read. Read
@@ -59,6 +86,8 @@ public final class DispatchDeliveries implements Runnable {
    */
   private Instant nextDueAt;
   private Instant nextDueReadAt = Instant.MIN;
+  /** The subscribers nextDueAt was read for: those that could take more work then. */
+  private Set<Long> nextDueReadFor = Set.of();
   private volatile boolean scheduleChanged = true;
 
   /**
@@ -75,6 +104,7 @@ public final class DispatchDeliveries implements Runnable {
       SidecarMetrics metrics,
       Settings settings) {
     this.store = store;
+    this.readRecords = new ReadRecords(store, subscribers);
     this.sender = sender;
     this.http = http;
     this.subscribers = subscribers;
@@ -89,6 +119,11 @@ public final class DispatchDeliveries implements Runnable {
       t.setDaemon(true);
       return t;
     });
+    this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "webhook-lease-renewer");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   public int inFlight() {
@@ -97,6 +132,7 @@ public final class DispatchDeliveries implements Runnable {
 
   @Override
   public void run() {
+    scheduleLeaseRenewal();
     while (claiming) {
       dev.odoowebhook.sidecar.metrics.LoopLiveness.alive(this); // /health fails when this stops
       try {
@@ -130,14 +166,14 @@ public final class DispatchDeliveries implements Runnable {
     }
     Map<Long, Integer> bySubscriber = new HashMap<>();
     synchronized (running) {
-      running.forEach(d -> bySubscriber.merge(d.subscriberId(), 1, Integer::sum));
+      running.keySet().forEach(d -> bySubscriber.merge(d.subscriberId(), 1, Integer::sum));
     }
-    Map<Long, Integer> slots = subscribers.freeSlots(bySubscriber);
+    Map<Long, Integer> slots = subscribers.freeSlots(bySubscriber, workers);
     if (slots.isEmpty()) {
       return pollInterval; // a finishing worker or a new subscriber wakes it earlier
     }
     int wanted = Math.min(free, slots.values().stream().mapToInt(Integer::intValue).sum());
-    List<Delivery> claimed = store.claim(sidecarId, free, lease, slots);
+    List<Delivery> claimed = readRecords.attach(store.claim(sidecarId, free, lease, slots));
     for (Delivery d : claimed) {
       start(d);
     }
@@ -145,20 +181,28 @@ public final class DispatchDeliveries implements Runnable {
       return null; // a full batch: more may be due, look again before asking when the next one is
     }
     // Fewer than asked for: nothing else could be claimed as of this claim.
-    Duration due = nextDueIn();
+    Duration due = nextDueIn(slots.keySet());
     if (due == null || due.compareTo(pollInterval) > 0) {
       return pollInterval;
     }
     return due.compareTo(MIN_PAUSE) < 0 ? MIN_PAUSE : due;
   }
 
-  /** How long until the next delivery is due, or null if none waits; read when it may have changed. */
-  private Duration nextDueIn() throws SQLException {
+  /**
+   * How long until the next delivery of one of {@code claimable} is due, or null if none waits;
+   * read when it may have changed. Only subscribers that can take more work count: the due
+   * backlog of one at its share or its concurrency waits for one of its workers to finish
+   * (which wakes the dispatcher), not for a pause of a few milliseconds that finds it blocked
+   * again.
+   */
+  private Duration nextDueIn(Set<Long> claimable) throws SQLException {
     Instant now = Instant.now();
     boolean near = nextDueAt != null && nextDueAt.isBefore(now.plus(MIN_PAUSE));
-    if (scheduleChanged || near || now.isAfter(nextDueReadAt.plus(pollInterval))) {
+    if (scheduleChanged || near || !claimable.equals(nextDueReadFor)
+        || now.isAfter(nextDueReadAt.plus(pollInterval))) {
       scheduleChanged = false; // before reading: a change during the read is not lost
-      Duration due = store.nextDueIn();
+      Duration due = store.nextDueIn(claimable);
+      nextDueReadFor = Set.copyOf(claimable);
       nextDueReadAt = now;
       nextDueAt = due == null ? null : now.plus(due);
       return due;
@@ -169,7 +213,7 @@ public final class DispatchDeliveries implements Runnable {
   private void start(Delivery d) {
     inFlight.incrementAndGet();
     synchronized (running) {
-      running.add(d);
+      running.put(d, Instant.now());
     }
     pool.execute(() -> {
       boolean sent = false;
@@ -177,8 +221,8 @@ public final class DispatchDeliveries implements Runnable {
         sent = sender.send(d);
       } catch (Throwable t) {
         metrics.loopErrors.inc();
-        log.error("Delivery {} to subscriber {}: sending failed inside the sidecar ({}); its lease"
-            + " will expire and it will be sent again.", d.id(), d.subscriberId(), t.toString());
+        log.error("Delivery {} to subscriber {}: sending failed inside the sidecar; its lease"
+            + " will expire and it will be sent again.", d.id(), d.subscriberId(), t);
       } finally {
         if (!sent) {
           scheduleChanged = true;
@@ -207,7 +251,7 @@ public final class DispatchDeliveries implements Runnable {
       if (!pool.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
         List<Delivery> unfinished;
         synchronized (running) {
-          unfinished = new ArrayList<>(running);
+          unfinished = new ArrayList<>(running.keySet());
         }
         // Give back first: a worker recording afterwards then finds its lease gone.
         for (Delivery d : unfinished) {
@@ -225,7 +269,49 @@ public final class DispatchDeliveries implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      renewer.shutdownNow();
       http.close();
+    }
+  }
+
+  private void scheduleLeaseRenewal() {
+    Duration every = lease.dividedBy(3);
+    if (every.compareTo(MIN_RENEWAL_EVERY) < 0) {
+      every = MIN_RENEWAL_EVERY;
+    }
+    renewer.scheduleWithFixedDelay(this::renewLeases, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    log.info("Leases of deliveries in flight ({}) are renewed every {} ms while their requests run.",
+        lease, every.toMillis());
+  }
+
+  /** Extends the leases of the deliveries this sidecar is still sending, in one statement. */
+  private void renewLeases() {
+    Instant stuckBefore = Instant.now().minus(MAX_RENEWAL);
+    List<Long> ids = new ArrayList<>();
+    synchronized (running) {
+      running.forEach((d, claimedAt) -> {
+        if (claimedAt.isAfter(stuckBefore)) {
+          ids.add(d.id());
+        }
+      });
+    }
+    if (ids.isEmpty()) {
+      return;
+    }
+    try {
+      store.renewLeases(sidecarId, ids, lease);
+      if (renewalFailing) {
+        renewalFailing = false;
+        log.info("Renewing leases works again.");
+      }
+    } catch (Throwable t) {
+      // Runs on a scheduler: an exception would cancel every later renewal.
+      metrics.loopErrors.inc();
+      if (!renewalFailing) {
+        renewalFailing = true;
+        log.warn("Renewing the leases of {} deliveries in flight failed; they expire after {} unless a"
+            + " later renewal succeeds, and may then be sent again.", ids.size(), lease, t);
+      }
     }
   }
 

@@ -2,7 +2,10 @@ package dev.odoowebhook.sidecar.delivery;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -14,7 +17,19 @@ public final class Payload {
   /** Bodies larger than this are not sent (error type payload_too_large), never cut. */
   public static final int MAX_BYTES = 4 * 1024 * 1024;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = exactJson();
+
+  /**
+   * A JSON mapper that keeps numbers as written: PostgreSQL's numeric 1200.00 stays 1200.00 (a
+   * double would send 1200.0, and lose digits of large amounts). For every value read back from
+   * the database's JSON.
+   */
+  public static ObjectMapper exactJson() {
+    return JsonMapper.builder()
+        .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+        .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+        .build();
+  }
 
   private Payload() {}
 

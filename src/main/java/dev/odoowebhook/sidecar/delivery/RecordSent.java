@@ -2,6 +2,7 @@ package dev.odoowebhook.sidecar.delivery;
 
 import dev.odoowebhook.sidecar.delivery.DeliveryStore.SentDelivery;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -10,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,18 +23,36 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A delivery the batch did not record (its row was busy, its lease was lost, it was deleted,
  * the database was away) is the worker's to record with webhook_finish_attempt, which waits for
- * locks, retries, and tells those cases apart. Thread-safe.
+ * locks, retries, and tells those cases apart.
+ *
+ * <p>Workers never depend on this thread without a bound: a worker waits at most
+ * {@link #MAX_WAIT} for its batch, then records its delivery itself; while a batch has taken
+ * longer than that, or once the thread has stopped, workers record by themselves at once. An
+ * error in a batch is logged with its cause (once, until a batch succeeds again) and the thread
+ * goes on; if the thread stops other than by {@link #close()}, that is logged once too, and
+ * {@link #isWorking()} says so (for health checks). Thread-safe.
  */
 public final class RecordSent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RecordSent.class);
   /** Bounds one transaction's row locks and one statement's arrays. */
   static final int MAX_BATCH = 64;
+  /**
+   * How long a worker waits for its batch at most: a batch takes milliseconds, so this is a
+   * recorder that is stuck (a statement that does not return), not one that is busy.
+   */
+  static final Duration MAX_WAIT = Duration.ofSeconds(5);
+  /** Runs before each batch is written; tests make it fail or block. */
+  static volatile Runnable beforeBatch = () -> {};
 
   private final DeliveryStore store;
   private final String sidecarId;
   private final BlockingQueue<Waiting> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
   private boolean open = true; // guarded by this: nothing is queued once closed
+  /** System.nanoTime() when the batch being written started; 0 while none is. */
+  private volatile long batchStartedAt;
+  private volatile boolean stalledLogged;
+  private boolean failing; // only the recording thread
 
   private record Waiting(SentDelivery sent, CompletableFuture<Boolean> recorded) {}
 
@@ -49,19 +69,39 @@ public final class RecordSent implements AutoCloseable {
   }
 
   /**
+   * Whether the recorder records: its thread runs and no batch has taken longer than
+   * {@link #MAX_WAIT}. When it does not, senders record their deliveries themselves (slower, one
+   * transaction each, but nothing is lost or stalled).
+   */
+  public boolean isWorking() {
+    long started = batchStartedAt;
+    return thread.isAlive()
+        && (started == 0 || System.nanoTime() - started < MAX_WAIT.toNanos());
+  }
+
+  /**
    * Whether the delivery's success was recorded (it is sent now); false if the caller must
-   * record it itself. Blocks until its batch is written.
+   * record it itself. Blocks until its batch is written, at most {@link #MAX_WAIT}.
    */
   boolean recorded(Delivery d, AttemptResult r) {
     Waiting w = new Waiting(new SentDelivery(d, r), new CompletableFuture<>());
     synchronized (this) {
-      if (!open || !thread.isAlive()) {
+      if (!open || !isWorking()) {
         return false;
       }
       queue.add(w);
     }
     try {
-      return w.recorded.get();
+      return w.recorded.get(MAX_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      // The batch may still record it later; the caller's own call then finds it sent already
+      // and reports the lease as lost, and the batch finds it recorded: one attempt row either way.
+      if (!stalledLogged) {
+        stalledLogged = true;
+        log.error("The recorder of sent deliveries has not answered within {}; senders record"
+            + " their deliveries themselves until it does.", MAX_WAIT);
+      }
+      return false;
     } catch (InterruptedException e) {
       // Stopping: the batch may still record it; the caller's own call then finds it sent
       // already and reports the lease as lost, which is what it looks like from here.
@@ -73,6 +113,27 @@ public final class RecordSent implements AutoCloseable {
   }
 
   private void run() {
+    try {
+      recordUntilClosed();
+    } catch (Throwable t) {
+      log.error("The recorder of sent deliveries stopped; senders record their deliveries"
+          + " themselves from now on.", t);
+    } finally {
+      synchronized (this) {
+        if (open) {
+          log.error("The recorder of sent deliveries stopped before the sidecar did; senders"
+              + " record their deliveries themselves from now on.");
+        }
+      }
+      // Nothing is recorded here any more: the workers record what is left themselves.
+      Waiting w;
+      while ((w = queue.poll()) != null) {
+        w.recorded.complete(false);
+      }
+    }
+  }
+
+  private void recordUntilClosed() {
     List<Waiting> batch = new ArrayList<>(MAX_BATCH);
     while (true) {
       dev.odoowebhook.sidecar.metrics.LoopLiveness.alive(this); // /health fails when this stops
@@ -80,7 +141,8 @@ public final class RecordSent implements AutoCloseable {
       try {
         first = queue.poll(200, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
-        break;
+        Thread.currentThread().interrupt();
+        return;
       }
       if (first == null) {
         synchronized (this) {
@@ -92,20 +154,35 @@ public final class RecordSent implements AutoCloseable {
       }
       batch.add(first);
       queue.drainTo(batch, MAX_BATCH - 1);
-      write(batch);
-      batch.clear();
-    }
-    // Interrupted: nothing is recorded any more; the workers record what is left themselves.
-    Waiting w;
-    while ((w = queue.poll()) != null) {
-      w.recorded.complete(false);
+      batchStartedAt = System.nanoTime();
+      try {
+        write(batch);
+      } catch (Throwable t) {
+        // The loop's edge: an error in one batch never ends the recorder. Its deliveries are
+        // recorded by their workers.
+        if (!failing) {
+          failing = true;
+          log.error("Recording {} sent deliveries failed inside the sidecar; their senders record"
+              + " them one by one. Logged once until a batch succeeds.", batch.size(), t);
+        }
+        batch.forEach(w -> w.recorded.complete(false));
+      } finally {
+        batchStartedAt = 0;
+        batch.clear();
+      }
     }
   }
 
   private void write(List<Waiting> batch) {
+    beforeBatch.run();
     Set<Long> done;
     try {
       done = store.finishSent(sidecarId, batch.stream().map(Waiting::sent).toList());
+      if (failing || stalledLogged) {
+        failing = false;
+        stalledLogged = false;
+        log.info("The recorder of sent deliveries records again.");
+      }
     } catch (SQLException | RuntimeException e) {
       // Each worker records its own delivery instead, with retries over a database outage.
       log.debug("Recording {} sent deliveries together failed ({}); recording them one by one.",
@@ -116,7 +193,6 @@ public final class RecordSent implements AutoCloseable {
       w.recorded.complete(done.contains(w.sent.delivery().id()));
     }
   }
-
   /** Records what is queued, then stops; later deliveries are recorded by their workers. */
   @Override
   public void close() {

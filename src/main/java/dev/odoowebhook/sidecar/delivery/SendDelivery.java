@@ -16,6 +16,11 @@ import org.slf4j.LoggerFactory;
  * Sends one claimed delivery: renders and signs the body, posts it through the subscriber's
  * Failsafe policies, and records the outcome. A call the policies refuse (breaker open, too many
  * in flight, over the rate limit) gives the delivery back without counting an attempt.
+ *
+ * <p>Anything else that stops the request from going out (a record that cannot be read, a body
+ * too large, a URL that cannot be parsed or is refused, a secret that cannot sign, a failure
+ * inside the sidecar) is an attempt like a failed request: recorded with its error type, it
+ * follows the subscriber's schedule to dead instead of leaving the delivery in processing.
  * Thread-safe; runs on the dispatcher's worker threads.
  */
 public final class SendDelivery {
@@ -75,6 +80,14 @@ public final class SendDelivery {
     } catch (SQLException e) {
       result = AttemptResult.failure(Instant.now(), 0, ErrorType.RECORD_UNREADABLE,
           "The record could not be read for the payload: " + e.getMessage());
+    } catch (RuntimeException e) {
+      result = internalFailure("The body could not be made", e);
+    }
+    String secretProblem = s.signingSecrets(Instant.now()).stream()
+        .map(WebhookSigner::problemWith).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+    if (result == null && secretProblem != null) {
+      result = AttemptResult.failure(Instant.now(), 0, ErrorType.INTERNAL, "The subscriber's secret"
+          + " cannot sign: " + secretProblem + "; set a valid one (subscriber rotate-secret) and replay.");
     }
     if (body != null && body.length > Payload.MAX_BYTES) {
       result = new AttemptResult(Instant.now(), 0, null, ErrorType.PAYLOAD_TOO_LARGE, "The body would be "
@@ -96,6 +109,9 @@ public final class SendDelivery {
     } catch (BulkheadFullException | RateLimitExceededException e) {
       giveBack(d, REFUSED_RETRY, "it is at its concurrency or rate limit");
       return false;
+    } catch (RuntimeException e) {
+      // The request could not even be made (post() answers every failure of the receiver).
+      result = internalFailure("The request could not be made", e);
     }
     if (result.errorType() == ErrorType.INTERRUPTED) {
       giveBack(d, Duration.ZERO, "the sidecar is stopping");
@@ -116,13 +132,19 @@ public final class SendDelivery {
     return outcome == AttemptOutcome.SENT;
   }
 
+  private static AttemptResult internalFailure(String what, RuntimeException e) {
+    Throwable cause = e instanceof dev.failsafe.FailsafeException && e.getCause() != null ? e.getCause() : e;
+    log.error("{} inside the sidecar; recorded as an attempt of error type internal.", what, cause);
+    return AttemptResult.failure(Instant.now(), 0, ErrorType.INTERNAL, what + ": " + cause);
+  }
+
   /**
    * For payload record, the delivery with its record as it is now; for an unlink, the values the
    * record had when it was deleted.
    */
   private Delivery withRecordIfWanted(Delivery d, Subscriber s) throws SQLException {
-    if (s.payload() != PayloadMode.RECORD) {
-      return d;
+    if (s.payload() != PayloadMode.RECORD || d.record() != null) {
+      return d; // not wanted, or read already with the rest of its claim (ReadRecords)
     }
     if ("unlink".equals(d.event())) {
       return d.withRecord(store.lastValues(d.lastEventId()));

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * take effect without a restart), each with its Failsafe policies: a circuit breaker so an
  * endpoint that keeps failing is left alone for a while, a bulkhead bounding its concurrent
  * requests, and an optional rate limiter. Policies survive a re-read unless their settings
- * changed, so a breaker keeps its state. Thread-safe.
+ * changed, so a breaker keeps its state. It also says how many more requests each subscriber may
+ * take ({@link #freeSlots}): never more than its fair share of the workers. Thread-safe.
  */
 public final class SubscriberDirectory {
   private static final Logger log = LoggerFactory.getLogger(SubscriberDirectory.class);
@@ -67,25 +68,42 @@ public final class SubscriberDirectory {
   }
 
   /**
-   * How many more requests each subscriber may take now: its max_concurrency less what this
-   * sidecar has in flight for it. Inactive and paused subscribers, and those whose breaker is open and
-   * still waiting out its delay, take none. (Once the delay is over they must be offered work
-   * again: Failsafe moves an open breaker to half-open only when a call asks it for a permit.)
+   * How many more requests each subscriber may take now: the smaller of its max_concurrency and
+   * its fair share of the workers ({@link #fairShare}), less what this sidecar has in flight for
+   * it. Inactive and paused subscribers, and those whose breaker is open and still waiting out
+   * its delay, take none. (Once the delay is over they must be offered work again: Failsafe
+   * moves an open breaker to half-open only when a call asks it for a permit.)
+   *
+   * @param workers the sidecar's workers, all subscribers together
    */
-  public Map<Long, Integer> freeSlots(Map<Long, Integer> inFlight) throws SQLException {
+  public Map<Long, Integer> freeSlots(Map<Long, Integer> inFlight, int workers) throws SQLException {
+    Map<Long, Entry> now = fresh();
+    int share = fairShare(workers, (int) now.values().stream().filter(e -> e.subscriber().active()).count());
     Map<Long, Integer> free = new HashMap<>();
-    for (Entry e : fresh().values()) {
+    for (Entry e : now.values()) {
       Subscriber s = e.subscriber();
       CircuitBreaker<AttemptResult> b = e.breaker();
       if (!s.active() || s.paused() || (b.isOpen() && !b.getRemainingDelay().isZero())) {
         continue;
       }
-      int slots = s.maxConcurrency() - inFlight.getOrDefault(s.id(), 0);
+      int slots = Math.min(s.maxConcurrency(), share) - inFlight.getOrDefault(s.id(), 0);
       if (slots > 0) {
         free.put(s.id(), slots);
       }
     }
     return free;
+  }
+
+  /**
+   * The most requests one subscriber may have in flight from this sidecar: the workers divided
+   * by the active subscribers (paused ones included: they may resume at any time), at least one.
+   * Whatever the others do, each subscriber then finds its share of the workers free, so a
+   * subscriber whose endpoint hangs until its longest timeout holds at most its share, and the
+   * others' deliveries keep flowing. With the defaults (32 workers, max_concurrency 4) the share
+   * limits nobody up to 8 active subscribers; with more, raise WEBHOOK_WORKERS for throughput.
+   */
+  static int fairShare(int workers, int activeSubscribers) {
+    return Math.max(1, workers / Math.max(1, activeSubscribers));
   }
 
   /** Per subscriber name, whether its circuit breaker is open or half-open: for metrics. */

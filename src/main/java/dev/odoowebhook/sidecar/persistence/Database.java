@@ -7,6 +7,8 @@ import dev.odoowebhook.sidecar.config.Setting;
 import dev.odoowebhook.sidecar.config.SidecarConfig;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Properties;
 import javax.sql.DataSource;
 
 /**
@@ -15,14 +17,17 @@ import javax.sql.DataSource;
  */
 public final class Database implements AutoCloseable {
   private final HikariDataSource dataSource;
+  private final SidecarConfig config;
 
-  private Database(HikariDataSource dataSource) {
+  private Database(HikariDataSource dataSource, SidecarConfig config) {
     this.dataSource = dataSource;
+    this.config = config;
   }
 
   /**
-   * Opens a pool. It does not fail when the database is down: connections are made on demand,
-   * so callers decide how long to wait (see {@link #checkReachable()}).
+   * Opens a pool. It makes no connection yet: the pool starts on the first borrow, so a database
+   * that is down or refuses us gives one clear error (see {@link #probe}), not the pool's
+   * background warnings.
    */
   public static Database open(SidecarConfig config, int poolSize, String poolName) {
     return open(config, poolSize, poolName, null);
@@ -46,7 +51,10 @@ public final class Database implements AutoCloseable {
     if (metrics != null) {
       hc.setMetricRegistry(metrics);
     }
-    return new Database(new HikariDataSource(hc));
+    // The no-argument constructor starts the pool lazily, on the first getConnection().
+    HikariDataSource lazy = new HikariDataSource();
+    hc.copyStateTo(lazy);
+    return new Database(lazy, config);
   }
 
   public DataSource dataSource() {
@@ -66,6 +74,30 @@ public final class Database implements AutoCloseable {
     try (Connection c = connection();
         var st = c.createStatement()) {
       st.execute("SELECT 1");
+    }
+  }
+
+  /**
+   * Opens one connection outside the pool, with pgjdbc alone, and runs a trivial query: the
+   * error, if any, is PostgreSQL's own (password, database, role) or the network's, within
+   * {@code timeout}, with no pool retrying behind it.
+   */
+  public void probe(Duration timeout) throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", config.text(Setting.DB_USER));
+    props.setProperty("password", config.text(Setting.DB_PASSWORD));
+    String seconds = Long.toString(Math.max(1, timeout.toSeconds()));
+    props.setProperty("connectTimeout", seconds);
+    props.setProperty("loginTimeout", seconds);
+    props.setProperty("socketTimeout", seconds);
+    props.setProperty("ApplicationName", "odoo-webhook-sidecar");
+    try (Connection c = new org.postgresql.Driver().connect(config.dbUrl(), props)) {
+      if (c == null) {
+        throw new SQLException("Not a jdbc:postgresql: URL: " + config.dbUrl(), "08001");
+      }
+      try (var st = c.createStatement()) {
+        st.execute("SELECT 1");
+      }
     }
   }
 

@@ -3,6 +3,7 @@ package dev.odoowebhook.sidecar.persistence;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
 import java.sql.Statement;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -30,13 +31,20 @@ public final class SchemaMigrator {
     try (Connection c = dataSource.getConnection();
         Statement st = c.createStatement()) {
       st.execute("SELECT webhook_refresh_capture()");
+      // Tables untracked because they can no longer be tracked, triggers not renewed.
+      for (SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
+        log.warn(w.getMessage());
+      }
     } catch (SQLException e) {
       log.info("Capture functions not refreshed ({}): run `track` again after Odoo upgrades.",
           DatabaseErrors.firstLine(e));
     }
   }
 
-  /** Migrates and returns the schema version now in place. */
+  /**
+   * Migrates and returns the schema version now in place. As the owner of the sidecar's tables it
+   * also refreshes the capture of tracked models ({@link #refreshCapture}).
+   */
   public static String migrate(DataSource dataSource) {
     Flyway flyway =
         Flyway.configure()
@@ -55,9 +63,50 @@ public final class SchemaMigrator {
             .load();
     MigrateResult result = flyway.migrate();
     grantSidecarRole(dataSource);
+    if (ownsSidecarTables(dataSource)) {
+      // New capture rules reach the functions of tracked models, and databases tracked by an
+      // older release get their triggers on the current function names (upgrade path).
+      refreshCapture(dataSource);
+    }
+    warnIfAlterTableNotFollowed(dataSource);
     return result.targetSchemaVersion != null
         ? result.targetSchemaVersion
         : flyway.info().current().getVersion().getVersion();
+  }
+
+  private static boolean ownsSidecarTables(DataSource dataSource) {
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_has_role((SELECT relowner FROM pg_class"
+            + " WHERE oid = to_regclass('webhook_event')), 'USAGE')")) {
+      return rs.next() && rs.getBoolean(1);
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  /** Name of the event trigger of sql/R__webhook_capture.sql, created only by a superuser. */
+  static final String ALTER_TABLE_EVENT_TRIGGER = "webhook_capture_follows_alter_table";
+
+  /**
+   * Says, in one WARN line, that the event trigger which keeps capture functions in step with
+   * Odoo's ALTER TABLE is missing (only a superuser can create it) and what that means. Nothing
+   * for a role that cannot see the sidecar's tables being migrated (it only checks).
+   */
+  private static void warnIfAlterTableNotFollowed(DataSource dataSource) {
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = '"
+            + ALTER_TABLE_EVENT_TRIGGER + "')")) {
+      if (rs.next() && !rs.getBoolean(1)) {
+        log.warn("The ALTER TABLE event trigger ({}) was not created: migrate did not run as a superuser."
+            + " Capture functions will not follow Odoo's schema changes by themselves: after Odoo module"
+            + " upgrades run `track MODEL` again (or restart the sidecar as the owner: it refreshes them at"
+            + " start), or run `migrate` once as a superuser.", ALTER_TABLE_EVENT_TRIGGER);
+      }
+    } catch (SQLException e) {
+      log.debug("Event trigger not checked: {}", DatabaseErrors.firstLine(e));
+    }
   }
 
   /**

@@ -20,7 +20,7 @@ import java.util.TreeSet;
  * write+unlink = unlink, create+unlink = nothing, unlink+create = create. Not thread-safe.
  */
 final class NetEffect {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = dev.odoowebhook.sidecar.delivery.Payload.exactJson();
 
   /**
    * One event as read from webhook_event; changes is {field: {old, new}} of its captured fields

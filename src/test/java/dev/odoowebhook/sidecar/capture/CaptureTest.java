@@ -24,7 +24,7 @@ class CaptureTest {
 
   @BeforeEach
   void trackPartnersAfresh() {
-    db.exec("SELECT webhook_track('res.partner'); TRUNCATE webhook_event; TRUNCATE res_partner RESTART IDENTITY");
+    db.exec("SELECT webhook_track('res.partner'); TRUNCATE res_partner RESTART IDENTITY; TRUNCATE webhook_event");
   }
 
   private List<Map<String, Object>> events() {
@@ -53,7 +53,7 @@ class CaptureTest {
     assertEquals(10, db.count("SELECT count(*) FROM webhook_event WHERE event = 'write'"));
     assertEquals(List.of("email"), events().get(0).get("changed_fields"));
     // One statement-level call for the ten rows (not ten row-level calls).
-    assertEquals(1, db.count("SELECT calls FROM pg_stat_user_functions WHERE funcname = 'webhook_capture_res_partner'"));
+    assertEquals(1, db.count("SELECT calls FROM pg_stat_user_functions WHERE funcname = webhook_capture_function_name('res_partner')"));
   }
 
   @Test

@@ -35,8 +35,8 @@ class SubscriberDeliveryTest {
 
   @BeforeEach
   void setUp() {
-    db.exec("SELECT webhook_track('res.partner'); TRUNCATE webhook_subscriber, webhook_event CASCADE;"
-        + " TRUNCATE res_partner RESTART IDENTITY");
+    db.exec("SELECT webhook_track('res.partner'); TRUNCATE res_partner RESTART IDENTITY;"
+        + " TRUNCATE webhook_subscriber, webhook_event CASCADE");
     receiver = new Receiver();
   }
 

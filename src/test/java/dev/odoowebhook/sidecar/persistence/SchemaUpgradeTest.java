@@ -33,7 +33,7 @@ class SchemaUpgradeTest {
 
   /** Columns added to the sidecar's tables after the released layout (V13: content). */
   private static final String ADDED_COLUMNS = "['captured_fields', 'capture_limit_bytes', 'old_values',"
-      + " 'new_values', 'changes', 'payload', 'record_fields', 'domain', 'domain_path', 'paused', 'content']";
+      + " 'new_values', 'changes', 'payload', 'record_fields', 'domain', 'domain_path', 'paused', 'content', 'max_backoff_ms']";
 
   /** The versions of sql/V*.sql, lowest first: V11 (the tables) and any table change after it. */
   private static List<String> versions() {
@@ -92,7 +92,10 @@ class SchemaUpgradeTest {
       String version = SchemaMigrator.migrate(oldPool.dataSource());
 
       assertEquals(latest(), version);
-      assertEquals(before, data(old), "the upgrade changes no row");
+      Map<String, List<String>> after = data(old);
+      // Tables added since the released layout start empty; the others keep every row.
+      after.entrySet().removeIf(t -> !before.containsKey(t.getKey()) && t.getValue().isEmpty());
+      assertEquals(before, after, "the upgrade changes no row");
       List<String> history = new ArrayList<>(List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"));
       history.addAll(versions());
       assertEquals(history,
@@ -189,7 +192,9 @@ class SchemaUpgradeTest {
     Map<String, List<String>> rows = new TreeMap<>();
     for (Map<String, Object> t : db.rows("SELECT relname FROM pg_class WHERE relkind = 'r'"
         + " AND relnamespace = 'public'::regnamespace AND relname LIKE 'webhook\\_%'"
-        + " AND relname <> '" + SchemaMigrator.HISTORY_TABLE + "' ORDER BY 1")) {
+        + " AND relname <> '" + SchemaMigrator.HISTORY_TABLE + "'"
+        // New since the released layout (V15): its one row is recorded by the upgrade.
+        + " AND relname <> 'webhook_installation' ORDER BY 1")) {
       String table = (String) t.get("relname");
       // Only the columns of the released layout: columns added since (V13 ...) are new, not changed.
       rows.put(table, db.rows("SELECT (SELECT jsonb_object_agg(key, value) FROM jsonb_each(to_jsonb(t))"

@@ -1,28 +1,26 @@
 package dev.odoowebhook.sidecar.support;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A private PostgreSQL cluster (initdb in a temporary folder, its own port on 127.0.0.1) for
- * the faults that would disturb everyone else on the shared server: restarts. Needs the server
- * binaries (Debian's postgresql package); as root it runs them as the postgres user.
+ * the faults that would disturb everyone else on the shared server: restarts, and for settings
+ * of its own (password authentication). Runs the installed server programs (Debian's postgresql
+ * package), else the embedded ones from the class path: see {@link PostgresBinaries}.
  */
 public final class OwnPostgres implements AutoCloseable {
   private final Path dir;
-  private final Path bin;
+  private final PostgresBinaries bin;
   private final int port;
   private final String serverOptions;
 
-  private OwnPostgres(Path dir, Path bin, int port, String serverOptions) {
+  private OwnPostgres(Path dir, PostgresBinaries bin, int port, String serverOptions) {
     this.dir = dir;
     this.bin = bin;
     this.port = port;
@@ -35,32 +33,40 @@ public final class OwnPostgres implements AutoCloseable {
 
   /** With extra server options, e.g. "-c autovacuum_naptime=5s". */
   public static OwnPostgres start(String serverOptions) throws IOException, InterruptedException {
-    Path bin = findBin();
+    return start(serverOptions, false);
+  }
+
+  /**
+   * A cluster where every role but postgres must give its password over TCP (scram-sha-256),
+   * as on a production server; postgres itself is trusted, so the test can create roles.
+   */
+  public static OwnPostgres startRequiringPasswords() throws IOException, InterruptedException {
+    return start("", true);
+  }
+
+  private static OwnPostgres start(String serverOptions, boolean passwords)
+      throws IOException, InterruptedException {
+    PostgresBinaries bin = PostgresBinaries.get();
     Path dir = Files.createTempDirectory("webhook-pg-");
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     OwnPostgres pg = new OwnPostgres(dir, bin, port, serverOptions);
-    if (isRoot()) {
+    if (bin.ownsAsPostgres()) {
       run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
       run(List.of("chmod", "700", dir.toString()));
     }
     pg.pg("initdb", "-D", dir.resolve("data").toString(), "-U", "postgres", "-A", "trust", "--no-sync");
+    if (passwords) {
+      Files.writeString(dir.resolve("data/pg_hba.conf"), String.join("\n",
+          "local all all trust",
+          "host all postgres 127.0.0.1/32 trust",
+          "host all all 127.0.0.1/32 scram-sha-256",
+          ""));
+    }
     pg.ctl("start");
     return pg;
-  }
-
-  private static Path findBin() {
-    try (Stream<Path> versions = Files.list(Path.of("/usr/lib/postgresql"))) {
-      return versions.map(v -> v.resolve("bin"))
-          .filter(b -> Files.isExecutable(b.resolve("pg_ctl")))
-          .max(Comparator.naturalOrder())
-          .orElseThrow();
-    } catch (IOException | RuntimeException e) {
-      throw new IllegalStateException("The fault tests need PostgreSQL's server binaries"
-          + " (/usr/lib/postgresql/<version>/bin/pg_ctl): apt-get install postgresql.", e);
-    }
   }
 
   public String url(String database) {
@@ -92,11 +98,8 @@ public final class OwnPostgres implements AutoCloseable {
   }
 
   private void pg(String program, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    if (isRoot()) {
-      command.addAll(List.of("runuser", "-u", "postgres", "--"));
-    }
-    command.add(bin.resolve(program).toString());
+    List<String> command = new ArrayList<>(bin.runAs());
+    command.add(bin.program(program).toString());
     command.addAll(List.of(args));
     run(command);
   }
@@ -109,10 +112,6 @@ public final class OwnPostgres implements AutoCloseable {
     }
   }
 
-  private static boolean isRoot() {
-    return "root".equals(System.getProperty("user.name"));
-  }
-
   @Override
   public void close() throws IOException {
     try {
@@ -120,9 +119,7 @@ public final class OwnPostgres implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      try (Stream<Path> files = Files.walk(dir)) {
-        files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-      }
+      Files2.deleteTree(dir);
     }
   }
 }

@@ -1,19 +1,32 @@
 package dev.odoowebhook.sidecar.support;
 
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.UUID;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
- * The PostgreSQL server the tests use, found once per test run: a Testcontainers PostgreSQL when
- * Docker runs, else the server named by WEBHOOK_TEST_DB_URL / _USER / _PASSWORD (default the
- * local 127.0.0.1:5432 as postgres). A server that cannot be reached FAILS the tests with a
- * message saying how to point them at one: it is never a reason to skip.
+ * The PostgreSQL server the tests use, found once per test run. WEBHOOK_TEST_DB chooses:
+ * <ul>
+ *   <li>{@code local}: the server named by WEBHOOK_TEST_DB_URL / _USER / _PASSWORD (default the
+ *       local 127.0.0.1:5432 as postgres);
+ *   <li>{@code docker}: a Testcontainers PostgreSQL;
+ *   <li>{@code embedded}: an embedded PostgreSQL (io.zonky.test, the version of the binaries in
+ *       pom.xml), started in a temporary folder and removed when the tests end;
+ *   <li>{@code auto} (the default): Docker when it runs and no URL is set, else the local
+ *       server; when that is not reachable and no URL was set, the embedded one, except in CI
+ *       ({@code CI=true}).
+ * </ul>
+ * A server that was asked for (a URL, a choice, or CI) and cannot be reached FAILS the tests
+ * with a message saying how to point them at one: it is never a reason to skip, nor to switch.
  */
 public final class TestPostgres {
   private static TestPostgres instance;
@@ -42,25 +55,96 @@ public final class TestPostgres {
     return instance;
   }
 
-  @SuppressWarnings("resource") // lives as long as the test JVM; Testcontainers' reaper ends it
   private static TestPostgres find() {
     String url = System.getenv("WEBHOOK_TEST_DB_URL");
-    if (url == null && dockerAvailable()) {
-      PostgreSQLContainer pg = new PostgreSQLContainer("postgres:15-alpine");
-      pg.start();
-      return new TestPostgres(pg.getJdbcUrl(), pg.getUsername(), pg.getPassword());
+    String choice = System.getenv().getOrDefault("WEBHOOK_TEST_DB", "auto").trim().toLowerCase(Locale.ROOT);
+    switch (choice) {
+      case "embedded":
+        return embedded();
+      case "docker":
+        if (!dockerAvailable()) {
+          throw new IllegalStateException("WEBHOOK_TEST_DB=docker, but no Docker engine answers."
+              + " Start one, or choose WEBHOOK_TEST_DB=local or embedded.");
+        }
+        return docker();
+      case "local":
+        return local(url).orElseThrow();
+      case "auto":
+      case "":
+        break;
+      default:
+        throw new IllegalStateException("WEBHOOK_TEST_DB=" + choice
+            + " is not a choice: auto (the default), local, docker or embedded.");
     }
+    if (url == null && dockerAvailable()) {
+      return docker();
+    }
+    Attempt local = local(url);
+    if (local.server != null) {
+      return local.server;
+    }
+    if (url != null || "true".equalsIgnoreCase(System.getenv("CI"))) {
+      throw local.failure; // configured, or CI: a missing database fails, it never switches
+    }
+    System.err.println("No PostgreSQL at " + local.url + " and no Docker: the tests run on an"
+        + " embedded PostgreSQL (WEBHOOK_TEST_DB=embedded|local|docker chooses on purpose).");
+    return embedded();
+  }
+
+  /** A local server found, or the failure that says how to point the tests at one. */
+  private record Attempt(String url, TestPostgres server, IllegalStateException failure) {
+    TestPostgres orElseThrow() {
+      if (server == null) {
+        throw failure;
+      }
+      return server;
+    }
+  }
+
+  private static Attempt local(String url) {
     TestPostgres found = new TestPostgres(
         url == null ? "jdbc:postgresql://127.0.0.1:5432/postgres" : url,
         System.getenv().getOrDefault("WEBHOOK_TEST_DB_USER", "postgres"),
         System.getenv().getOrDefault("WEBHOOK_TEST_DB_PASSWORD", ""));
     try (Connection c = found.admin()) {
       c.isValid(5);
-      return found;
+      return new Attempt(found.adminUrl, found, null);
     } catch (SQLException e) {
-      throw new IllegalStateException("The tests need PostgreSQL and found none at " + found.adminUrl
-          + " (" + e.getMessage() + "). Start it, or set WEBHOOK_TEST_DB_URL, WEBHOOK_TEST_DB_USER"
-          + " and WEBHOOK_TEST_DB_PASSWORD to a server where this user may create databases.", e);
+      return new Attempt(found.adminUrl, null, new IllegalStateException("The tests need PostgreSQL"
+          + " and found none at " + found.adminUrl + " (" + e.getMessage() + "). Start it, or set"
+          + " WEBHOOK_TEST_DB_URL, WEBHOOK_TEST_DB_USER and WEBHOOK_TEST_DB_PASSWORD to a server"
+          + " where this user may create databases, or WEBHOOK_TEST_DB=embedded.", e));
+    }
+  }
+
+  @SuppressWarnings("resource") // lives as long as the test JVM; Testcontainers' reaper ends it
+  private static TestPostgres docker() {
+    PostgreSQLContainer pg = new PostgreSQLContainer("postgres:15-alpine");
+    pg.start();
+    return new TestPostgres(pg.getJdbcUrl(), pg.getUsername(), pg.getPassword());
+  }
+
+  /** Started once per test JVM; its own shutdown hook stops it and removes its data folder. */
+  private static TestPostgres embedded() {
+    try {
+      EmbeddedPostgres pg = EmbeddedPostgres.builder()
+          .setServerConfig("fsync", "off")
+          .setServerConfig("listen_addresses", "127.0.0.1")
+          .setServerConfig("synchronous_commit", "off")
+          .setServerConfig("full_page_writes", "off")
+          .setServerConfig("max_connections", "300")
+          .setPGStartupWait(Duration.ofSeconds(60))
+          .start();
+      String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
+      try (Connection c = DriverManager.getConnection(url, "postgres", "");
+          Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SHOW server_version")) {
+        rs.next();
+        System.err.println("Tests on an embedded PostgreSQL " + rs.getString(1) + " at " + url);
+      }
+      return new TestPostgres(url, "postgres", "");
+    } catch (IOException | SQLException e) {
+      throw new IllegalStateException("Cannot start the embedded PostgreSQL: " + e.getMessage(), e);
     }
   }
 
