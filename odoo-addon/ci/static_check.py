@@ -29,7 +29,7 @@ SUPPORTED_SERIES = ("18.0", "19.0")
 # Fields every model has, whatever it declares.
 MAGIC_FIELDS = {"id", "display_name"}
 # Core models and groups the addon may refer to by external id.
-CORE_MODELS = {"base.model_ir_model": "ir.model"}
+CORE_MODELS = {"base.model_ir_model": "ir.model", "base.model_ir_model_fields": "ir.model.fields"}
 CORE_GROUPS = {"base.group_user", "base.group_system", "base.group_erp_manager", "base.group_no_one"}
 # Models the addon's fields may point to that are not its own (their fields are not checked).
 FIELD_TYPES_WITH_COMODEL = {"Many2one", "One2many", "Many2many"}

@@ -38,7 +38,15 @@ REQUIRED_FUNCTIONS = (
     "webhook_replay_delivery(bigint)",
     "webhook_send_test_event(bigint)",
     "webhook_valid_model_patterns(text[])",
+    # Content (sql/R__webhook_content.sql, R__webhook_capture.sql) and operations
+    # (sql/R__webhook_operations.sql).
+    "webhook_set_captured_fields(text,text[])",
+    "webhook_delivery_body(bigint)",
+    "webhook_preview_body(bigint,text,bigint)",
+    "webhook_request_job(text)",
 )
+
+
 
 
 def missing_schema_objects(cr):
@@ -73,10 +81,19 @@ def call_function(cr, name, *args):
     query = sql.SQL("SELECT {}({})").format(
         sql.Identifier(name), sql.SQL(", ").join(sql.Placeholder() * len(args))
     )
+    return execute_refusable(cr, query, args)[0][0]
+
+
+def execute_refusable(cr, query, params):
+    """Execute a statement that the schema's functions or triggers may refuse (a domain that
+    cannot be compiled, a field that must not leave the database): the refusal is shown as a
+    UserError in the schema's words, not logged as a "bad query", and a savepoint keeps the
+    transaction usable. Returns the rows, if the statement returns any (read inside the
+    savepoint: releasing it ends the result)."""
     try:
         with cr.savepoint():
-            cr.execute(query, args, log_exceptions=False)
-            return cr.fetchone()[0]
+            cr.execute(query, params, log_exceptions=False)
+            return cr.fetchall() if cr.description else None
     except psycopg2.errors.UndefinedFunction as error:
         raise UserError(SCHEMA_MISSING_MESSAGE) from error
     except psycopg2.Error as error:

@@ -11,3 +11,5 @@ from . import ir_model_fields
 from . import webhook_api_token
 from . import webhook_device
 from . import res_groups
+from . import webhook_dead_alert
+from . import webhook_subscriber_preview

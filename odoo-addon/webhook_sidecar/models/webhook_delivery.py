@@ -1,3 +1,5 @@
+import json
+
 import pytz
 
 from odoo import _, api, fields, models
@@ -5,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..schema import call_function
+from .webhook_sidecar_instance import sidecar_down_message
 
 MANAGER = "webhook_sidecar.group_webhook_manager"
 STATUS_SELECTION = [
@@ -97,11 +100,96 @@ class WebhookDelivery(models.Model):
     created_hour = fields.Char(string="Hour Created", readonly=True, help="In your time zone.")
     updated_at = fields.Datetime(string="Updated", readonly=True)
     attempt_ids = fields.One2many("webhook.attempt", "delivery_id", string="Attempt Log", readonly=True)
+    wait_reason = fields.Char(
+        string="Why It Waits",
+        compute="_compute_wait_reason",
+        help="What holds this delivery back, when it is not simply due later.",
+    )
+    body = fields.Text(
+        compute="_compute_body",
+        groups=MANAGER,
+        help="The JSON body of the webhook (key order aside), as the sidecar renders it.",
+    )
+    body_label = fields.Char(compute="_compute_body", groups=MANAGER)
+    record_exists = fields.Boolean(compute="_compute_record_link", string="Record Exists")
+    record_name = fields.Char(compute="_compute_record_link", string="Record")
 
     @api.depends("model", "record_id", "event")
     def _compute_display_name(self):
         for delivery in self:
             delivery.display_name = f"#{delivery.id} {delivery.model},{delivery.record_id} {delivery.event}"
+
+    def _compute_wait_reason(self):
+        waiting = self.filtered(lambda delivery: delivery.status in ("pending", "failed", "processing"))
+        (self - waiting).wait_reason = False
+        if not waiting:
+            return
+        down = sidecar_down_message(self.env)
+        subscribers = waiting.subscriber_id.with_context(active_test=False)
+        states = {subscriber.id: subscriber.breaker_state for subscriber in subscribers}
+        for delivery in waiting:
+            subscriber = delivery.subscriber_id.with_context(active_test=False)
+            delivery.wait_reason = subscriber._wait_reason(states.get(subscriber.id), down)
+
+    def _compute_body(self):
+        for delivery in self:
+            try:
+                body = call_function(self.env.cr, "webhook_delivery_body", delivery.id)
+            except UserError as error:
+                delivery.body = str(error.args[0])
+                delivery.body_label = _("Body")
+                continue
+            delivery.body = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False)
+            if "record" in body.get("data", {}):
+                delivery.body_label = _("Body (data.record: the record as it is now, read again when sent)")
+            else:
+                delivery.body_label = _("Body as sent")
+
+    def _linked_record(self):
+        """The record this delivery is about, if its model is installed, it exists and the user may read it."""
+        self.ensure_one()
+        if self.model not in self.env:
+            return None
+        Model = self.env[self.model]
+        if Model._abstract or Model._transient:
+            return None
+        record = Model.browse(self.record_id).exists()
+        return record._filtered_access("read") or None
+
+    def _compute_record_link(self):
+        for delivery in self:
+            record = delivery._linked_record()
+            delivery.record_exists = bool(record)
+            delivery.record_name = record.display_name if record else False
+
+    def action_open_record(self):
+        self.ensure_one()
+        record = self._linked_record()
+        if not record:
+            raise UserError(_("%s,%s no longer exists, its model is not installed, or you may not read it.", self.model, self.record_id))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+            "views": [[False, "form"]],
+            "target": "current",
+        }
+
+    def action_open_events(self):
+        """The captured events merged into this delivery."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("webhook_sidecar.webhook_event_action")
+        action["domain"] = [
+            ("model", "=", self.model),
+            ("id", ">=", self.first_event_id),
+            ("id", "<=", self.last_event_id),
+        ]
+        if self.model != "webhook.test":
+            # A test delivery's record_id is its event's id; real ones name the record.
+            action["domain"].append(("record_id", "=", self.record_id))
+        action["context"] = {}
+        return action
 
     def _check_manager(self):
         if not self.env.user.has_group(MANAGER):

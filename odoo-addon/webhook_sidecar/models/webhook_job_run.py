@@ -1,6 +1,12 @@
 import json
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+from ..schema import call_function
+from .webhook_sidecar_instance import sidecar_down_message
+
+MANAGER = "webhook_sidecar.group_webhook_manager"
 
 
 def nonzero_leaves(value, path=()):
@@ -68,3 +74,26 @@ class WebhookJobRun(models.Model):
                 run.result_summary = ", ".join(f"{' '.join(path)}: {count}" for path, count in leaves)
             else:
                 run.result_summary = _("nothing removed") if run.finished_at and not run.error else False
+
+    def action_run_cleanup_now(self):
+        """Like a scheduled action's Run Manually: ask the running sidecars for a cleanup now.
+        A list button: called on the selected runs, if any, which do not matter."""
+        if not self.env.user.has_group(MANAGER):
+            raise AccessError(_("Only webhook managers may run jobs."))
+        call_function(self.env.cr, "webhook_request_job", "cleanup")
+        down = sidecar_down_message(self.env)
+        if down:
+            message = _("Cleanup is requested, but no sidecar runs it now: %s", down)
+        else:
+            message = _("Cleanup is requested: a running sidecar does it within seconds; its run shows in this list.")
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Run Cleanup Now"),
+                "message": message,
+                "type": "warning" if down else "success",
+                "sticky": bool(down),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

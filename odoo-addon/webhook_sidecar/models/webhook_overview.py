@@ -138,6 +138,9 @@ class WebhookOverview(models.Model):
     def action_refresh(self):
         return {"type": "ir.actions.client", "tag": "soft_reload"}
 
+    def action_run_cleanup_now(self):
+        return self.env["webhook.job.run"].action_run_cleanup_now()
+
     def action_open_deliveries(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("webhook_sidecar.webhook_delivery_action")
         status = self.env.context.get("delivery_status")

@@ -6,15 +6,30 @@ import secrets
 from psycopg2 import sql
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..model_checks import model_label, table_columns, trackable_table
-from ..schema import call_function, check_schema
+from ..schema import call_function, check_schema, execute_refusable
+from .webhook_sidecar_instance import sidecar_down_message
 from .webhook_tracked_model import split_names
 
 MANAGER = "webhook_sidecar.group_webhook_manager"
 EVENTS = ("create", "write", "unlink")
 STATUSES = ("pending", "processing", "sent", "failed", "dead")
+WAITING = ("pending", "processing", "failed")
+PAYLOAD_SELECTION = [
+    ("ids", "Ids and changed fields"),
+    ("changes", "Changes (old and new values)"),
+    ("record", "Record (as it is when sent)"),
+]
+BREAKER_SELECTION = [
+    ("closed", "Closed (sending)"),
+    ("half_open", "Half-open (one trial request)"),
+    ("open", "Open (waiting before trying again)"),
+    ("unknown", "Unknown (no running sidecar reported it)"),
+]
+# A sidecar refreshes its breaker states with its heartbeat; older rows are not believed.
+BREAKER_FRESH_SECONDS = 60
 # How long a rotated-out secret keeps signing, unless the system parameter says otherwise.
 DEFAULT_ROTATION_GRACE_HOURS = 24
 ROTATION_GRACE_PARAMETER = "webhook_sidecar.secret_rotation_grace_hours"
@@ -35,13 +50,14 @@ class WebhookSubscriber(models.Model):
     """
 
     _name = "webhook.subscriber"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Webhook Subscriber"
     _auto = False
     _table = "webhook_subscriber"
     _log_access = False
     _order = "name"
 
-    name = fields.Char(required=True)
+    name = fields.Char(required=True, tracking=True)
     url = fields.Char(
         string="URL",
         required=True,
@@ -68,7 +84,19 @@ class WebhookSubscriber(models.Model):
         compute="_compute_manager_columns",
         groups=MANAGER,
     )
-    active = fields.Boolean(default=True)
+    active = fields.Boolean(
+        default=True,
+        tracking=True,
+        help="Inactive: events are not routed to it at all, so what happens meanwhile is never "
+        "delivered to it. To stop sending for a while without missing anything, pause it instead.",
+    )
+    paused = fields.Boolean(
+        default=False,
+        readonly=True,
+        tracking=True,
+        help="Paused: events are still routed to it and wait as pending deliveries; nothing is "
+        "sent until it is resumed, and then everything is. Unlike inactive, nothing is missed.",
+    )
     model_ids = fields.Many2many(
         "ir.model",
         string="Models",
@@ -103,8 +131,37 @@ class WebhookSubscriber(models.Model):
         help="Comma-separated field names: a write is delivered only if one of them changed. "
         "Empty: any change.",
     )
-    timeout_ms = fields.Integer(string="Timeout (ms)", default=10000)
-    max_retries = fields.Integer(string="Max Retries", default=5)
+    payload = fields.Selection(
+        PAYLOAD_SELECTION,
+        string="Payload",
+        default="ids",
+        required=True,
+        tracking=True,
+        help="What a delivery carries. Ids: the record's model, id and changed field names. "
+        "Changes: also the old and new values of the model's captured fields. Record: also the "
+        "record's fields as they are when the delivery is sent (not as they were at the event).",
+    )
+    single_model = fields.Char(
+        compute="_compute_single_model",
+        help="The technical name of the subscribed model when exactly one is chosen: a domain "
+        "and record fields name that model's fields.",
+    )
+    record_field_ids = fields.Many2many(
+        "ir.model.fields",
+        string="Record Fields",
+        compute="_compute_content",
+        inverse="_inverse_content",
+        help="For payload Record: the fields sent as data.record. Empty: the model's captured fields.",
+    )
+    filter_domain = fields.Char(
+        string="Only Records Matching",
+        compute="_compute_content",
+        inverse="_inverse_content",
+        help="An Odoo domain over the model's captured fields, tested against each event's new "
+        "values (the last values for a delete). Events that do not match are not delivered.",
+    )
+    timeout_ms = fields.Integer(string="Timeout (ms)", default=10000, tracking=True)
+    max_retries = fields.Integer(string="Max Retries", default=5, tracking=True)
     backoff_base_ms = fields.Integer(
         string="First Retry After (ms)",
         default=60000,
@@ -134,6 +191,33 @@ class WebhookSubscriber(models.Model):
     sent_count = fields.Integer(compute="_compute_delivery_counts")
     failed_count = fields.Integer(compute="_compute_delivery_counts")
     dead_count = fields.Integer(compute="_compute_delivery_counts")
+
+    breaker_state = fields.Selection(
+        BREAKER_SELECTION,
+        string="Circuit Breaker",
+        compute="_compute_health",
+        help="As the running sidecars last reported it (within a minute). Open: the receiver "
+        "failed too often, so the sidecar waits before it tries again; its deliveries wait.",
+    )
+    last_success_at = fields.Datetime(string="Last Success", compute="_compute_health")
+    last_error_at = fields.Datetime(string="Last Error At", compute="_compute_health")
+    last_error = fields.Char(string="Last Error", compute="_compute_health")
+    waiting_count = fields.Integer(
+        string="Deliveries Waiting",
+        compute="_compute_health",
+        help="Pending, being sent, or failed and due for a retry.",
+    )
+    waiting_since = fields.Datetime(
+        string="Waiting Since", compute="_compute_health", help="When the oldest waiting delivery was created."
+    )
+    status_note = fields.Char(compute="_compute_health", help="Why this subscriber's deliveries wait, if they do.")
+    notify_dead = fields.Boolean(
+        string="Activity on Dead Deliveries",
+        compute="_compute_notify_dead",
+        inverse="_inverse_notify_dead",
+        help="When deliveries of this subscriber become dead (all retries failed), schedule a "
+        "to-do activity on it for the webhook managers.",
+    )
 
     def init(self):
         # Also on upgrade (-u): the tables must still be there.
@@ -242,7 +326,7 @@ class WebhookSubscriber(models.Model):
                 sql.SQL("{} = %s").format(sql.Identifier(column)) for column in assignments
             )
         )
-        self.env.cr.execute(query, [*assignments.values(), list(self.ids)])
+        execute_refusable(self.env.cr, query, [*assignments.values(), list(self.ids)])
 
     # Each inverse reads the column's current value from the table, not from the cache: Odoo
     # protects all fields of one compute method while one of them is written, so a sibling field
@@ -324,6 +408,127 @@ class WebhookSubscriber(models.Model):
             for status in STATUSES:
                 record[f"{status}_count"] = counts.get((record._origin.id, status), 0)
 
+    # ------------------------------------------------------------------ content: payload, domain
+
+    @api.depends("model_ids")
+    def _compute_single_model(self):
+        for record in self:
+            names = record.model_ids.sudo().mapped("model")
+            record.single_model = names[0] if len(names) == 1 and not record.models_other else False
+
+    def _compute_content(self):
+        rows = self._sql_rows(("record_fields", "domain", "models"))
+        Fields = self.env["ir.model.fields"].sudo()
+        for record in self:
+            record_fields, domain, models_ = rows.get(record._origin.id) or (None, None, None)
+            if record_fields and models_ and len(models_) == 1:
+                found = Fields.search([("model", "=", models_[0]), ("name", "in", record_fields)])
+            else:
+                found = Fields
+            record.record_field_ids = found
+            record.filter_domain = domain or False
+
+    def _inverse_content(self):
+        # create() and write() save these after every other field (see _write_content): the
+        # schema checks a domain against the subscribed model, which another inverse writes.
+        return
+
+    def _pop_content(self, vals):
+        """Take the content fields out of vals, as {column: value} for _write_content."""
+        content = {}
+        if "record_field_ids" in vals:
+            chosen = self.new({"record_field_ids": vals.pop("record_field_ids")}).record_field_ids
+            content["record_fields"] = chosen.sudo().mapped("name") or None
+        if "filter_domain" in vals:
+            domain = (vals.pop("filter_domain") or "").strip()
+            content["domain"] = None if domain in ("", "[]") else domain
+        return content
+
+    def _write_content(self, content):
+        if content:
+            self._set_columns(content)
+            self.invalidate_recordset(["record_field_ids", "filter_domain"])
+
+    # ------------------------------------------------------------------ health
+
+    def _compute_health(self):
+        ids = [record._origin.id for record in self if record._origin.id]
+        rows = {}
+        if ids:
+            self.env.flush_all()
+            self.env.cr.execute(
+                """
+                SELECT s.id,
+                       (SELECT CASE WHEN bool_or(b.state = 'open') THEN 'open'
+                                    WHEN bool_or(b.state = 'half_open') THEN 'half_open'
+                                    WHEN count(*) > 0 THEN 'closed' END
+                          FROM webhook_subscriber_breaker b
+                         WHERE b.subscriber_id = s.id
+                           AND b.updated_at > now() - make_interval(secs => %s)),
+                       (SELECT max(d.sent_at) FROM webhook_delivery d
+                         WHERE d.subscriber_id = s.id AND d.status = 'sent') AT TIME ZONE 'UTC',
+                       e.last_attempt_at AT TIME ZONE 'UTC', e.last_error,
+                       w.waiting, w.since AT TIME ZONE 'UTC'
+                  FROM webhook_subscriber s
+                  LEFT JOIN LATERAL (
+                        SELECT d.last_attempt_at, coalesce(d.last_error, d.last_error_type) AS last_error
+                          FROM webhook_delivery d
+                         WHERE d.subscriber_id = s.id AND d.last_error_type IS NOT NULL
+                         ORDER BY d.last_attempt_at DESC NULLS LAST, d.id DESC
+                         LIMIT 1) e ON true
+                  LEFT JOIN LATERAL (
+                        SELECT count(*) AS waiting, min(d.created_at) AS since
+                          FROM webhook_delivery d
+                         WHERE d.subscriber_id = s.id AND d.status = ANY(%s)) w ON true
+                 WHERE s.id = ANY(%s)
+                """,
+                [BREAKER_FRESH_SECONDS, list(WAITING), ids],
+            )
+            rows = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        down = sidecar_down_message(self.env)
+        for record in self:
+            breaker, success, error_at, error, waiting, since = rows.get(
+                record._origin.id, (None, None, None, None, 0, None)
+            )
+            record.breaker_state = breaker or "unknown"
+            record.last_success_at = success
+            record.last_error_at = error_at
+            record.last_error = error
+            record.waiting_count = waiting or 0
+            record.waiting_since = since
+            record.status_note = record._wait_reason(breaker or "unknown", down) if waiting else False
+
+    def _wait_reason(self, breaker, down):
+        """Why this subscriber's deliveries wait, in plain words, or False when nothing holds them."""
+        self.ensure_one()
+        if not self.active:
+            return _("Inactive: its waiting deliveries are not sent, and new changes are not routed to it.")
+        if self.paused:
+            return _("Paused: deliveries wait until you resume it; nothing is lost meanwhile.")
+        if down:
+            return down
+        if breaker == "open":
+            return _(
+                "The circuit breaker is open: the receiver failed too often, so the sidecar waits "
+                "before it tries again."
+            )
+        return False
+
+    def _compute_notify_dead(self):
+        alerts = self.env["webhook.dead.alert"].sudo().search([("subscriber_id", "in", self._origin.ids)])
+        enabled = set(alerts.mapped("subscriber_id"))
+        for record in self:
+            record.notify_dead = record._origin.id in enabled
+
+    def _inverse_notify_dead(self):
+        Alert = self.env["webhook.dead.alert"].sudo()
+        for record in self:
+            existing = Alert.search([("subscriber_id", "=", record.id)])
+            if record.notify_dead and not existing:
+                Alert.create({"subscriber_id": record.id})
+            elif not record.notify_dead:
+                existing.unlink()
+
     # ------------------------------------------------------------------ checks with kind words
     # The schema's CHECK and UNIQUE constraints stay the authority; these run before the INSERT
     # or UPDATE so the user reads a sentence instead of a constraint name.
@@ -352,13 +557,21 @@ class WebhookSubscriber(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        contents = []
         for vals in vals_list:
             self._check_vals(vals)
-        return super().create(vals_list)
+            contents.append(self._pop_content(vals))
+        records = super().create(vals_list)
+        for record, content in zip(records, contents, strict=True):
+            record._write_content(content)
+        return records
 
     def write(self, vals):
         self._check_vals(vals)
-        result = super().write(vals)
+        vals = dict(vals)
+        content = self._pop_content(vals)
+        result = super().write(vals) if vals else True
+        self._write_content(content)
         if vals:
             self.env.cr.execute(
                 "UPDATE webhook_subscriber SET updated_at = now() WHERE id = ANY(%s)", [list(self.ids)]
@@ -411,20 +624,136 @@ class WebhookSubscriber(models.Model):
         return True
 
     def action_send_test_event(self):
-        """Queue a test delivery (model webhook.test) to this subscriber and show it."""
+        """Queue a test delivery (model webhook.test) to this subscriber and say what it carries."""
         self.ensure_one()
         self.check_access("write")
         self.env.flush_all()
         delivery_id = call_function(self.env.cr, "webhook_send_test_event", self.id)
         self.invalidate_recordset()
+        message = _("Test delivery #%s is queued.", delivery_id)
+        if self.payload != "ids":
+            message += " " + _(
+                "Its body is the fixed test event (model webhook.test, record 0, no field values), "
+                "whatever the payload; use Preview to see what a real record would send."
+            )
+        reason = self._wait_reason("unknown", sidecar_down_message(self.env))
+        if reason:
+            message += " " + _("It will wait: %s", reason)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Test Event"),
+                "message": message,
+                "type": "warning" if reason else "success",
+                "sticky": bool(reason),
+                "next": {
+                    "type": "ir.actions.act_window",
+                    "name": _("Test Delivery"),
+                    "res_model": "webhook.delivery",
+                    "res_id": delivery_id,
+                    "views": [[False, "form"]],
+                    "target": "current",
+                },
+            },
+        }
+
+    def action_pause(self):
+        """Keep routing, stop sending: deliveries wait until resumed."""
+        self.ensure_one()
+        self.check_access("write")
+        self.write({"paused": True})
+        return True
+
+    def action_resume(self):
+        self.ensure_one()
+        self.check_access("write")
+        self.write({"paused": False})
+        return True
+
+    def action_preview(self):
+        """Open the preview of the body this subscriber would get for a real record."""
+        self.ensure_one()
+        self.check_access("write")
         return {
             "type": "ir.actions.act_window",
-            "name": _("Test Delivery"),
-            "res_model": "webhook.delivery",
-            "res_id": delivery_id,
+            "name": _("Preview of %s", self.name),
+            "res_model": "webhook.subscriber.preview",
             "view_mode": "form",
-            "target": "current",
+            "target": "new",
+            "context": {"default_subscriber_id": self.id},
         }
+
+    def action_delete_with_history(self):
+        """Delete this subscriber with its deliveries and attempts (after the form's confirmation)."""
+        self.ensure_one()
+        self.check_access("unlink")
+        action = self.env["ir.actions.act_window"]._for_xml_id("webhook_sidecar.webhook_subscriber_action")
+        self.with_context(webhook_delete_history=True).unlink()
+        return action
+
+    def unlink(self):
+        """Deliveries and their attempts go with a subscriber (the schema cascades): say how
+        many, and offer archiving, unless asked for explicitly."""
+        if not self.env.context.get("webhook_delete_history") and self.ids:
+            self.env.cr.execute(
+                """
+                SELECT count(DISTINCT d.id), count(a.id)
+                  FROM webhook_delivery d LEFT JOIN webhook_attempt a ON a.delivery_id = d.id
+                 WHERE d.subscriber_id = ANY(%s)
+                """,
+                [list(self.ids)],
+            )
+            deliveries, attempts = self.env.cr.fetchone()
+            if deliveries:
+                raise UserError(
+                    _(
+                        "Deleting %(names)s also deletes its history: %(deliveries)s deliveries and "
+                        "%(attempts)s attempts. Archive it instead (it stops receiving and keeps its "
+                        "history), or use Delete with History in its form.",
+                        names=", ".join(self.mapped("name")),
+                        deliveries=f"{deliveries:,}",
+                        attempts=f"{attempts:,}",
+                    )
+                )
+        self.env["webhook.dead.alert"].sudo().search([("subscriber_id", "in", self.ids)]).unlink()
+        return super().unlink()
+
+    @api.model
+    def _cron_notify_dead_deliveries(self):
+        """For subscribers that opted in: one to-do activity per manager when deliveries became
+        dead since the last look."""
+        Alert = self.env["webhook.dead.alert"].sudo()
+        managers = self.env.ref(MANAGER).sudo()
+        users_field = "user_ids" if "user_ids" in managers._fields else "users"
+        users = managers[users_field].filtered(lambda user: user.active and not user.share)
+        todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        for alert in Alert.search([]):
+            subscriber = self.sudo().browse(alert.subscriber_id).exists()
+            if not subscriber:
+                alert.unlink()
+                continue
+            self.env.cr.execute(
+                """
+                SELECT count(*), max(updated_at) AT TIME ZONE 'UTC' FROM webhook_delivery
+                 WHERE subscriber_id = %s AND status = 'dead' AND updated_at > %s AT TIME ZONE 'UTC'
+                """,
+                [subscriber.id, alert.checked_at],
+            )
+            count, newest = self.env.cr.fetchone()
+            if not count:
+                continue
+            for user in users:
+                subscriber.activity_schedule(
+                    activity_type_id=todo.id if todo else False,
+                    summary=_("%(count)s dead deliveries to %(name)s", count=count, name=subscriber.name),
+                    note=_(
+                        "All retries failed. Look at the last error on the subscriber, fix the "
+                        "receiver, then retry the dead deliveries (Deliveries, filter Dead, Retry)."
+                    ),
+                    user_id=user.id,
+                )
+            alert.checked_at = newest
 
     def action_open_deliveries(self):
         """Open this subscriber's deliveries, filtered by the status given in the context."""

@@ -38,7 +38,8 @@ class WebhookTrackedModel(models.Model):
                t.active AS tracking_enabled,
                array_to_string(t.ignored_columns, ', ') AS ignored_columns,
                t.tracked_at AT TIME ZONE 'UTC' AS tracked_at,
-               webhook_capture_installed(t.model) AS capture_installed
+               webhook_capture_installed(t.model) AS capture_installed,
+               array_to_string(t.captured_fields, ', ') AS captured_fields
           FROM webhook_tracked_model t
           LEFT JOIN ir_model m ON m.model = t.model
     """
@@ -67,6 +68,17 @@ class WebhookTrackedModel(models.Model):
         help="Comma-separated columns whose change alone is no event "
         "(Odoo touches write_date and write_uid on every write).",
     )
+    captured_fields = fields.Char(readonly=True)
+    captured_field_ids = fields.Many2many(
+        "ir.model.fields",
+        string="Captured Fields",
+        compute="_compute_captured_field_ids",
+        inverse="_inverse_captured_field_ids",
+        readonly=False,
+        help="Stored fields whose old and new values each event records, so that subscribers can "
+        "receive them (payload Changes or Record) and filter on them (a domain). Passwords, keys, "
+        "tokens and binary data are refused. None: events carry ids and changed field names only.",
+    )
     tracked_at = fields.Datetime(string="Tracked Since", readonly=True)
     capture_installed = fields.Boolean(
         string="Trigger Installed",
@@ -82,6 +94,31 @@ class WebhookTrackedModel(models.Model):
             else:
                 record.display_name = record.model or _("New tracked model")
 
+    @api.depends("captured_fields", "model")
+    def _compute_captured_field_ids(self):
+        Fields = self.env["ir.model.fields"].sudo()
+        for record in self:
+            names = split_names(record.captured_fields)
+            record.captured_field_ids = (
+                Fields.search([("model", "=", record.model), ("name", "in", names)]) if names else Fields
+            )
+
+    def _inverse_captured_field_ids(self):
+        # create() and write() call webhook_set_captured_fields() themselves.
+        return
+
+    def _field_names_from_commands(self, commands):
+        """Names of the ir.model.fields that x2many commands (as the web client sends) select."""
+        return self.new({"captured_field_ids": commands}).captured_field_ids.sudo().mapped("name")
+
+    def _set_captured_fields(self, model_name, names):
+        """Through the schema (checks the fields, regenerates the capture, re-checks domains)."""
+        tracked = self.sudo().search([("model", "=", model_name)], limit=1)
+        if names and tracked and not tracked.tracking_enabled:
+            raise UserError(_("Enable tracking of %s first: fields are captured while it is tracked.", model_label(self.env, model_name)))
+        if tracked.tracking_enabled or names:
+            call_function(self.env.cr, "webhook_set_captured_fields", model_name, sorted(set(names)))
+
     # ------------------------------------------------------------------ ORM on the SQL functions
 
     @api.model_create_multi
@@ -94,6 +131,8 @@ class WebhookTrackedModel(models.Model):
             ignored = split_names(vals.get("ignored_columns", DEFAULT_IGNORED_COLUMNS))
             self._check_ignored_columns(model_name, table, ignored)
             call_function(self.env.cr, "webhook_track", model_name, vals.get("table_name") or None, ignored)
+            if vals.get("captured_field_ids"):
+                self._set_captured_fields(model_name, self._field_names_from_commands(vals["captured_field_ids"]))
             names.append(model_name)
         self.env.invalidate_all()
         by_name = {record.model: record for record in self.search([("model", "in", names)])}
@@ -101,12 +140,16 @@ class WebhookTrackedModel(models.Model):
 
     def write(self, vals):
         self.check_access("write")
-        unknown = set(vals) - {"ignored_columns"}
+        unknown = set(vals) - {"ignored_columns", "captured_field_ids"}
         if unknown:
             raise UserError(
                 _("These settings of a tracked model cannot be changed here: %s.", ", ".join(sorted(unknown)))
             )
         for record in self:
+            if "captured_field_ids" in vals:
+                record._set_captured_fields(record.model, record._field_names_from_commands(vals["captured_field_ids"]))
+            if "ignored_columns" not in vals:
+                continue
             ignored = split_names(vals.get("ignored_columns", record.ignored_columns))
             self._check_ignored_columns(record.model, record.table_name, ignored)
             if record.tracking_enabled:

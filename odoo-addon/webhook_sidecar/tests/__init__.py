@@ -7,3 +7,5 @@ from . import test_overview
 from . import test_pull
 from . import test_lists
 from . import test_overview_browser
+from . import test_content
+from . import test_operations
