@@ -11,15 +11,8 @@ final class CrossChecks {
   private CrossChecks() {}
 
   static void check(Map<Setting, Object> typed, Map<Setting, String> sources) {
-    // A delivery still running when its lease ends may be claimed and sent by another sidecar.
-    Duration grace = (Duration) typed.get(Setting.SHUTDOWN_GRACE);
-    Duration lease = (Duration) typed.get(Setting.LEASE);
-    if (grace.compareTo(lease) > 0) {
-      throw new ConfigException(sources.get(Setting.SHUTDOWN_GRACE) + " = "
-          + Durations.format(grace) + " is longer than " + sources.get(Setting.LEASE) + " = " + Durations.format(lease)
-          + ": a delivery still draining after its lease ended could be sent again by another"
-          + " sidecar. Make the grace shorter or the lease longer.");
-    }
+    // No check of WEBHOOK_SHUTDOWN_GRACE against WEBHOOK_LEASE: the dispatcher renews the leases
+    // of its in-flight deliveries while they run, through the drain too (DispatchDeliveries).
     int admin = (Integer) typed.get(Setting.HTTP_PORT);
     int pull = (Integer) typed.get(Setting.PULL_PORT);
     if (admin != 0 && admin == pull) {
