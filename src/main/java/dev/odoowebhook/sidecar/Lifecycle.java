@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar;
 
 import java.util.ArrayDeque;
@@ -7,8 +8,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Named start-up steps, undone in reverse order: by {@link #close()} at shutdown, and at once when
- * a later step fails, so a start that fails half-way releases its ports, threads and
- * connections. Not thread-safe: one thread starts, one thread stops.
+ * a later step fails, so a start that fails half-way releases its ports, threads and connections.
+ * Not thread-safe: one thread starts, one thread stops.
  */
 final class Lifecycle implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
@@ -30,8 +31,8 @@ final class Lifecycle implements AutoCloseable {
   private final Deque<Started> started = new ArrayDeque<>();
 
   /**
-   * Runs one step. If it fails, every step started before is undone, in reverse, and the
-   * failure is rethrown as it came.
+   * Runs one step. If it fails, every step started before is undone, in reverse, and the failure is
+   * rethrown as it came.
    */
   void step(String name, Step step) throws Exception {
     log.debug("Start-up step: {}", name);

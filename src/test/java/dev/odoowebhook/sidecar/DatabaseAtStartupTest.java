@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,9 +29,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * `run` against a database that is not there, as a process: a definitive answer (wrong
- * password, no such database, no such role) fails the start at once in one line with
- * PostgreSQL's own reason; only an unreachable server is waited for, one line per try.
+ * `run` against a database that is not there, as a process: a definitive answer (wrong password, no
+ * such database, no such role) fails the start at once in one line with PostgreSQL's own reason;
+ * only an unreachable server is waited for, one line per try.
  */
 class DatabaseAtStartupTest {
   private static final String DEMO = "java -jar target/odoo-webhook-sidecar-demo.jar demo";
@@ -63,8 +64,12 @@ class DatabaseAtStartupTest {
       // A one-shot command says the same, PostgreSQL's reason rather than the pool's timeout.
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int exit = new Cli(env, new PrintStream(out, true, StandardCharsets.UTF_8),
-          new PrintStream(err, true, StandardCharsets.UTF_8)).run(new String[] {"status"});
+      int exit =
+          new Cli(
+                  env,
+                  new PrintStream(out, true, StandardCharsets.UTF_8),
+                  new PrintStream(err, true, StandardCharsets.UTF_8))
+              .run(new String[] {"status"});
       String said = err.toString(StandardCharsets.UTF_8);
       assertEquals(Cli.FAILED, exit, said);
       assertEquals(1, said.strip().lines().count(), said);
@@ -97,14 +102,20 @@ class DatabaseAtStartupTest {
     }
     String url = "jdbc:postgresql://127.0.0.1:" + port + "/odoo";
     try (SidecarProcess sidecar = SidecarProcess.start(env(url, "odoo", "", "4s"))) {
-      Await.until("the first try reported", Duration.ofSeconds(10),
-          () -> sidecar.log().contains("Waiting for the database (try 1"), sidecar::log);
+      Await.until(
+          "the first try reported",
+          Duration.ofSeconds(10),
+          () -> sidecar.log().contains("Waiting for the database (try 1"),
+          sidecar::log);
       Await.until("given up", Duration.ofSeconds(20), () -> !sidecar.isAlive(), sidecar::log);
       String log = sidecar.log();
       assertEquals(1, sidecar.terminate(5), log);
       List<String> waits = lines(log, "Waiting for the database");
-      assertTrue(waits.size() >= 2 && waits.size() <= 4, "one line per try, 1 s then 2 s apart:\n" + log);
-      assertTrue(waits.get(0).contains("Cannot connect to PostgreSQL at " + url + " (Connection refused)"), log);
+      assertTrue(
+          waits.size() >= 2 && waits.size() <= 4, "one line per try, 1 s then 2 s apart:\n" + log);
+      assertTrue(
+          waits.get(0).contains("Cannot connect to PostgreSQL at " + url + " (Connection refused)"),
+          log);
       assertTrue(waits.get(0).contains(DEMO), "the first line says how to try the demo:\n" + log);
       assertTrue(waits.get(1).contains("(try 2"), log);
       List<String> errors = lines(log, "Error:");
@@ -123,8 +134,12 @@ class DatabaseAtStartupTest {
       Duration took = Duration.ofNanos(System.nanoTime() - start);
       String log = sidecar.log();
       assertEquals(1, sidecar.terminate(5), log);
-      assertTrue(took.compareTo(Duration.ofSeconds(10)) < 0, "at once, not after waiting: " + took + "\n" + log);
-      assertFalse(log.contains("Waiting for the database"), "a definitive answer is not waited for:\n" + log);
+      assertTrue(
+          took.compareTo(Duration.ofSeconds(10)) < 0,
+          "at once, not after waiting: " + took + "\n" + log);
+      assertFalse(
+          log.contains("Waiting for the database"),
+          "a definitive answer is not waited for:\n" + log);
       assertFalse(log.contains("\tat "), "no stack trace:\n" + log);
       assertFalse(log.contains("HikariPool"), "no pool internals:\n" + log);
       List<String> errors = lines(log, "Error:");

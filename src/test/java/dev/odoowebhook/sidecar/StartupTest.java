@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,12 +36,15 @@ class StartupTest {
     int adminPort = freePort();
     long connectionsBefore = sidecarConnections();
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Map<String, String> settings = Map.of(
-          "WEBHOOK_HTTP_PORT", Integer.toString(adminPort),
-          "WEBHOOK_PULL_PORT", Integer.toString(taken.getLocalPort()));
+      Map<String, String> settings =
+          Map.of(
+              "WEBHOOK_HTTP_PORT", Integer.toString(adminPort),
+              "WEBHOOK_PULL_PORT", Integer.toString(taken.getLocalPort()));
       SQLException e = assertThrows(SQLException.class, () -> Sidecar.start(p.db.config(settings)));
-      assertTrue(e.getMessage().startsWith("Cannot open the pull API port 127.0.0.1:"
-          + taken.getLocalPort()), e.getMessage());
+      assertTrue(
+          e.getMessage()
+              .startsWith("Cannot open the pull API port 127.0.0.1:" + taken.getLocalPort()),
+          e.getMessage());
       assertTrue(e.getMessage().contains("Choose another WEBHOOK_PULL_PORT"), e.getMessage());
     }
     // The admin server had started before the pull API failed: its port is free again.
@@ -48,14 +52,18 @@ class StartupTest {
       assertEquals(adminPort, again.getLocalPort());
     }
     // Its pool is closed too (HikariCP closes connections on a thread of its own: wait a little).
-    Await.until("the failed sidecar's connections closed", Duration.ofSeconds(10),
-        () -> sidecarConnections() == connectionsBefore, () -> "still " + sidecarConnections());
+    Await.until(
+        "the failed sidecar's connections closed",
+        Duration.ofSeconds(10),
+        () -> sidecarConnections() == connectionsBefore,
+        () -> "still " + sidecarConnections());
   }
 
   /** Connections of the test's own pool and of any sidecar pool (they share a name). */
   private static long sidecarConnections() {
-    return p.db.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        + " AND application_name = 'odoo-webhook-sidecar'");
+    return p.db.count(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            + " AND application_name = 'odoo-webhook-sidecar'");
   }
 
   private static int freePort() throws IOException {

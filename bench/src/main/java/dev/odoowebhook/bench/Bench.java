@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import dev.odoowebhook.sidecar.support.SidecarProcess;
@@ -16,11 +17,13 @@ import java.util.concurrent.locks.LockSupport;
 /** What every scenario shares: the cluster, the receiver, the sidecar jar, the report. */
 final class Bench {
   static final String TEMPLATE = "bench_template";
+
   /**
-   * The WEBHOOK_ROUTE_MIN_INTERVAL of the "paced" variants (1b, S2): one routing pass per this
-   * much time at most while writes keep coming, for hosts where Odoo and the sidecar share cores.
+   * The WEBHOOK_ROUTE_MIN_INTERVAL of the "paced" variants (1b, S2): one routing pass per this much
+   * time at most while writes keep coming, for hosts where Odoo and the sidecar share cores.
    */
   static final String PACED_INTERVAL = "20ms";
+
   static final Map<String, String> PACED = Map.of("WEBHOOK_ROUTE_MIN_INTERVAL", PACED_INTERVAL);
 
   final Mode mode;
@@ -29,14 +32,19 @@ final class Bench {
   final Path sidecarJar;
   final Path workDir;
   final Path outDir;
+
   /** Debezium Server, the closest peer (scenarios 2 and 8), or why it cannot run. */
   DebeziumServer.Setup peerServer;
+
   /** Raw results, written as JSON. */
   final Map<String, Object> results = new LinkedHashMap<>();
+
   /** Sections of the Markdown report, in order. */
   final StringBuilder report = new StringBuilder();
+
   /** Targets: description, figure, met. */
   final List<String[]> targets = new ArrayList<>();
+
   /** Profile findings (where time goes). */
   final StringBuilder findings = new StringBuilder();
 
@@ -63,12 +71,14 @@ final class Bench {
     return name;
   }
 
-  SidecarProcess startSidecar(String db, String instance, Map<String, String> env, List<String> jvmArgs)
+  SidecarProcess startSidecar(
+      String db, String instance, Map<String, String> env, List<String> jvmArgs)
       throws IOException {
     Map<String, String> all = new LinkedHashMap<>(env);
     all.putIfAbsent("WEBHOOK_BREAKER_DELAY", "1s");
     List<String> jvm = new ArrayList<>(jvmArgs);
-    // For profiling by hand, e.g. BENCH_SIDECAR_JVM_ARGS="-agentpath:.../libasyncProfiler.so=start,..."
+    // For profiling by hand, e.g.
+    // BENCH_SIDECAR_JVM_ARGS="-agentpath:.../libasyncProfiler.so=start,..."
     String extra = System.getenv("BENCH_SIDECAR_JVM_ARGS");
     if (extra != null && !extra.isBlank()) {
       jvm.addAll(List.of(extra.trim().split("\\s+")));
@@ -80,14 +90,19 @@ final class Bench {
     vars.put("WEBHOOK_INSTANCE_ID", instance);
     vars.put("WEBHOOK_LOG_DELIVERIES", "false");
     vars.putAll(all);
-    return SidecarProcess.launch().jar(sidecarJar).jvmOptions(jvm).env(vars)
-        .log(workDir.resolve("sidecar-" + instance + ".log")).run();
+    return SidecarProcess.launch()
+        .jar(sidecarJar)
+        .jvmOptions(jvm)
+        .env(vars)
+        .log(workDir.resolve("sidecar-" + instance + ".log"))
+        .run();
   }
 
   /** Runs one sidecar CLI command (migrate, track, token create ...) to completion; its output. */
   static String sidecarCommand(Path jar, String dbUrl, int timeoutSeconds, String... args)
       throws IOException, InterruptedException {
-    return SidecarProcess.launch().jar(jar)
+    return SidecarProcess.launch()
+        .jar(jar)
         .env(Map.of("WEBHOOK_DB_URL", dbUrl, "WEBHOOK_DB_USER", "postgres"))
         .command(Duration.ofSeconds(timeoutSeconds), args);
   }
@@ -121,16 +136,18 @@ final class Bench {
 
   /**
    * Inserts a partner and waits until its delivery reached the endpoint (the pipeline is warm),
-   * inserting another every 2 s: a capture that starts asynchronously (Debezium creating its
-   * slot) misses what committed before it was ready.
+   * inserting another every 2 s: a capture that starts asynchronously (Debezium creating its slot)
+   * misses what committed before it was ready.
    */
   static boolean awaitFirstDelivery(Connection c, Endpoint e, long timeoutMs) throws Exception {
     java.util.Set<Long> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
     long end = System.nanoTime() + timeoutMs * 1_000_000;
     while (System.nanoTime() < end) {
       try (var st = c.createStatement();
-          var rs = st.executeQuery("INSERT INTO res_partner (name, create_date, write_date)"
-              + " VALUES ('warm-up', now(), now()) RETURNING id")) {
+          var rs =
+              st.executeQuery(
+                  "INSERT INTO res_partner (name, create_date, write_date)"
+                      + " VALUES ('warm-up', now(), now()) RETURNING id")) {
         rs.next();
         ids.add(rs.getLong(1));
       }

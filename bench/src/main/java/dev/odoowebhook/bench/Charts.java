@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import java.io.IOException;
@@ -15,10 +16,22 @@ final class Charts {
   private Charts() {}
 
   /** One bar group per category, one bar per series; NaN values are drawn as 0. */
-  static void groupedBars(String title, String xLabel, String yLabel,
-      Map<String, ? extends Map<?, Double>> series, Path png, boolean logY) throws IOException {
-    CategoryChart chart = new CategoryChartBuilder().width(900).height(480).title(title)
-        .xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+  static void groupedBars(
+      String title,
+      String xLabel,
+      String yLabel,
+      Map<String, ? extends Map<?, Double>> series,
+      Path png,
+      boolean logY)
+      throws IOException {
+    CategoryChart chart =
+        new CategoryChartBuilder()
+            .width(900)
+            .height(480)
+            .title(title)
+            .xAxisTitle(xLabel)
+            .yAxisTitle(yLabel)
+            .build();
     chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
     chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
     chart.getStyler().setYAxisLogarithmic(logY);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import io.debezium.engine.ChangeEvent;
@@ -17,19 +18,23 @@ import java.util.regex.Pattern;
 
 /**
  * The comparison peer: Debezium embedded (PostgreSQL connector, pgoutput) capturing res_partner
- * from the WAL. Its callback POSTs {"record_id": id} to the receiver, so its latency is measured
- * at the same point as the sidecar's (arrival at the receiver). No snapshot, in-memory offsets,
- * the replication slot is dropped when it stops.
+ * from the WAL. Its callback POSTs {"record_id": id} to the receiver, so its latency is measured at
+ * the same point as the sidecar's (arrival at the receiver). No snapshot, in-memory offsets, the
+ * replication slot is dropped when it stops.
  */
 final class DebeziumPeer implements AutoCloseable {
-  private static final Pattern AFTER_ID = Pattern.compile("\"after\"\\s*:\\s*\\{\\s*\"id\"\\s*:\\s*(\\d+)");
+  private static final Pattern AFTER_ID =
+      Pattern.compile("\"after\"\\s*:\\s*\\{\\s*\"id\"\\s*:\\s*(\\d+)");
   private final DebeziumEngine<ChangeEvent<String, String>> engine;
-  private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "debezium-engine");
-    t.setDaemon(true);
-    return t;
-  });
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final ExecutorService executor =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "debezium-engine");
+            t.setDaemon(true);
+            return t;
+          });
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   volatile Throwable failure;
 
   DebeziumPeer(int port, String db, String slot, Integer pollIntervalMs, String url) {
@@ -56,15 +61,17 @@ final class DebeziumPeer implements AutoCloseable {
       p.setProperty("poll.interval.ms", pollIntervalMs.toString());
     }
     URI target = URI.create(url);
-    engine = DebeziumEngine.create(Json.class)
-        .using(p)
-        .notifying(record -> post(record, target))
-        .using((success, message, error) -> {
-          if (!success && error != null) {
-            failure = error;
-          }
-        })
-        .build();
+    engine =
+        DebeziumEngine.create(Json.class)
+            .using(p)
+            .notifying(record -> post(record, target))
+            .using(
+                (success, message, error) -> {
+                  if (!success && error != null) {
+                    failure = error;
+                  }
+                })
+            .build();
     executor.execute(engine);
   }
 
@@ -78,8 +85,11 @@ final class DebeziumPeer implements AutoCloseable {
       return;
     }
     try {
-      http.send(HttpRequest.newBuilder(target).header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"record_id\":" + m.group(1) + "}")).build(),
+      http.send(
+          HttpRequest.newBuilder(target)
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString("{\"record_id\":" + m.group(1) + "}"))
+              .build(),
           HttpResponse.BodyHandlers.discarding());
     } catch (IOException e) {
       failure = e;
@@ -90,7 +100,9 @@ final class DebeziumPeer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return failure == null ? "Debezium engine (no error reported)" : "Debezium engine failed: " + failure;
+    return failure == null
+        ? "Debezium engine (no error reported)"
+        : "Debezium engine failed: " + failure;
   }
 
   @Override

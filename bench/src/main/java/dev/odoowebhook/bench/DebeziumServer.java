@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import java.io.IOException;
@@ -17,10 +18,10 @@ import java.util.stream.Stream;
 
 /**
  * The closest real peer: Debezium Server (the distribution from Maven Central,
- * io.debezium:debezium-server-dist, fetched and unpacked with {@code mvn -Pdebezium-server}), as its own
- * process, with its PostgreSQL source (pgoutput, no snapshot) and its HTTP sink signing with
- * Standard Webhooks, posting to the harness's receiver. Needs Java 21 or later (its classes are
- * built for 21): {@code --peer-java} or {@code PEER_JAVA}, else the newest JDK ≥ 21 installed
+ * io.debezium:debezium-server-dist, fetched and unpacked with {@code mvn -Pdebezium-server}), as
+ * its own process, with its PostgreSQL source (pgoutput, no snapshot) and its HTTP sink signing
+ * with Standard Webhooks, posting to the harness's receiver. Needs Java 21 or later (its classes
+ * are built for 21): {@code --peer-java} or {@code PEER_JAVA}, else the newest JDK ≥ 21 installed
  * beside the one running the harness. Every started process is stopped by {@link #stopAll()}.
  */
 final class DebeziumServer implements AutoCloseable {
@@ -37,11 +38,12 @@ final class DebeziumServer implements AutoCloseable {
     }
 
     /**
-     * The distribution: {@code distOption} if given; else, with {@code fetch}, the tar.gz from
-     * the local Maven repository ({@code mvn dependency:get} brings it from Maven Central when
-     * absent), unpacked once under {@code bench/target}; else none (not measured).
+     * The distribution: {@code distOption} if given; else, with {@code fetch}, the tar.gz from the
+     * local Maven repository ({@code mvn dependency:get} brings it from Maven Central when absent),
+     * unpacked once under {@code bench/target}; else none (not measured).
      */
-    static Setup find(Path benchDir, String distOption, boolean fetch, String javaOption, String version)
+    static Setup find(
+        Path benchDir, String distOption, boolean fetch, String javaOption, String version)
         throws IOException, InterruptedException {
       Path dist;
       if (distOption != null) {
@@ -49,35 +51,63 @@ final class DebeziumServer implements AutoCloseable {
       } else if (fetch) {
         dist = fetchAndUnpack(benchDir.resolve("target/debezium-server-dist"), version);
       } else {
-        return new Setup(null, null, version, "(Debezium Server not set up: run the harness with"
-            + " `mvn -Pdebezium-server ...`: it fetches io.debezium:debezium-server-dist:" + version
-            + ":tar.gz, about 700 MB, from Maven Central)");
+        return new Setup(
+            null,
+            null,
+            version,
+            "(Debezium Server not set up: run the harness with"
+                + " `mvn -Pdebezium-server ...`: it fetches io.debezium:debezium-server-dist:"
+                + version
+                + ":tar.gz, about 700 MB, from Maven Central)");
       }
       if (!Files.isDirectory(dist.resolve("lib"))) {
-        return new Setup(dist, null, version, "(no Debezium Server distribution in " + dist.getFileName() + ")");
+        return new Setup(
+            dist, null, version, "(no Debezium Server distribution in " + dist.getFileName() + ")");
       }
       Optional<Path> java = javaOption != null ? Optional.of(Path.of(javaOption)) : newestJdk21();
       if (java.isEmpty() || !Files.isExecutable(java.get())) {
-        return new Setup(dist, null, version, "(no Java 21 or later for Debezium Server: --peer-java or PEER_JAVA)");
+        return new Setup(
+            dist,
+            null,
+            version,
+            "(no Java 21 or later for Debezium Server: --peer-java or PEER_JAVA)");
       }
       return new Setup(dist, java.get(), version, null);
     }
 
-    private static Path fetchAndUnpack(Path target, String version) throws IOException, InterruptedException {
+    private static Path fetchAndUnpack(Path target, String version)
+        throws IOException, InterruptedException {
       Path dist = target.resolve("debezium-server");
       Path marker = target.resolve(".unpacked-" + version);
       if (Files.exists(marker) && Files.isDirectory(dist.resolve("lib"))) {
         return dist;
       }
-      String repo = System.getProperty("bench.m2", Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
-      Path tarball = Path.of(repo, "io", "debezium", "debezium-server-dist", version,
-          "debezium-server-dist-" + version + ".tar.gz");
+      String repo =
+          System.getProperty(
+              "bench.m2", Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
+      Path tarball =
+          Path.of(
+              repo,
+              "io",
+              "debezium",
+              "debezium-server-dist",
+              version,
+              "debezium-server-dist-" + version + ".tar.gz");
       if (!Files.isRegularFile(tarball)) {
         String mavenHome = System.getProperty("maven.home");
         String mvn = mavenHome == null ? "mvn" : Path.of(mavenHome, "bin", "mvn").toString();
-        Progress.say("Debezium Server: fetching io.debezium:debezium-server-dist:%s:tar.gz (about 700 MB)", version);
-        run(List.of(mvn, "-q", "-B", "dependency:get", "-Dtransitive=false",
-            "-Dartifact=io.debezium:debezium-server-dist:" + version + ":tar.gz"), 1_800);
+        Progress.say(
+            "Debezium Server: fetching io.debezium:debezium-server-dist:%s:tar.gz (about 700 MB)",
+            version);
+        run(
+            List.of(
+                mvn,
+                "-q",
+                "-B",
+                "dependency:get",
+                "-Dtransitive=false",
+                "-Dartifact=io.debezium:debezium-server-dist:" + version + ":tar.gz"),
+            1_800);
       }
       Progress.say("Debezium Server: unpacking %s", tarball.getFileName());
       TempCluster.deleteTree(target);
@@ -87,12 +117,20 @@ final class DebeziumServer implements AutoCloseable {
       return dist;
     }
 
-    private static void run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
+    private static void run(List<String> cmd, int timeoutSeconds)
+        throws IOException, InterruptedException {
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        throw new IOException(String.join(" ", cmd.subList(0, 2)) + " did not finish within " + timeoutSeconds + " s");
+        throw new IOException(
+            String.join(" ", cmd.subList(0, 2))
+                + " did not finish within "
+                + timeoutSeconds
+                + " s");
       }
       if (p.exitValue() != 0) {
         throw new IOException(String.join(" ", cmd) + " failed (exit " + p.exitValue() + ")");
@@ -108,7 +146,8 @@ final class DebeziumServer implements AutoCloseable {
       }
       try (Stream<Path> jdks = Files.list(parent)) {
         return jdks.filter(d -> Files.isExecutable(d.resolve("bin/java")) && major(d) >= 21)
-            .max(Comparator.comparingInt(Setup::major)).map(d -> d.resolve("bin/java"));
+            .max(Comparator.comparingInt(Setup::major))
+            .map(d -> d.resolve("bin/java"));
       } catch (IOException e) {
         return Optional.empty();
       }
@@ -136,11 +175,21 @@ final class DebeziumServer implements AutoCloseable {
   private final String db;
 
   /**
-   * Starts it on one database, posting every res_partner change to {@code url}, signed with
-   * {@code secret}; {@code retries} attempts {@code retryIntervalMs} apart before it gives up.
+   * Starts it on one database, posting every res_partner change to {@code url}, signed with {@code
+   * secret}; {@code retries} attempts {@code retryIntervalMs} apart before it gives up.
    */
-  DebeziumServer(Setup setup, Path workDir, TempCluster pg, String db, String slot, String url,
-      String secret, int pollIntervalMs, int retries, int retryIntervalMs) throws IOException {
+  DebeziumServer(
+      Setup setup,
+      Path workDir,
+      TempCluster pg,
+      String db,
+      String slot,
+      String url,
+      String secret,
+      int pollIntervalMs,
+      int retries,
+      int retryIntervalMs)
+      throws IOException {
     this.pg = pg;
     this.db = db;
     this.slot = slot;
@@ -157,8 +206,10 @@ final class DebeziumServer implements AutoCloseable {
     p.setProperty("debezium.format.value", "json");
     p.setProperty("debezium.format.value.schemas.enable", "false");
     p.setProperty("debezium.format.key.schemas.enable", "false");
-    p.setProperty("debezium.source.connector.class", "io.debezium.connector.postgresql.PostgresConnector");
-    p.setProperty("debezium.source.offset.storage.file.filename", dir.resolve("offsets.dat").toString());
+    p.setProperty(
+        "debezium.source.connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+    p.setProperty(
+        "debezium.source.offset.storage.file.filename", dir.resolve("offsets.dat").toString());
     p.setProperty("debezium.source.offset.flush.interval.ms", "0");
     p.setProperty("debezium.source.database.hostname", "127.0.0.1");
     p.setProperty("debezium.source.database.port", Integer.toString(pg.port));
@@ -186,14 +237,27 @@ final class DebeziumServer implements AutoCloseable {
     Path d = setup.dist();
     String runner;
     try (Stream<Path> files = Files.list(d)) {
-      runner = files.map(Path::toString).filter(f -> f.endsWith("-runner.jar")).findFirst()
-          .orElseThrow(() -> new IOException("no *-runner.jar in " + d));
+      runner =
+          files
+              .map(Path::toString)
+              .filter(f -> f.endsWith("-runner.jar"))
+              .findFirst()
+              .orElseThrow(() -> new IOException("no *-runner.jar in " + d));
     }
-    List<String> cmd = new ArrayList<>(List.of(setup.java().toString(), "-Xmx1g", "-cp",
-        runner + ":" + d.resolve("config/lib") + ":" + d.resolve("lib") + "/*", "io.debezium.server.Main"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                setup.java().toString(),
+                "-Xmx1g",
+                "-cp",
+                runner + ":" + d.resolve("config/lib") + ":" + d.resolve("lib") + "/*",
+                "io.debezium.server.Main"));
     log = dir.resolve("debezium-server.log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     process = pb.start();
     LIVE.add(this);
   }
@@ -226,8 +290,11 @@ final class DebeziumServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "Debezium Server (pid " + pid() + (isAlive() ? ", running" : ", exited " + process.exitValue())
-        + "); its log ends with:\n" + tail();
+    return "Debezium Server (pid "
+        + pid()
+        + (isAlive() ? ", running" : ", exited " + process.exitValue())
+        + "); its log ends with:\n"
+        + tail();
   }
 
   /** SIGTERM, SIGKILL after 30 s; then drops its replication slot and publication. */
@@ -247,18 +314,23 @@ final class DebeziumServer implements AutoCloseable {
     }
     // The slot stays active for a moment after the process is gone; drop it once it is not.
     try (Connection c = pg.connect(db);
-        PreparedStatement ps = c.prepareStatement("SELECT count(pg_drop_replication_slot(slot_name))"
-            + " FROM pg_replication_slots WHERE slot_name = ? AND NOT active");
-        PreparedStatement left = c.prepareStatement("SELECT count(*) FROM pg_replication_slots WHERE slot_name = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT count(pg_drop_replication_slot(slot_name))"
+                    + " FROM pg_replication_slots WHERE slot_name = ? AND NOT active");
+        PreparedStatement left =
+            c.prepareStatement("SELECT count(*) FROM pg_replication_slots WHERE slot_name = ?")) {
       ps.setString(1, slot);
       left.setString(1, slot);
-      Bench.waitFor(10_000, () -> {
-        ps.execute();
-        try (var rs = left.executeQuery()) {
-          rs.next();
-          return rs.getLong(1) == 0;
-        }
-      });
+      Bench.waitFor(
+          10_000,
+          () -> {
+            ps.execute();
+            try (var rs = left.executeQuery()) {
+              rs.next();
+              return rs.getLong(1) == 0;
+            }
+          });
     } catch (Exception e) {
       Progress.say("could not drop replication slot %s: %s", slot, e);
     }

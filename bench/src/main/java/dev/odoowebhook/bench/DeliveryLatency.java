@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import java.sql.Connection;
@@ -8,10 +9,10 @@ import java.util.Map;
 
 /**
  * Scenario 2: commit → arrival at a local no-op receiver, at a steady 200 inserts/s, for the
- * sidecar (the real jar, its own process), Debezium embedded at its default poll.interval.ms and
- * at 5 ms, and a poll-every-second dispatcher. Same writes, same receiver, same clock
- * (System.nanoTime of this JVM: the writer after COMMIT returns, the receiver on arrival); one
- * system at a time, in rounds, so they do not take CPU from one another.
+ * sidecar (the real jar, its own process), Debezium embedded at its default poll.interval.ms and at
+ * 5 ms, and a poll-every-second dispatcher. Same writes, same receiver, same clock (System.nanoTime
+ * of this JVM: the writer after COMMIT returns, the receiver on arrival); one system at a time, in
+ * rounds, so they do not take CPU from one another.
  */
 final class DeliveryLatency {
   static final String SIDECAR = "sidecar";
@@ -19,10 +20,12 @@ final class DeliveryLatency {
   static final String DBZ_DEFAULT = "Debezium embedded, default poll.interval.ms (500 ms)";
   static final String DBZ_5MS = "Debezium embedded, poll.interval.ms=5";
   static final String POLL = "poll every 1 s + POST";
-  static final String DBZ_SERVER = "Debezium Server (HTTP sink, Standard Webhooks), poll.interval.ms=5";
+  static final String DBZ_SERVER =
+      "Debezium Server (HTTP sink, Standard Webhooks), poll.interval.ms=5";
   private final List<String> systems;
   private String warmupNote;
   private static final int RATE = 200;
+
   /** Rate of the unmeasured warm-up writes (Mode.latencyWarmupEvents of them). */
   private static final int WARMUP_RATE = 1_000;
 
@@ -30,8 +33,10 @@ final class DeliveryLatency {
 
   DeliveryLatency(Bench b) {
     this.b = b;
-    systems = b.peerServer.available() ? List.of(SIDECAR, SIDECAR_PACED, DBZ_DEFAULT, DBZ_5MS, DBZ_SERVER, POLL)
-        : List.of(SIDECAR, SIDECAR_PACED, DBZ_DEFAULT, DBZ_5MS, POLL);
+    systems =
+        b.peerServer.available()
+            ? List.of(SIDECAR, SIDECAR_PACED, DBZ_DEFAULT, DBZ_5MS, DBZ_SERVER, POLL)
+            : List.of(SIDECAR, SIDECAR_PACED, DBZ_DEFAULT, DBZ_5MS, POLL);
   }
 
   void run() throws Exception {
@@ -39,16 +44,18 @@ final class DeliveryLatency {
     Map<String, List<Double>> samples = new LinkedHashMap<>();
     Map<String, List<Double>> roundP50 = new LinkedHashMap<>();
     Map<String, Integer> missing = new LinkedHashMap<>();
-    systems.forEach(s -> {
-      samples.put(s, new ArrayList<>());
-      roundP50.put(s, new ArrayList<>());
-      missing.put(s, 0);
-    });
+    systems.forEach(
+        s -> {
+          samples.put(s, new ArrayList<>());
+          roundP50.put(s, new ArrayList<>());
+          missing.put(s, 0);
+        });
     int slot = 0;
     for (int round = 1; round <= b.mode.latencyRounds(); round++) {
       for (String system : systems) {
-        Progress.say("S2 latency round %d/%d: %s, %d inserts/s for %d s", round, b.mode.latencyRounds(),
-            system, RATE, b.mode.latencySeconds());
+        Progress.say(
+            "S2 latency round %d/%d: %s, %d inserts/s for %d s",
+            round, b.mode.latencyRounds(), system, RATE, b.mode.latencySeconds());
         Endpoint end = system.startsWith(SIDECAR) ? sidecarEnd : b.receiver.endpoint("/s2/peer");
         end.reset();
         // A fresh copy of the template per phase: no system inherits another's rows, dead tuples
@@ -59,7 +66,8 @@ final class DeliveryLatency {
           AutoCloseable running = start(system, db, slot);
           try {
             if (!Bench.awaitFirstDelivery(c, end, 90_000)) {
-              throw new IllegalStateException(system + " delivered nothing within 90 s: " + running);
+              throw new IllegalStateException(
+                  system + " delivered nothing within 90 s: " + running);
             }
             try {
               warmUpByCount(c, end);
@@ -67,9 +75,16 @@ final class DeliveryLatency {
               if (!system.equals(DBZ_SERVER)) {
                 throw slow;
               }
-              // The peer may not keep up with the warm-up rate: say so instead of failing the scenario.
+              // The peer may not keep up with the warm-up rate: say so instead of failing the
+              // scenario.
               Progress.say("S2   %s: %s; measured anyway", system, slow.getMessage());
-              warmupNote = system + ": " + slow.getMessage() + " (" + end.ok.get() + " delivered); measured anyway.";
+              warmupNote =
+                  system
+                      + ": "
+                      + slow.getMessage()
+                      + " ("
+                      + end.ok.get()
+                      + " delivered); measured anyway.";
             }
             // A few seconds at the same rate first, not counted: pools and caches settle.
             new RateWriter().run(c, RATE, Math.max(2, b.mode.latencySeconds() / 3));
@@ -77,7 +92,8 @@ final class DeliveryLatency {
             end.reset();
             RateWriter w = new RateWriter();
             w.run(c, RATE, b.mode.latencySeconds());
-            Bench.waitFor(5_000, () -> end.firstArrival.keySet().containsAll(w.committedAt.keySet()));
+            Bench.waitFor(
+                5_000, () -> end.firstArrival.keySet().containsAll(w.committedAt.keySet()));
             List<Double> lat = new ArrayList<>();
             int miss = 0;
             for (Map.Entry<Long, Long> e : w.committedAt.entrySet()) {
@@ -91,9 +107,13 @@ final class DeliveryLatency {
             samples.get(system).addAll(lat);
             roundP50.get(system).add(Stats.median(lat));
             missing.merge(system, miss, Integer::sum);
-            Progress.say("S2   %s: p50 %.1f ms, p99 %.1f ms (%d samples, %d not arrived within 5 s)",
-                system, Stats.percentile(Stats.toArray(lat), 50), Stats.percentile(Stats.toArray(lat), 99),
-                lat.size(), miss);
+            Progress.say(
+                "S2   %s: p50 %.1f ms, p99 %.1f ms (%d samples, %d not arrived within 5 s)",
+                system,
+                Stats.percentile(Stats.toArray(lat), 50),
+                Stats.percentile(Stats.toArray(lat), 99),
+                lat.size(),
+                miss);
           } finally {
             running.close();
           }
@@ -104,11 +124,11 @@ final class DeliveryLatency {
   }
 
   /**
-   * Unmeasured writes, faster than the measured rate, until each system's hot code is compiled.
-   * A JVM compiles by invocation counts: at 200 events/s a just-started sidecar spent about half
-   * a core in the JIT compiler for its first 30 s and settled after about 70 s (10,000-14,000
-   * events); 20,000 events at 1,000/s do the same in 20 s. Every system gets the same warm-up,
-   * and each must have delivered all of it before the measured writes start.
+   * Unmeasured writes, faster than the measured rate, until each system's hot code is compiled. A
+   * JVM compiles by invocation counts: at 200 events/s a just-started sidecar spent about half a
+   * core in the JIT compiler for its first 30 s and settled after about 70 s (10,000-14,000
+   * events); 20,000 events at 1,000/s do the same in 20 s. Every system gets the same warm-up, and
+   * each must have delivered all of it before the measured writes start.
    */
   private void warmUpByCount(Connection c, Endpoint end) throws Exception {
     int events = b.mode.latencyWarmupEvents();
@@ -117,7 +137,8 @@ final class DeliveryLatency {
     }
     RateWriter w = new RateWriter();
     w.run(c, WARMUP_RATE, Math.max(1, events / WARMUP_RATE));
-    if (!Bench.waitFor(120_000, () -> end.firstArrival.keySet().containsAll(w.committedAt.keySet()))) {
+    if (!Bench.waitFor(
+        120_000, () -> end.firstArrival.keySet().containsAll(w.committedAt.keySet()))) {
       throw new IllegalStateException("the warm-up writes were not all delivered within 120 s");
     }
   }
@@ -129,33 +150,53 @@ final class DeliveryLatency {
       case SIDECAR_PACED -> b.startSidecar(db, "latency-" + slot, Bench.PACED, List.of());
       case DBZ_DEFAULT -> new DebeziumPeer(b.pg.port, db, "bench_slot_" + slot, null, peerUrl);
       case DBZ_5MS -> new DebeziumPeer(b.pg.port, db, "bench_slot_" + slot, 5, peerUrl);
-      case DBZ_SERVER -> new DebeziumServer(b.peerServer, b.workDir, b.pg, db, "bench_srv_" + slot, peerUrl,
-          Schema.newSecret(), 5, 3, 1_000);
+      case DBZ_SERVER ->
+          new DebeziumServer(
+              b.peerServer,
+              b.workDir,
+              b.pg,
+              db,
+              "bench_srv_" + slot,
+              peerUrl,
+              Schema.newSecret(),
+              5,
+              3,
+              1_000);
       default -> new PollingDispatcher(b.pg, db, peerUrl);
     };
   }
 
-  private void report(Map<String, List<Double>> samples, Map<String, List<Double>> roundP50,
-      Map<String, Integer> missing) throws Exception {
+  private void report(
+      Map<String, List<Double>> samples,
+      Map<String, List<Double>> roundP50,
+      Map<String, Integer> missing)
+      throws Exception {
     Map<String, Object> raw = new LinkedHashMap<>();
     Map<String, Map<String, Double>> chart = new LinkedHashMap<>();
     chart.put("p50", new LinkedHashMap<>());
     chart.put("p99", new LinkedHashMap<>());
     StringBuilder md = new StringBuilder("## 2. Commit → delivery latency at 200 events/s\n\n");
-    md.append("Each system alone in turn (").append(b.mode.latencyRounds()).append(" round(s) of ")
-        .append(b.mode.latencySeconds()).append(" s each, 200 single-row INSERT transactions/s on one connection,"
-            + " after ").append(b.mode.latencyWarmupEvents()).append(" unmeasured writes at ").append(WARMUP_RATE)
-        .append("/s, all delivered, then a few seconds at 200/s: a just-started JVM spends its first minute at"
-            + " this rate compiling its hot code, half a core of 2),"
-            + " a fresh copy of the same database per phase, same capture triggers installed, same no-op receiver. Latency = receiver arrival"
-            + " − writer's clock right after COMMIT returned (one JVM clock). The sidecar runs as its own"
-            + " process from the shaded jar, with default settings and, as a second row, with the minimum"
-            + " interval between routing passes that 1b measures (the target is for the defaults); Debezium's callback POSTs to the receiver"
-            + " (parity with the sidecar's HTTP hop). Debezium Server is the distribution from Maven Central as its own"
-            + " process (Java 21+), its HTTP sink signing with Standard Webhooks, posting each change event to the same"
-            + " receiver (scenario 8 has its set-up).\n\n");
-    md.append("| system | samples | p50 ms | p90 ms | p99 ms | max ms | p50 per round | not arrived | p50 ÷ sidecar | p99 ÷ sidecar |\n"
-        + "|---|---|---|---|---|---|---|---|---|---|\n");
+    md.append("Each system alone in turn (")
+        .append(b.mode.latencyRounds())
+        .append(" round(s) of ")
+        .append(b.mode.latencySeconds())
+        .append(" s each, 200 single-row INSERT transactions/s on one connection," + " after ")
+        .append(b.mode.latencyWarmupEvents())
+        .append(" unmeasured writes at ")
+        .append(WARMUP_RATE)
+        .append(
+            "/s, all delivered, then a few seconds at 200/s: a just-started JVM spends its first minute at"
+                + " this rate compiling its hot code, half a core of 2),"
+                + " a fresh copy of the same database per phase, same capture triggers installed, same no-op receiver. Latency = receiver arrival"
+                + " − writer's clock right after COMMIT returned (one JVM clock). The sidecar runs as its own"
+                + " process from the shaded jar, with default settings and, as a second row, with the minimum"
+                + " interval between routing passes that 1b measures (the target is for the defaults); Debezium's callback POSTs to the receiver"
+                + " (parity with the sidecar's HTTP hop). Debezium Server is the distribution from Maven Central as its own"
+                + " process (Java 21+), its HTTP sink signing with Standard Webhooks, posting each change event to the same"
+                + " receiver (scenario 8 has its set-up).\n\n");
+    md.append(
+        "| system | samples | p50 ms | p90 ms | p99 ms | max ms | p50 per round | not arrived | p50 ÷ sidecar | p99 ÷ sidecar |\n"
+            + "|---|---|---|---|---|---|---|---|---|---|\n");
     double[] side = Stats.toArray(samples.get(SIDECAR));
     double sideP50 = Stats.percentile(side, 50);
     double sideP99 = Stats.percentile(side, 99);
@@ -176,16 +217,34 @@ final class DeliveryLatency {
       raw.put(s, r);
       chart.get("p50").put(shortName(s), p50);
       chart.get("p99").put(shortName(s), p99);
-      md.append("| ").append(s).append(" | ").append(v.length).append(" | ").append(Stats.fmt(p50))
-          .append(" | ").append(Stats.fmt(p90)).append(" | ").append(Stats.fmt(p99)).append(" | ")
-          .append(Stats.fmt(max)).append(" | ")
-          .append(roundP50.get(s).stream().map(Stats::fmt).reduce((x, y) -> x + ", " + y).orElse(""))
-          .append(" | ").append(missing.get(s)).append(" | ")
-          .append(s.equals(SIDECAR) ? "1" : Stats.fmt(p50 / sideP50)).append(" | ")
-          .append(s.equals(SIDECAR) ? "1" : Stats.fmt(p99 / sideP99)).append(" |\n");
+      md.append("| ")
+          .append(s)
+          .append(" | ")
+          .append(v.length)
+          .append(" | ")
+          .append(Stats.fmt(p50))
+          .append(" | ")
+          .append(Stats.fmt(p90))
+          .append(" | ")
+          .append(Stats.fmt(p99))
+          .append(" | ")
+          .append(Stats.fmt(max))
+          .append(" | ")
+          .append(
+              roundP50.get(s).stream().map(Stats::fmt).reduce((x, y) -> x + ", " + y).orElse(""))
+          .append(" | ")
+          .append(missing.get(s))
+          .append(" | ")
+          .append(s.equals(SIDECAR) ? "1" : Stats.fmt(p50 / sideP50))
+          .append(" | ")
+          .append(s.equals(SIDECAR) ? "1" : Stats.fmt(p99 / sideP99))
+          .append(" |\n");
     }
     if (!b.peerServer.available()) {
-      md.append("| ").append(DBZ_SERVER).append(" | not measured ").append(b.peerServer.missing())
+      md.append("| ")
+          .append(DBZ_SERVER)
+          .append(" | not measured ")
+          .append(b.peerServer.missing())
           .append(" | | | | | | | | |\n");
     }
     if (warmupNote != null) {
@@ -196,8 +255,13 @@ final class DeliveryLatency {
     b.section(md.toString());
     b.target("S2 sidecar latency p50 ≤ 5 ms", Stats.fmt(sideP50) + " ms", sideP50 <= 5);
     b.target("S2 sidecar latency p99 ≤ 50 ms", Stats.fmt(sideP99) + " ms", sideP99 <= 50);
-    Charts.groupedBars("Commit → delivery latency at 200 events/s (log scale)", "system", "ms", chart,
-        b.outDir.resolve("s2_latency.png"), true);
+    Charts.groupedBars(
+        "Commit → delivery latency at 200 events/s (log scale)",
+        "system",
+        "ms",
+        chart,
+        b.outDir.resolve("s2_latency.png"),
+        true);
   }
 
   private static String shortName(String s) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import java.util.Map;
@@ -16,10 +17,13 @@ final class Endpoint {
   final AtomicLong ok = new AtomicLong();
   volatile long firstOkNanos;
   volatile long lastOkNanos;
+
   /** record_id -> arrival (System.nanoTime) of its first 2xx delivery. */
   final Map<Long, Long> firstArrival = new ConcurrentHashMap<>();
+
   /** record_id -> highest last_event_id answered 2xx. */
   final Map<Long, Long> lastEventId = new ConcurrentHashMap<>();
+
   /** delivery_id -> 2xx answers (more than one means a duplicate). */
   final Map<Long, Integer> deliveries = new ConcurrentHashMap<>();
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import dev.odoowebhook.sidecar.support.Receiver;
@@ -10,15 +11,18 @@ import java.util.regex.Pattern;
 
 /**
  * The receiver every scenario posts to: the tests' {@link Receiver} (a hand-written HTTP/1.1
- * keep-alive server, shared through the sidecar's test jar), told not to keep requests but to
- * count them per path, each path an {@link Endpoint}. A body names its record by {@code record_id}
- * (the sidecar, the dispatchers) or, from Debezium Server, by the {@code id} of {@code after}.
+ * keep-alive server, shared through the sidecar's test jar), told not to keep requests but to count
+ * them per path, each path an {@link Endpoint}. A body names its record by {@code record_id} (the
+ * sidecar, the dispatchers) or, from Debezium Server, by the {@code id} of {@code after}.
  */
 final class Endpoints implements AutoCloseable {
   private static final Pattern RECORD_ID = Pattern.compile("\"record_id\"\\s*:\\s*(\\d+)");
   private static final Pattern LAST_EVENT_ID = Pattern.compile("\"last_event_id\"\\s*:\\s*(\\d+)");
+
   /** Debezium's change event (JSON, no schema): the record is "after"'s first column, id. */
-  private static final Pattern AFTER_ID = Pattern.compile("\"after\"\\s*:\\s*\\{\\s*\"id\"\\s*:\\s*(\\d+)");
+  private static final Pattern AFTER_ID =
+      Pattern.compile("\"after\"\\s*:\\s*\\{\\s*\"id\"\\s*:\\s*(\\d+)");
+
   private static final Pattern DELIVERY_ID = Pattern.compile("\"delivery_id\"\\s*:\\s*(\\d+)");
   private static final Response OK = new Response(200, Map.of(), "", 0);
   private static final Response DOWN = new Response(503, Map.of("Retry-After", "1"), "", 0);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import java.util.Collection;
@@ -49,7 +50,8 @@ final class Json {
       }
       sb.append(']');
     } else if (v instanceof Double d) {
-      sb.append(d.isNaN() || d.isInfinite() ? "null" : String.format(java.util.Locale.ROOT, "%.4f", d));
+      sb.append(
+          d.isNaN() || d.isInfinite() ? "null" : String.format(java.util.Locale.ROOT, "%.4f", d));
     } else if (v instanceof Number || v instanceof Boolean) {
       sb.append(v);
     } else {

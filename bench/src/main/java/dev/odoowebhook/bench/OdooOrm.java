@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import dev.odoowebhook.sidecar.support.SidecarProcess;
@@ -19,20 +20,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Scenario 1b, the capture's cost through Odoo 18's own ORM: an Odoo database (base, contacts,
- * sale; no demo data) on the harness's cluster, and Odoo processes that each loop
- * {@code write()} of one res.partner field + {@code env.cr.commit()} (bench/odoo/orm_writes.py).
- * Variants: no trigger; our capture (the sidecar's migrate, then webhook_track) with no sidecar
- * running; our capture with a sidecar running (routing every event, NOTIFY path live), with
- * default settings and with a minimum interval between routing passes (Bench.PACED); the naive
- * row trigger of scenario 1. Interleaved (order rotated each repetition), medians, in 1 and 4
- * processes. Needs an Odoo 18 source tree (--odoo-src or ODOO_SRC); without one the report says
- * it was not measured and nothing fails, so CI (which has no Odoo) still passes.
+ * sale; no demo data) on the harness's cluster, and Odoo processes that each loop {@code write()}
+ * of one res.partner field + {@code env.cr.commit()} (bench/odoo/orm_writes.py). Variants: no
+ * trigger; our capture (the sidecar's migrate, then webhook_track) with no sidecar running; our
+ * capture with a sidecar running (routing every event, NOTIFY path live), with default settings and
+ * with a minimum interval between routing passes (Bench.PACED); the naive row trigger of scenario
+ * 1. Interleaved (order rotated each repetition), medians, in 1 and 4 processes. Needs an Odoo 18
+ * source tree (--odoo-src or ODOO_SRC); without one the report says it was not measured and nothing
+ * fails, so CI (which has no Odoo) still passes.
  */
 final class OdooOrm {
   static final String NONE = CaptureOverhead.NONE;
   static final String OURS = "our capture, no sidecar running";
   static final String OURS_SIDECAR = "our capture, sidecar running";
-  static final String OURS_PACED = "our capture, sidecar running, WEBHOOK_ROUTE_MIN_INTERVAL=" + Bench.PACED_INTERVAL;
+  static final String OURS_PACED =
+      "our capture, sidecar running, WEBHOOK_ROUTE_MIN_INTERVAL=" + Bench.PACED_INTERVAL;
   static final String NAIVE = CaptureOverhead.NAIVE;
   static final List<String> VARIANTS = List.of(NONE, OURS, OURS_SIDECAR, OURS_PACED, NAIVE);
   static final String TARGET = "S1 through Odoo 18's ORM: writes/s with capture ≥ 0.97× no trigger";
@@ -40,12 +42,13 @@ final class OdooOrm {
   private static final String MODULES = "base,contacts,sale";
   private static final int PARTNERS = 200;
   private static final int SETTLE_SECONDS = 3;
+
   /**
-   * A just-started sidecar spends about half a core compiling its hot code until it has routed
-   * some 10,000-15,000 commits (profiled with async-profiler; at 200 commits/s that is its first
-   * minute); a deployed one has long finished. The JIT counts calls, not seconds: at Odoo's
-   * 50-150 writes/s on 2 cores, 30 s of Odoo writes were far from enough. So the sidecar first
-   * routes this many single-row UPDATE commits, one by one (mode: captureSidecarWarmupSeconds).
+   * A just-started sidecar spends about half a core compiling its hot code until it has routed some
+   * 10,000-15,000 commits (profiled with async-profiler; at 200 commits/s that is its first
+   * minute); a deployed one has long finished. The JIT counts calls, not seconds: at Odoo's 50-150
+   * writes/s on 2 cores, 30 s of Odoo writes were far from enough. So the sidecar first routes this
+   * many single-row UPDATE commits, one by one (mode: captureSidecarWarmupSeconds).
    */
   private static final int SIDECAR_WARMUP_COMMITS_PER_SECOND = 500;
 
@@ -71,11 +74,13 @@ final class OdooOrm {
     }
     Path src = Path.of(odooSrc).toAbsolutePath();
     if (!Files.isRegularFile(src.resolve("odoo-bin"))) {
-      throw new IllegalStateException("ODOO_SRC has no odoo-bin: point it at an Odoo 18 source tree");
+      throw new IllegalStateException(
+          "ODOO_SRC has no odoo-bin: point it at an Odoo 18 source tree");
     }
     String python = python();
     if (python == null) {
-      notMeasured("no Python with Odoo's dependencies (psycopg2, lxml, werkzeug, babel) was found: set ODOO_PYTHON");
+      notMeasured(
+          "no Python with Odoo's dependencies (psycopg2, lxml, werkzeug, babel) was found: set ODOO_PYTHON");
       return;
     }
     boolean full = b.mode.name().equals("full");
@@ -122,8 +127,14 @@ final class OdooOrm {
               String variant = VARIANTS.get((k + rep) % VARIANTS.size()); // rotate: interleaved
               Run r = runOnce(c, writers, variant, seconds);
               runs.get(variant).add(r);
-              Progress.say("S1b Odoo ORM, %d process(es), run %d/%d: %-32s %6.1f writes/s, %.2f events per write",
-                  n, rep + 1, reps, variant, r.writesPerSecond, r.writes == 0 ? 0 : (double) r.events / r.writes);
+              Progress.say(
+                  "S1b Odoo ORM, %d process(es), run %d/%d: %-32s %6.1f writes/s, %.2f events per write",
+                  n,
+                  rep + 1,
+                  reps,
+                  variant,
+                  r.writesPerSecond,
+                  r.writes == 0 ? 0 : (double) r.events / r.writes);
             }
           }
         } finally {
@@ -144,19 +155,26 @@ final class OdooOrm {
 
   /**
    * One measured run: writes/s of all processes together, writes, events captured meanwhile, and
-   * the CPU seconds the sidecar (NaN when none runs) and PostgreSQL (all backends, Odoo's too)
-   * used meanwhile.
+   * the CPU seconds the sidecar (NaN when none runs) and PostgreSQL (all backends, Odoo's too) used
+   * meanwhile.
    */
-  private record Run(double writesPerSecond, long writes, long events, double sidecarCpu, double postgresCpu,
+  private record Run(
+      double writesPerSecond,
+      long writes,
+      long events,
+      double sidecarCpu,
+      double postgresCpu,
       int seconds) {}
 
   /**
    * Puts the database in the variant's state and lets the writers run for the given seconds, all
    * started by one command each at the same moment.
    */
-  private Run runOnce(Connection c, List<Writer> writers, String variant, int seconds) throws Exception {
+  private Run runOnce(Connection c, List<Writer> writers, String variant, int seconds)
+      throws Exception {
     try (Statement st = c.createStatement()) {
-      st.execute("SELECT webhook_untrack('res.partner') FROM webhook_tracked_model WHERE model = 'res.partner' AND active");
+      st.execute(
+          "SELECT webhook_untrack('res.partner') FROM webhook_tracked_model WHERE model = 'res.partner' AND active");
       st.execute("DROP TRIGGER IF EXISTS naive_capture ON res_partner");
       st.execute("DROP FUNCTION IF EXISTS naive_capture()");
       st.execute("DROP TABLE IF EXISTS naive_event");
@@ -173,20 +191,25 @@ final class OdooOrm {
     SidecarProcess sidecar = null;
     try {
       if (variant.equals(OURS_SIDECAR) || variant.equals(OURS_PACED)) {
-        sidecar = b.startSidecar(DB, "orm", variant.equals(OURS_PACED) ? Bench.PACED : Map.of(), List.of());
+        sidecar =
+            b.startSidecar(
+                DB, "orm", variant.equals(OURS_PACED) ? Bench.PACED : Map.of(), List.of());
         SidecarProcess s = sidecar;
-        if (!Bench.waitFor(60_000, () -> {
-          s.checkAlive();
-          return Files.readString(s.logFile()).contains("Sidecar orm running.");
-        })) {
+        if (!Bench.waitFor(
+            60_000,
+            () -> {
+              s.checkAlive();
+              return Files.readString(s.logFile()).contains("Sidecar orm running.");
+            })) {
           throw new IllegalStateException("the sidecar did not start within 60 s: " + s.tail(15));
         }
       }
-      String events = switch (variant) {
-        case NONE -> "SELECT 0";
-        case NAIVE -> "SELECT count(*) FROM naive_event";
-        default -> "SELECT count(*) FROM webhook_event";
-      };
+      String events =
+          switch (variant) {
+            case NONE -> "SELECT 0";
+            case NAIVE -> "SELECT count(*) FROM naive_event";
+            default -> "SELECT count(*) FROM webhook_event";
+          };
       if (sidecar != null) {
         warmUp(c);
       }
@@ -201,7 +224,8 @@ final class OdooOrm {
         sidecarCpu = CpuTime.ofPid(sidecar.pid()) - sidecarCpu;
       }
       postgresCpu = CpuTime.ofPostgres(b.pg.postmasterPid()) - postgresCpu;
-      return new Run(r[0], (long) r[1], b.pg.queryLong(DB, events) - before, sidecarCpu, postgresCpu, seconds);
+      return new Run(
+          r[0], (long) r[1], b.pg.queryLong(DB, events) - before, sidecarCpu, postgresCpu, seconds);
     } finally {
       if (sidecar != null) {
         sidecar.close();
@@ -216,7 +240,8 @@ final class OdooOrm {
   private void warmUp(Connection c) throws Exception {
     List<Long> ids = new ArrayList<>();
     try (Statement st = c.createStatement();
-        var rs = st.executeQuery("SELECT id FROM res_partner WHERE name LIKE 'Bench %' ORDER BY id")) {
+        var rs =
+            st.executeQuery("SELECT id FROM res_partner WHERE name LIKE 'Bench %' ORDER BY id")) {
       while (rs.next()) {
         ids.add(rs.getLong(1));
       }
@@ -232,12 +257,18 @@ final class OdooOrm {
         ps.executeUpdate(); // autocommit: one commit, one event, one wake-up each
       }
     }
-    if (!Bench.waitFor(120_000, () -> b.pg.queryLong(DB, "SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0)) {
+    if (!Bench.waitFor(
+        120_000,
+        () ->
+            b.pg.queryLong(DB, "SELECT count(*) FROM webhook_event WHERE routed_at IS NULL")
+                == 0)) {
       throw new IllegalStateException("the sidecar did not route its warm-up writes within 120 s");
     }
   }
 
-  /** All writers write for the given seconds, started together; {writes/s of all together, writes}. */
+  /**
+   * All writers write for the given seconds, started together; {writes/s of all together, writes}.
+   */
   private static double[] write(List<Writer> writers, int seconds) throws Exception {
     for (Writer w : writers) {
       w.send("run " + seconds);
@@ -264,7 +295,8 @@ final class OdooOrm {
       double med = Stats.median(wps);
       double ratio = med / base;
       long writes = rs.stream().mapToLong(Run::writes).sum();
-      double perWrite = writes == 0 ? Double.NaN : rs.stream().mapToLong(Run::events).sum() / (double) writes;
+      double perWrite =
+          writes == 0 ? Double.NaN : rs.stream().mapToLong(Run::events).sum() / (double) writes;
       // Per write, so variants that wrote more are not charged more.
       double pgMsPerWrite = Stats.median(perRun(rs, r -> r.postgresCpu * 1000 / r.writes));
       double sidecarShare = Stats.median(perRun(rs, r -> r.sidecarCpu / r.seconds * 100));
@@ -279,12 +311,23 @@ final class OdooOrm {
       String verdict = "";
       if (!v.equals(NONE) && !v.equals(NAIVE)) {
         verdict = ratio >= 0.97 ? "met" : "**missed**";
-        b.target(TARGET + ", " + n + " process" + (n == 1 ? "" : "es") + " (" + v + ")",
-            String.format("%.2f×", ratio), ratio >= 0.97);
+        b.target(
+            TARGET + ", " + n + " process" + (n == 1 ? "" : "es") + " (" + v + ")",
+            String.format("%.2f×", ratio),
+            ratio >= 0.97);
       }
-      rows.add(new String[] {Integer.toString(n), v, Stats.fmt(med), Stats.fmt(Stats.min(wps)) + "–" + Stats.fmt(Stats.max(wps)),
-          v.equals(NONE) ? "1.00" : String.format("%.2f", ratio), Stats.fmt(perWrite), Stats.fmt(pgMsPerWrite),
-          Double.isNaN(sidecarShare) ? "–" : Stats.fmt(sidecarShare) + "%", verdict});
+      rows.add(
+          new String[] {
+            Integer.toString(n),
+            v,
+            Stats.fmt(med),
+            Stats.fmt(Stats.min(wps)) + "–" + Stats.fmt(Stats.max(wps)),
+            v.equals(NONE) ? "1.00" : String.format("%.2f", ratio),
+            Stats.fmt(perWrite),
+            Stats.fmt(pgMsPerWrite),
+            Double.isNaN(sidecarShare) ? "–" : Stats.fmt(sidecarShare) + "%",
+            verdict
+          });
     }
     return out;
   }
@@ -297,31 +340,56 @@ final class OdooOrm {
 
   private void report(List<String[]> rows, int reps, int seconds) {
     StringBuilder md = new StringBuilder("### 1b. Through Odoo 18's own ORM\n\n");
-    md.append("Odoo ").append(odooVersion).append(" (").append(MODULES).append(" installed, no demo data) on the")
-        .append(" harness's cluster. Each Odoo process loops: `write({'phone': <a new value>})` on one of its share of ")
-        .append(PARTNERS).append(" partners as the admin user (access rights checked), then `env.cr.commit()`,")
-        .append(" as a user's edit does; processes never write the same partner. ").append(seconds).append(" s runs × ")
-        .append(reps).append(" (each after ").append(SETTLE_SECONDS).append(" s of unmeasured writes; a just-started sidecar first")
-        .append(" routes ").append(SIDECAR_WARMUP_COMMITS_PER_SECOND * b.mode.captureSidecarWarmupSeconds())
-        .append(" single-row UPDATE commits made at ").append(SIDECAR_WARMUP_COMMITS_PER_SECOND)
-        .append("/s, because until it has routed some 10,000 it spends about half a core in the JIT")
-        .append(" compiler; one unmeasured warm-up run first), variants interleaved (order rotated each repetition), median writes/s of all")
-        .append(" processes together and the range of the runs. *Our capture, sidecar running*: a sidecar process")
-        .append(" (no subscribers) routes every event and idle-waits between them, so writers NOTIFY it; its CPU")
-        .append(" competes with Odoo's on the same cores. With WEBHOOK_ROUTE_MIN_INTERVAL=").append(Bench.PACED_INTERVAL)
-        .append(", the same sidecar routes at most once per ").append(Bench.PACED_INTERVAL)
-        .append(" while writes keep coming, instead of once per write. Events per write: events captured ÷ writes.")
-        .append(" PostgreSQL CPU: all its processes (Odoo's backends included) during the measured seconds, per write;")
+    md.append("Odoo ")
+        .append(odooVersion)
+        .append(" (")
+        .append(MODULES)
+        .append(" installed, no demo data) on the")
+        .append(
+            " harness's cluster. Each Odoo process loops: `write({'phone': <a new value>})` on one of its share of ")
+        .append(PARTNERS)
+        .append(" partners as the admin user (access rights checked), then `env.cr.commit()`,")
+        .append(" as a user's edit does; processes never write the same partner. ")
+        .append(seconds)
+        .append(" s runs × ")
+        .append(reps)
+        .append(" (each after ")
+        .append(SETTLE_SECONDS)
+        .append(" s of unmeasured writes; a just-started sidecar first")
+        .append(" routes ")
+        .append(SIDECAR_WARMUP_COMMITS_PER_SECOND * b.mode.captureSidecarWarmupSeconds())
+        .append(" single-row UPDATE commits made at ")
+        .append(SIDECAR_WARMUP_COMMITS_PER_SECOND)
+        .append(
+            "/s, because until it has routed some 10,000 it spends about half a core in the JIT")
+        .append(
+            " compiler; one unmeasured warm-up run first), variants interleaved (order rotated each repetition), median writes/s of all")
+        .append(
+            " processes together and the range of the runs. *Our capture, sidecar running*: a sidecar process")
+        .append(
+            " (no subscribers) routes every event and idle-waits between them, so writers NOTIFY it; its CPU")
+        .append(" competes with Odoo's on the same cores. With WEBHOOK_ROUTE_MIN_INTERVAL=")
+        .append(Bench.PACED_INTERVAL)
+        .append(", the same sidecar routes at most once per ")
+        .append(Bench.PACED_INTERVAL)
+        .append(
+            " while writes keep coming, instead of once per write. Events per write: events captured ÷ writes.")
+        .append(
+            " PostgreSQL CPU: all its processes (Odoo's backends included) during the measured seconds, per write;")
         .append(" sidecar CPU: its JVM during the measured seconds (medians of the runs).")
         .append(" Target: ≥ 0.97× no trigger.\n\n");
-    md.append("| Odoo processes | variant | median writes/s | range | × no trigger | events per write |")
-        .append(" PostgreSQL CPU ms per write | sidecar CPU, share of one core | target ≥ 0.97× |\n")
+    md.append(
+            "| Odoo processes | variant | median writes/s | range | × no trigger | events per write |")
+        .append(
+            " PostgreSQL CPU ms per write | sidecar CPU, share of one core | target ≥ 0.97× |\n")
         .append("|---|---|---|---|---|---|---|---|---|\n");
     for (String[] r : rows) {
       md.append("| ").append(String.join(" | ", r)).append(" |\n");
     }
-    md.append("\nWithout a trigger, one `write()` + commit took ").append(Stats.fmt(1000 / noTriggerOneProcess))
-        .append(" ms in one Odoo process (access checks, computed fields, the flush, the commit), where a bare")
+    md.append("\nWithout a trigger, one `write()` + commit took ")
+        .append(Stats.fmt(1000 / noTriggerOneProcess))
+        .append(
+            " ms in one Odoo process (access checks, computed fields, the flush, the commit), where a bare")
         .append(" 1-row UPDATE in pgbench (1a) takes about a tenth of a millisecond.\n");
     b.section(md.toString());
   }
@@ -333,14 +401,24 @@ final class OdooOrm {
     b.section("### 1b. Through Odoo 18's own ORM\n\nNot measured: " + why + ".\n");
   }
 
-  /** odoo-bin options shared by the install and the writers: the harness's cluster, a data dir of the run. */
+  /**
+   * odoo-bin options shared by the install and the writers: the harness's cluster, a data dir of
+   * the run.
+   */
   private List<String> odooArgs(Path src) {
     String addons = src.resolve("odoo/addons").toString();
     if (Files.isDirectory(src.resolve("addons"))) {
       addons = src.resolve("addons") + "," + addons;
     }
-    return List.of("--addons-path=" + addons, "--db_host=127.0.0.1", "--db_port=" + b.pg.port,
-        "--db_user=postgres", "-d", DB, "--data-dir=" + b.workDir.resolve("odoo-data"), "--log-level=warn");
+    return List.of(
+        "--addons-path=" + addons,
+        "--db_host=127.0.0.1",
+        "--db_port=" + b.pg.port,
+        "--db_user=postgres",
+        "-d",
+        DB,
+        "--data-dir=" + b.workDir.resolve("odoo-data"),
+        "--log-level=warn");
   }
 
   /** ODOO_PYTHON, or the first of python3, /usr/bin/python3 that imports Odoo's dependencies. */
@@ -360,7 +438,8 @@ final class OdooOrm {
   }
 
   private static void runLogged(List<String> cmd, Path log, int timeoutSeconds) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IOException("Odoo's install did not finish within " + timeoutSeconds + " s");
@@ -390,21 +469,33 @@ final class OdooOrm {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
     Writer(String python, Path src, int proc, int procs, List<String> odooArgs) throws IOException {
-      List<String> cmd = new ArrayList<>(List.of(python, script.toString(), src.toString(),
-          Integer.toString(proc), Integer.toString(procs), "--"));
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  python,
+                  script.toString(),
+                  src.toString(),
+                  Integer.toString(proc),
+                  Integer.toString(procs),
+                  "--"));
       cmd.addAll(odooArgs);
       log = b.workDir.resolve("odoo-writer-" + procs + "-" + proc + ".log");
       process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
       in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-      Thread reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String line; (line = r.readLine()) != null; ) {
-            lines.add(line);
-          }
-        } catch (IOException ended) {
-          // the process is gone; expect() reports it
-        }
-      }, "odoo-writer-" + proc);
+      Thread reader =
+          new Thread(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                  for (String line; (line = r.readLine()) != null; ) {
+                    lines.add(line);
+                  }
+                } catch (IOException ended) {
+                  // the process is gone; expect() reports it
+                }
+              },
+              "odoo-writer-" + proc);
       reader.setDaemon(true);
       reader.start();
     }
@@ -426,7 +517,13 @@ final class OdooOrm {
           break;
         }
       }
-      throw new IOException("An Odoo process gave no " + prefix + " (alive: " + process.isAlive() + "): " + tail(log));
+      throw new IOException(
+          "An Odoo process gave no "
+              + prefix
+              + " (alive: "
+              + process.isAlive()
+              + "): "
+              + tail(log));
     }
 
     @Override

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import java.io.IOException;
@@ -30,7 +31,8 @@ final class Profile {
         continue;
       }
       samples++;
-      String thread = e.getThread("sampledThread") == null ? "?" : e.getThread("sampledThread").getJavaName();
+      String thread =
+          e.getThread("sampledThread") == null ? "?" : e.getThread("sampledThread").getJavaName();
       byThread.merge(thread == null ? "?" : thread.replaceAll("-?\\d+$", ""), 1, Integer::sum);
       RecordedStackTrace st = e.getStackTrace();
       if (st == null || st.getFrames().isEmpty()) {
@@ -68,7 +70,9 @@ final class Profile {
 
   private static Map<String, Integer> top(Map<String, Integer> counts, int n) {
     Map<String, Integer> out = new LinkedHashMap<>();
-    counts.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(n)
+    counts.entrySet().stream()
+        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+        .limit(n)
         .forEach(e -> out.put(e.getKey(), e.getValue()));
     return out;
   }
@@ -76,13 +80,23 @@ final class Profile {
   @SuppressWarnings("unchecked")
   static String markdown(Map<String, Object> p) {
     int total = (Integer) p.get("execution_samples");
-    StringBuilder md = new StringBuilder("JFR profile of the sidecar while draining (" + total
-        + " CPU execution samples, `settings=profile`):\n\n");
-    for (String key : List.of("by_thread", "by_package_of_top_frame", "by_innermost_sidecar_frame", "by_top_frame")) {
+    StringBuilder md =
+        new StringBuilder(
+            "JFR profile of the sidecar while draining ("
+                + total
+                + " CPU execution samples, `settings=profile`):\n\n");
+    for (String key :
+        List.of(
+            "by_thread", "by_package_of_top_frame", "by_innermost_sidecar_frame", "by_top_frame")) {
       md.append("| ").append(key.replace('_', ' ')).append(" | samples | share |\n|---|---|---|\n");
       for (Map.Entry<String, Integer> e : ((Map<String, Integer>) p.get(key)).entrySet()) {
-        md.append("| `").append(e.getKey()).append("` | ").append(e.getValue()).append(" | ")
-            .append(total == 0 ? "" : String.format("%.0f%%", 100.0 * e.getValue() / total)).append(" |\n");
+        md.append("| `")
+            .append(e.getKey())
+            .append("` | ")
+            .append(e.getValue())
+            .append(" | ")
+            .append(total == 0 ? "" : String.format("%.0f%%", 100.0 * e.getValue() / total))
+            .append(" |\n");
       }
       md.append("\n");
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import dev.odoowebhook.sidecar.support.SidecarProcess;
@@ -30,21 +31,28 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Scenario 7, the pull API for apps: (a) devices syncing a backlog over five models (creates,
- * then writes, then unlinks) to empty with pull + acknowledge, 1 / 8 / 32 at once, half of them
- * by the 'sales' profile, with limit 500 and 1000: round trips per second and their latency, each
- * device checked to end with exactly the records that exist and to have read every event once;
- * (b) commit → visible-in-pull latency for a device polling while Odoo writes 200 rows a second;
- * (c) requests per second of the event list and the check-updates summary. No target exists for
- * these: the figures are reported.
+ * Scenario 7, the pull API for apps: (a) devices syncing a backlog over five models (creates, then
+ * writes, then unlinks) to empty with pull + acknowledge, 1 / 8 / 32 at once, half of them by the
+ * 'sales' profile, with limit 500 and 1000: round trips per second and their latency, each device
+ * checked to end with exactly the records that exist and to have read every event once; (b) commit
+ * → visible-in-pull latency for a device polling while Odoo writes 200 rows a second; (c) requests
+ * per second of the event list and the check-updates summary. No target exists for these: the
+ * figures are reported.
  */
 final class PullPath {
-  /** The backlog's models; the 'sales' profile (sale.order, sale.order.line, res.partner, product.*) covers all but stock.picking. */
-  private static final List<String> MODELS = List.of("res.partner", "sale.order", "sale.order.line",
-      "product.product", "stock.picking");
-  private static final List<String> SALES = List.of("res.partner", "sale.order", "sale.order.line", "product.product");
+  /**
+   * The backlog's models; the 'sales' profile (sale.order, sale.order.line, res.partner, product.*)
+   * covers all but stock.picking.
+   */
+  private static final List<String> MODELS =
+      List.of("res.partner", "sale.order", "sale.order.line", "product.product", "stock.picking");
+
+  private static final List<String> SALES =
+      List.of("res.partner", "sale.order", "sale.order.line", "product.product");
+
   /** Share of the backlog's created records per model (Odoo-like: more lines than orders). */
   private static final double[] SHARE = {0.25, 0.15, 0.35, 0.10, 0.15};
+
   private static final Pattern CHANGE = Pattern.compile("\\{[^{}]*\\}");
   private static final Pattern MODEL = Pattern.compile("\"model\"\\s*:\\s*\"([^\"]+)\"");
   private static final Pattern EVENT = Pattern.compile("\"event\"\\s*:\\s*\"([a-z]+)\"");
@@ -55,7 +63,8 @@ final class PullPath {
   private static final Pattern HAS_MORE = Pattern.compile("\"has_more\"\\s*:\\s*(true|false)");
 
   private final Bench b;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final AtomicBoolean stopPolling = new AtomicBoolean();
   private String base;
   private String token;
@@ -75,12 +84,25 @@ final class PullPath {
     String db = b.freshDatabase("s7_pull");
     for (String model : MODELS.subList(1, MODELS.size())) {
       // Stand-ins for the other models' tables: what the capture and the pull read is the same.
-      b.pg.exec(db, "CREATE TABLE " + table(model) + " (id serial PRIMARY KEY, name varchar, state varchar,"
-          + " create_date timestamp, write_date timestamp, write_uid integer)",
+      b.pg.exec(
+          db,
+          "CREATE TABLE "
+              + table(model)
+              + " (id serial PRIMARY KEY, name varchar, state varchar,"
+              + " create_date timestamp, write_date timestamp, write_uid integer)",
           "SELECT webhook_track('" + model + "')");
     }
-    String out = Bench.sidecarCommand(b.sidecarJar, b.pg.url(db), 60,
-        "token", "create", "--name", "bench", "--models", "res.partner,sale.order,sale.order.line,product.*,stock.picking");
+    String out =
+        Bench.sidecarCommand(
+            b.sidecarJar,
+            b.pg.url(db),
+            60,
+            "token",
+            "create",
+            "--name",
+            "bench",
+            "--models",
+            "res.partner,sale.order,sale.order.line,product.*,stock.picking");
     Matcher m = Pattern.compile("(whpt_[A-Za-z0-9_-]{43})").matcher(out);
     if (!m.find()) {
       throw new IllegalStateException("token create printed no token: " + out);
@@ -90,18 +112,30 @@ final class PullPath {
     base = "http://127.0.0.1:" + port;
     Map<String, Object> raw = new LinkedHashMap<>();
     StringBuilder md = new StringBuilder("## 7. Pull API for apps\n\n");
-    try (SidecarProcess sidecar = b.startSidecar(db, "pull",
-        Map.of("WEBHOOK_PULL_PORT", Integer.toString(port), "WEBHOOK_PULL_RATE_LIMIT", "100000"), List.of());
+    try (SidecarProcess sidecar =
+            b.startSidecar(
+                db,
+                "pull",
+                Map.of(
+                    "WEBHOOK_PULL_PORT",
+                    Integer.toString(port),
+                    "WEBHOOK_PULL_RATE_LIMIT",
+                    "100000"),
+                List.of());
         Connection c = b.pg.connect(db)) {
       if (!Bench.waitFor(60_000, this::answers)) {
-        throw new IllegalStateException("the pull API did not answer within 60 s: " + sidecar.tail(15));
+        throw new IllegalStateException(
+            "the pull API did not answer within 60 s: " + sidecar.tail(15));
       }
 
       // (a) a backlog, synced to empty by several devices at once.
-      Progress.say("S7 pull: committing a backlog of about %,d events over %d models, then routing it",
+      Progress.say(
+          "S7 pull: committing a backlog of about %,d events over %d models, then routing it",
           backlogEvents, MODELS.size());
       commitBacklog(c, backlogEvents);
-      if (!Bench.waitFor(120_000, () -> count(c, "SELECT count(*) FROM webhook_event WHERE routed_seq IS NULL") == 0)) {
+      if (!Bench.waitFor(
+          120_000,
+          () -> count(c, "SELECT count(*) FROM webhook_event WHERE routed_seq IS NULL") == 0)) {
         throw new IllegalStateException("the backlog was not routed within 120 s");
       }
       // What every device must end with: the backlog's records that still exist, per model.
@@ -112,8 +146,10 @@ final class PullPath {
       Map<String, Long> eventsPerModel = new HashMap<>();
       Map<String, Long> eventsPerKind = new LinkedHashMap<>();
       try (Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery("SELECT model, event, count(*) FROM webhook_event GROUP BY 1, 2"
-              + " ORDER BY CASE event WHEN 'create' THEN 1 WHEN 'write' THEN 2 ELSE 3 END")) {
+          ResultSet rs =
+              st.executeQuery(
+                  "SELECT model, event, count(*) FROM webhook_event GROUP BY 1, 2"
+                      + " ORDER BY CASE event WHEN 'create' THEN 1 WHEN 'write' THEN 2 ELSE 3 END")) {
         while (rs.next()) {
           eventsPerModel.merge(rs.getString(1), rs.getLong(3), Long::sum);
           eventsPerKind.merge(rs.getString(2), rs.getLong(3), Long::sum);
@@ -121,21 +157,36 @@ final class PullPath {
       }
       long totalEvents = eventsPerModel.values().stream().mapToLong(Long::longValue).sum();
       raw.put("backlog_events", eventsPerKind);
-      md.append("**(a) Devices syncing a backlog to empty.** The backlog: ").append(String.format("%,d", totalEvents))
-          .append(" events (").append(eventsPerKind.entrySet().stream()
-              .map(e -> String.format("%,d %s", e.getValue(), e.getKey())).collect(Collectors.joining(", ")))
-          .append(") over ").append(String.join(", ", MODELS)).append(", committed in that order (creates, then a")
-          .append(" write of every third record, then an unlink of every tenth) while the devices were offline.")
-          .append(" Each device pulls and acknowledges until `has_more` is false, starting from cursor 0; odd-numbered")
-          .append(" devices pull by the `sales` profile (all but stock.picking), the others list the five models.")
-          .append(" Every device applies each page to a local copy as an app would (create adds a record, write")
-          .append(" needs it present, unlink removes it) and is checked at the end: it holds exactly the records")
-          .append(" that exist in the database for its models, never saw a create of a record it held or a write")
+      md.append("**(a) Devices syncing a backlog to empty.** The backlog: ")
+          .append(String.format("%,d", totalEvents))
+          .append(" events (")
+          .append(
+              eventsPerKind.entrySet().stream()
+                  .map(e -> String.format("%,d %s", e.getValue(), e.getKey()))
+                  .collect(Collectors.joining(", ")))
+          .append(") over ")
+          .append(String.join(", ", MODELS))
+          .append(", committed in that order (creates, then a")
+          .append(
+              " write of every third record, then an unlink of every tenth) while the devices were offline.")
+          .append(
+              " Each device pulls and acknowledges until `has_more` is false, starting from cursor 0; odd-numbered")
+          .append(
+              " devices pull by the `sales` profile (all but stock.picking), the others list the five models.")
+          .append(
+              " Every device applies each page to a local copy as an app would (create adds a record, write")
+          .append(
+              " needs it present, unlink removes it) and is checked at the end: it holds exactly the records")
+          .append(
+              " that exist in the database for its models, never saw a create of a record it held or a write")
           .append(" or unlink of one it did not, and read every event of its models exactly once")
-          .append(" (the sum of `events_read`). Round trip = pull + ack, without the client's own processing. An unmeasured")
+          .append(
+              " (the sum of `events_read`). Round trip = pull + ack, without the client's own processing. An unmeasured")
           .append(" sync of 4 devices warms the sidecar up first.\n\n")
-          .append("| `limit` | devices at once | round trips | round trips/s | changes/s (all devices) |")
-          .append(" round trip p50 ms | round trip p99 ms | pull p50 ms | ack p50 ms | every device exact |\n")
+          .append(
+              "| `limit` | devices at once | round trips | round trips/s | changes/s (all devices) |")
+          .append(
+              " round trip p50 ms | round trip p99 ms | pull p50 ms | ack p50 ms | every device exact |\n")
           .append("|---|---|---|---|---|---|---|---|---|---|\n");
       // Unmeasured: the sidecar's JIT and pools warm up on one full sync of 4 devices, so the first
       // measured run is not the only one paying for it.
@@ -144,7 +195,9 @@ final class PullPath {
       for (int d = 0; d < 4; d++) {
         String device = "warm-up-" + d;
         boolean sales = d % 2 == 1;
-        warming.add(warm.submit(() -> syncToEmpty(device, sales, 500, new ArrayList<>(), new ArrayList<>())));
+        warming.add(
+            warm.submit(
+                () -> syncToEmpty(device, sales, 500, new ArrayList<>(), new ArrayList<>())));
       }
       for (Future<Replica> f : warming) {
         f.get();
@@ -183,12 +236,27 @@ final class PullPath {
           }
           boolean exact = wrong.isEmpty();
           problems.addAll(wrong);
-          md.append("| ").append(limit).append(" | ").append(devices).append(" | ").append(tripMs.length).append(" | ")
-              .append(Stats.fmt(tripMs.length / seconds)).append(" | ").append(Stats.fmt(changes / seconds)).append(" | ")
-              .append(Stats.fmt(Stats.percentile(tripMs, 50))).append(" | ").append(Stats.fmt(Stats.percentile(tripMs, 99)))
-              .append(" | ").append(Stats.fmt(Stats.percentile(pullMs, 50))).append(" | ")
-              .append(Stats.fmt(Stats.percentile(ackMs, 50))).append(" | ")
-              .append(exact ? "yes" : "**no**: " + wrong.get(0)).append(" |\n");
+          md.append("| ")
+              .append(limit)
+              .append(" | ")
+              .append(devices)
+              .append(" | ")
+              .append(tripMs.length)
+              .append(" | ")
+              .append(Stats.fmt(tripMs.length / seconds))
+              .append(" | ")
+              .append(Stats.fmt(changes / seconds))
+              .append(" | ")
+              .append(Stats.fmt(Stats.percentile(tripMs, 50)))
+              .append(" | ")
+              .append(Stats.fmt(Stats.percentile(tripMs, 99)))
+              .append(" | ")
+              .append(Stats.fmt(Stats.percentile(pullMs, 50)))
+              .append(" | ")
+              .append(Stats.fmt(Stats.percentile(ackMs, 50)))
+              .append(" | ")
+              .append(exact ? "yes" : "**no**: " + wrong.get(0))
+              .append(" |\n");
           Map<String, Object> r = new LinkedHashMap<>();
           r.put("round_trips", tripMs.length);
           r.put("seconds", seconds);
@@ -203,29 +271,47 @@ final class PullPath {
           r.put("every_device_exact", exact);
           r.put("problems", wrong.subList(0, Math.min(5, wrong.size())));
           perLimit.put(devices + "_devices", r);
-          chart.computeIfAbsent("limit " + limit, k -> new LinkedHashMap<>()).put(devices, tripMs.length / seconds);
-          Progress.say("S7 pull: limit %d, %d device(s) synced to empty in %.1f s: %.0f round trips/s, p50 %.1f ms,"
-              + " p99 %.1f ms; every device exact: %s", limit, devices, seconds, tripMs.length / seconds,
-              Stats.percentile(tripMs, 50), Stats.percentile(tripMs, 99),
+          chart
+              .computeIfAbsent("limit " + limit, k -> new LinkedHashMap<>())
+              .put(devices, tripMs.length / seconds);
+          Progress.say(
+              "S7 pull: limit %d, %d device(s) synced to empty in %.1f s: %.0f round trips/s, p50 %.1f ms,"
+                  + " p99 %.1f ms; every device exact: %s",
+              limit,
+              devices,
+              seconds,
+              tripMs.length / seconds,
+              Stats.percentile(tripMs, 50),
+              Stats.percentile(tripMs, 99),
               exact ? "yes" : "NO, " + wrong.size() + " problem(s), the first: " + wrong.get(0));
         }
         sync.put("limit_" + limit, perLimit);
       }
       raw.put("backlog_sync", sync);
-      b.target("S7 every pull device ends with exactly the existing records and reads every event once",
-          problems.isEmpty() ? "all devices" : problems.size() + " problem(s)", problems.isEmpty());
+      b.target(
+          "S7 every pull device ends with exactly the existing records and reads every event once",
+          problems.isEmpty() ? "all devices" : problems.size() + " problem(s)",
+          problems.isEmpty());
       md.append("\n![pull round trips](s7_pull.png)\n");
-      Charts.groupedBars("Pull API: pull + ack round trips per second, devices syncing a backlog", "devices at once",
-          "round trips/s", chart, b.outDir.resolve("s7_pull.png"), false);
+      Charts.groupedBars(
+          "Pull API: pull + ack round trips per second, devices syncing a backlog",
+          "devices at once",
+          "round trips/s",
+          chart,
+          b.outDir.resolve("s7_pull.png"),
+          false);
       // (b) commit → visible in a pull, a device polling while Odoo writes 200 rows a second.
-      Progress.say("S7 pull: commit → pull latency, 200 inserts/s for %d s, one device polling", steadySeconds);
+      Progress.say(
+          "S7 pull: commit → pull latency, 200 inserts/s for %d s, one device polling",
+          steadySeconds);
       String device = "poller";
       syncToEmpty(device, true, 1000, new ArrayList<>(), new ArrayList<>());
       Map<Long, Long> committedAt = new ConcurrentHashMap<>();
       Map<Long, Long> seenAt = new ConcurrentHashMap<>();
       Thread poller = new Thread(() -> poll(device, seenAt), "pull-poller");
       poller.start();
-      try (PreparedStatement ins = c.prepareStatement("INSERT INTO res_partner (name) VALUES ('Steady') RETURNING id")) {
+      try (PreparedStatement ins =
+          c.prepareStatement("INSERT INTO res_partner (name) VALUES ('Steady') RETURNING id")) {
         long next = System.nanoTime();
         long end = next + Duration.ofSeconds(steadySeconds).toNanos();
         while (next < end) {
@@ -251,39 +337,76 @@ final class PullPath {
         }
       }
       double[] latMs = Stats.toArray(lat);
-      md.append("\n**(b) Commit → visible in a pull** (one device of the `sales` profile pulling (`limit` 1000) and")
+      md.append(
+              "\n**(b) Commit → visible in a pull** (one device of the `sales` profile pulling (`limit` 1000) and")
           .append(" acknowledging in a loop, 200")
-          .append(" single-row INSERT transactions/s for ").append(steadySeconds).append(" s; latency = the pull")
+          .append(" single-row INSERT transactions/s for ")
+          .append(steadySeconds)
+          .append(" s; latency = the pull")
           .append(" that first returned the record − the writer's clock after COMMIT):\n\n")
-          .append("| samples | p50 ms | p90 ms | p99 ms | max ms | not seen within 10 s |\n|---|---|---|---|---|---|\n| ")
-          .append(latMs.length).append(" | ").append(Stats.fmt(Stats.percentile(latMs, 50))).append(" | ")
-          .append(Stats.fmt(Stats.percentile(latMs, 90))).append(" | ").append(Stats.fmt(Stats.percentile(latMs, 99)))
-          .append(" | ").append(Stats.fmt(Stats.percentile(latMs, 100))).append(" | ").append(missing).append(" |\n");
+          .append(
+              "| samples | p50 ms | p90 ms | p99 ms | max ms | not seen within 10 s |\n|---|---|---|---|---|---|\n| ")
+          .append(latMs.length)
+          .append(" | ")
+          .append(Stats.fmt(Stats.percentile(latMs, 50)))
+          .append(" | ")
+          .append(Stats.fmt(Stats.percentile(latMs, 90)))
+          .append(" | ")
+          .append(Stats.fmt(Stats.percentile(latMs, 99)))
+          .append(" | ")
+          .append(Stats.fmt(Stats.percentile(latMs, 100)))
+          .append(" | ")
+          .append(missing)
+          .append(" |\n");
       Map<String, Object> steady = new LinkedHashMap<>();
       steady.put("samples", latMs.length);
       steady.put("p50_ms", Stats.percentile(latMs, 50));
       steady.put("p99_ms", Stats.percentile(latMs, 99));
       steady.put("not_seen", missing);
       raw.put("commit_to_pull", steady);
-      Progress.say("S7 pull: commit → pull p50 %.1f ms, p99 %.1f ms, %d not seen", Stats.percentile(latMs, 50),
-          Stats.percentile(latMs, 99), missing);
+      Progress.say(
+          "S7 pull: commit → pull p50 %.1f ms, p99 %.1f ms, %d not seen",
+          Stats.percentile(latMs, 50), Stats.percentile(latMs, 99), missing);
 
       // (c) the event list and the check-updates summary, 8 clients each.
-      md.append("\n**(c) Read endpoints** (8 clients for ").append(listSeconds).append(" s each):\n\n")
+      md.append("\n**(c) Read endpoints** (8 clients for ")
+          .append(listSeconds)
+          .append(" s each):\n\n")
           .append("| request | requests/s | p50 ms | p99 ms | non-200 |\n|---|---|---|---|---|\n");
       String hourAgo = Instant.now().minusSeconds(3600).toString();
       String secondsAgo = Instant.now().minusSeconds(10).toString();
-      for (String[] q : List.of(
-          new String[] {"GET /v1/events?model=res.partner&limit=100", "/v1/events?model=res.partner&limit=100"},
-          new String[] {"GET /v1/updates?since=(an hour ago: counts the whole backlog)", "/v1/updates?since=" + hourAgo},
-          new String[] {"GET /v1/updates?since=(10 s ago)&profile=sales", "/v1/updates?profile=sales&since=" + secondsAgo})) {
+      for (String[] q :
+          List.of(
+              new String[] {
+                "GET /v1/events?model=res.partner&limit=100",
+                "/v1/events?model=res.partner&limit=100"
+              },
+              new String[] {
+                "GET /v1/updates?since=(an hour ago: counts the whole backlog)",
+                "/v1/updates?since=" + hourAgo
+              },
+              new String[] {
+                "GET /v1/updates?since=(10 s ago)&profile=sales",
+                "/v1/updates?profile=sales&since=" + secondsAgo
+              })) {
         double[] r = hammer(q[1], 8, listSeconds);
-        md.append("| `").append(q[0]).append("` | ").append(Stats.fmt(r[0])).append(" | ").append(Stats.fmt(r[1]))
-            .append(" | ").append(Stats.fmt(r[2])).append(" | ").append((long) r[3]).append(" |\n");
-        raw.put(q[0], Map.of("requests_per_s", r[0], "p50_ms", r[1], "p99_ms", r[2], "non_200", r[3]));
+        md.append("| `")
+            .append(q[0])
+            .append("` | ")
+            .append(Stats.fmt(r[0]))
+            .append(" | ")
+            .append(Stats.fmt(r[1]))
+            .append(" | ")
+            .append(Stats.fmt(r[2]))
+            .append(" | ")
+            .append((long) r[3])
+            .append(" |\n");
+        raw.put(
+            q[0], Map.of("requests_per_s", r[0], "p50_ms", r[1], "p99_ms", r[2], "non_200", r[3]));
         Progress.say("S7 pull: %s: %.0f requests/s, p50 %.1f ms", q[0], r[0], r[1]);
       }
-      md.append("\nThe sidecar runs from the shaded jar with default settings (pull API threads: 8, pool of 8),")
+      md.append(
+              "\nThe sidecar runs from the shaded jar with default settings (pull API threads: 8, pool of 8),")
           .append(" the same machine running PostgreSQL and the clients.\n\n");
       sidecar.checkAlive();
     }
@@ -292,10 +415,11 @@ final class PullPath {
   }
 
   /**
-   * Pulls and acknowledges until has_more is false, applying every page to a replica; records
-   * each pull's and each ack's latency.
+   * Pulls and acknowledges until has_more is false, applying every page to a replica; records each
+   * pull's and each ack's latency.
    */
-  private Replica syncToEmpty(String device, boolean sales, int limit, List<Double> pulls, List<Double> acks)
+  private Replica syncToEmpty(
+      String device, boolean sales, int limit, List<Double> pulls, List<Double> acks)
       throws Exception {
     Replica replica = new Replica(device, sales ? SALES : MODELS);
     for (int i = 0; i < 100_000; i++) {
@@ -333,9 +457,13 @@ final class PullPath {
 
   /** The body of a pull: by the 'sales' profile, or listing the five models. */
   private static String selection(boolean sales, int limit) {
-    return sales ? "{\"profile\":\"sales\",\"limit\":" + limit + "}"
-        : "{\"models\":[" + MODELS.stream().map(x -> "\"" + x + "\"").collect(Collectors.joining(",")) + "],\"limit\":"
-            + limit + "}";
+    return sales
+        ? "{\"profile\":\"sales\",\"limit\":" + limit + "}"
+        : "{\"models\":["
+            + MODELS.stream().map(x -> "\"" + x + "\"").collect(Collectors.joining(","))
+            + "],\"limit\":"
+            + limit
+            + "}";
   }
 
   /** What a device holds after applying the changes it pulled, as an app's local store would. */
@@ -355,14 +483,24 @@ final class PullPath {
     void apply(String model, long id, String event) {
       changes++;
       Set<Long> ids = held.computeIfAbsent(model, k -> new HashSet<>());
-      boolean fits = switch (event) {
-        case "create" -> ids.add(id); // a second create would be a duplicate
-        case "write" -> ids.contains(id); // a write of a record never created: a create was missed
-        case "unlink" -> ids.remove(id);
-        default -> false;
-      };
+      boolean fits =
+          switch (event) {
+            case "create" -> ids.add(id); // a second create would be a duplicate
+            case "write" ->
+                ids.contains(id); // a write of a record never created: a create was missed
+            case "unlink" -> ids.remove(id);
+            default -> false;
+          };
       if (!fits) {
-        problems.add(device + ": " + event + " of " + model + " " + id + (ids.contains(id) ? ", already held" : ", not held"));
+        problems.add(
+            device
+                + ": "
+                + event
+                + " of "
+                + model
+                + " "
+                + id
+                + (ids.contains(id) ? ", already held" : ", not held"));
       }
     }
 
@@ -373,7 +511,14 @@ final class PullPath {
         Set<Long> want = models.contains(model) ? existing.get(model) : Set.of();
         Set<Long> got = held.getOrDefault(model, Set.of());
         if (!got.equals(want)) {
-          all.add(device + ": holds " + got.size() + " " + model + " records, the database has " + want.size());
+          all.add(
+              device
+                  + ": holds "
+                  + got.size()
+                  + " "
+                  + model
+                  + " records, the database has "
+                  + want.size());
         }
       }
       long expected = models.stream().mapToLong(x -> eventsPerModel.getOrDefault(x, 0L)).sum();
@@ -384,17 +529,29 @@ final class PullPath {
     }
   }
 
-  /** Creates, then writes every third record, then unlinks every tenth: about {@code events} events. */
+  /**
+   * Creates, then writes every third record, then unlinks every tenth: about {@code events} events.
+   */
   private static void commitBacklog(Connection c, int events) throws Exception {
     long creates = Math.round(events / (1 + 1 / 3.0 + 1 / 10.0));
     try (Statement st = c.createStatement()) {
       for (int i = 0; i < MODELS.size(); i++) {
-        st.execute("INSERT INTO " + table(MODELS.get(i)) + " (name, create_date, write_date, write_uid)"
-            + " SELECT 'Pull ' || g, now(), now(), 2 FROM generate_series(1, " + Math.round(creates * SHARE[i]) + ") g");
+        st.execute(
+            "INSERT INTO "
+                + table(MODELS.get(i))
+                + " (name, create_date, write_date, write_uid)"
+                + " SELECT 'Pull ' || g, now(), now(), 2 FROM generate_series(1, "
+                + Math.round(creates * SHARE[i])
+                + ") g");
       }
       for (String model : MODELS) {
         String field = model.equals("res.partner") ? "phone = '+32 2 555'" : "state = 'done'";
-        st.execute("UPDATE " + table(model) + " SET " + field + ", write_date = now() WHERE name LIKE 'Pull %' AND id % 3 = 0");
+        st.execute(
+            "UPDATE "
+                + table(model)
+                + " SET "
+                + field
+                + ", write_date = now() WHERE name LIKE 'Pull %' AND id % 3 = 0");
       }
       for (String model : MODELS) {
         st.execute("DELETE FROM " + table(model) + " WHERE name LIKE 'Pull %' AND id % 10 = 0");
@@ -416,7 +573,10 @@ final class PullPath {
         while (r.find()) {
           seenAt.putIfAbsent(Long.parseLong(r.group(1)), now);
         }
-        check(post("/v1/devices/" + device + "/ack", "{\"cursor\":" + number(NEXT_CURSOR, p.body()) + "}"));
+        check(
+            post(
+                "/v1/devices/" + device + "/ack",
+                "{\"cursor\":" + number(NEXT_CURSOR, p.body()) + "}"));
       }
     } catch (Exception e) {
       Progress.say("S7 pull: the polling device failed: %s", e);
@@ -431,26 +591,30 @@ final class PullPath {
     ExecutorService pool = Executors.newFixedThreadPool(clients);
     List<Future<?>> fs = new ArrayList<>();
     for (int i = 0; i < clients; i++) {
-      fs.add(pool.submit(() -> {
-        while (System.nanoTime() < end) {
-          long t = System.nanoTime();
-          HttpResponse<String> r = get(path);
-          ms.add((System.nanoTime() - t) / 1e6);
-          if (r.statusCode() != 200) {
-            synchronized (bad) {
-              bad[0]++;
-            }
-          }
-        }
-        return null;
-      }));
+      fs.add(
+          pool.submit(
+              () -> {
+                while (System.nanoTime() < end) {
+                  long t = System.nanoTime();
+                  HttpResponse<String> r = get(path);
+                  ms.add((System.nanoTime() - t) / 1e6);
+                  if (r.statusCode() != 200) {
+                    synchronized (bad) {
+                      bad[0]++;
+                    }
+                  }
+                }
+                return null;
+              }));
     }
     for (Future<?> f : fs) {
       f.get();
     }
     pool.shutdown();
     double[] a = Stats.toArray(ms);
-    return new double[] {a.length / (double) seconds, Stats.percentile(a, 50), Stats.percentile(a, 99), bad[0]};
+    return new double[] {
+      a.length / (double) seconds, Stats.percentile(a, 50), Stats.percentile(a, 99), bad[0]
+    };
   }
 
   private boolean answers() {
@@ -462,19 +626,30 @@ final class PullPath {
   }
 
   private HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
-        .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Bearer " + token)
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> post(String path, String json) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
-        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(30))
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static void check(HttpResponse<String> r) {
     if (r.statusCode() != 200) {
-      throw new IllegalStateException(r.request().uri().getPath() + " answered " + r.statusCode() + ": " + r.body());
+      throw new IllegalStateException(
+          r.request().uri().getPath() + " answered " + r.statusCode() + ": " + r.body());
     }
   }
 
@@ -495,7 +670,8 @@ final class PullPath {
   }
 
   private static long count(Connection c, String sql) throws Exception {
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }
@@ -503,7 +679,8 @@ final class PullPath {
 
   private static Set<Long> ids(Connection c, String sql) throws Exception {
     Set<Long> ids = new HashSet<>();
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       while (rs.next()) {
         ids.add(rs.getLong(1));
       }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import java.sql.Connection;
@@ -8,8 +9,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Inserts partners at a steady rate on one autocommit connection and notes, per new record id,
- * the writer's clock (System.nanoTime, the receiver's clock too) right after COMMIT returned.
+ * Inserts partners at a steady rate on one autocommit connection and notes, per new record id, the
+ * writer's clock (System.nanoTime, the receiver's clock too) right after COMMIT returned.
  */
 final class RateWriter {
   final Map<Long, Long> committedAt = new ConcurrentHashMap<>();
@@ -19,9 +20,10 @@ final class RateWriter {
     long period = 1_000_000_000L / perSecond;
     int n = perSecond * seconds;
     long start = System.nanoTime();
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO res_partner (name, email, create_date, write_date, create_uid, write_uid)"
-            + " VALUES (?, ?, now(), now(), 2, 2) RETURNING id")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO res_partner (name, email, create_date, write_date, create_uid, write_uid)"
+                + " VALUES (?, ?, now(), now(), 2, 2) RETURNING id")) {
       for (int i = 0; i < n; i++) {
         long due = start + i * period;
         if (System.nanoTime() - due > 50_000_000L) {

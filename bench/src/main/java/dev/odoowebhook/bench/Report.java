@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import java.nio.file.Files;
@@ -10,8 +11,17 @@ import java.util.Map;
 final class Report {
   private Report() {}
 
-  static void write(Bench b, Path root, String started, String loadBefore, String loadAfter, double minutes,
-      List<String> failures, Throughput t, Drains d) throws Exception {
+  static void write(
+      Bench b,
+      Path root,
+      String started,
+      String loadBefore,
+      String loadAfter,
+      double minutes,
+      List<String> failures,
+      Throughput t,
+      Drains d)
+      throws Exception {
     Map<String, Object> meta = new LinkedHashMap<>();
     meta.put("mode", b.mode.name());
     meta.put("started", started);
@@ -20,7 +30,9 @@ final class Report {
     meta.put("loadavg_before", loadBefore);
     meta.put("loadavg_after", loadAfter);
     meta.put("java", System.getProperty("java.version"));
-    meta.put("postgresql", TempCluster.run(List.of(TempCluster.BIN + "/postgres", "--version"), 30).trim());
+    meta.put(
+        "postgresql",
+        TempCluster.run(List.of(TempCluster.BIN + "/postgres", "--version"), 30).trim());
     meta.put("sidecar_commit", git(root));
     meta.put("failures", failures);
     Map<String, Object> all = new LinkedHashMap<>();
@@ -38,24 +50,46 @@ final class Report {
     bars.put("A+B, no slow sub", d.isolationBase);
     bars.put("A+B, slow sub C", d.isolationWithSlow);
     chart.put("deliveries/s", bars);
-    Charts.groupedBars("Deliveries per second to a local no-op receiver", "", "per second", chart,
-        b.outDir.resolve("s3_throughput.png"), false);
+    Charts.groupedBars(
+        "Deliveries per second to a local no-op receiver",
+        "",
+        "per second",
+        chart,
+        b.outDir.resolve("s3_throughput.png"),
+        false);
 
     StringBuilder md = new StringBuilder();
     md.append("# Benchmarks: capture overhead, latency, throughput, coalescing, pull API\n\n");
-    md.append("Mode **").append(b.mode.name()).append("**, started ").append(started).append(", ")
-        .append(Stats.fmt(minutes)).append(" min, sidecar commit `").append(meta.get("sidecar_commit"))
-        .append("`, ").append(meta.get("postgresql")).append(" (a cluster of the harness's own: fsync on,"
-            + " synchronous_commit=on, wal_level=logical, shared_buffers 512MB), Java ")
-        .append(meta.get("java")).append(", ").append(meta.get("cores")).append(" cores.\n\n");
-    md.append("**This machine is shared and noisy**: 2 cores for PostgreSQL, the sidecar, the receiver and the"
-        + " load generator together, and other projects' test suites may run at the same time (load average "
-        + loadBefore.split(" ")[0] + " at the start, " + loadAfter.split(" ")[0] + " at the end). Comparisons"
-        + " are made side by side within this one run; figures are medians with the spread shown where runs"
-        + " repeat. Absolute numbers on a dedicated server will differ.\n\n");
+    md.append("Mode **")
+        .append(b.mode.name())
+        .append("**, started ")
+        .append(started)
+        .append(", ")
+        .append(Stats.fmt(minutes))
+        .append(" min, sidecar commit `")
+        .append(meta.get("sidecar_commit"))
+        .append("`, ")
+        .append(meta.get("postgresql"))
+        .append(
+            " (a cluster of the harness's own: fsync on,"
+                + " synchronous_commit=on, wal_level=logical, shared_buffers 512MB), Java ")
+        .append(meta.get("java"))
+        .append(", ")
+        .append(meta.get("cores"))
+        .append(" cores.\n\n");
+    md.append(
+        "**This machine is shared and noisy**: 2 cores for PostgreSQL, the sidecar, the receiver and the"
+            + " load generator together, and other projects' test suites may run at the same time (load average "
+            + loadBefore.split(" ")[0]
+            + " at the start, "
+            + loadAfter.split(" ")[0]
+            + " at the end). Comparisons"
+            + " are made side by side within this one run; figures are medians with the spread shown where runs"
+            + " repeat. Absolute numbers on a dedicated server will differ.\n\n");
     if (b.mode.name().equals("short")) {
-        md.append("> Short mode: proves the harness runs end to end; durations are seconds, so the figures"
-            + " are indicative only and nothing is judged by them.\n\n");
+      md.append(
+          "> Short mode: proves the harness runs end to end; durations are seconds, so the figures"
+              + " are indicative only and nothing is judged by them.\n\n");
     }
     if (!failures.isEmpty()) {
       md.append("**Harness failures**: ").append(String.join("; ", failures)).append("\n\n");
@@ -66,7 +100,8 @@ final class Report {
     }
     md.append("\n");
     if (Files.exists(b.outDir.resolve("analysis.md"))) {
-      md.append("Where targets are missed, why, and proposed fixes: [analysis.md](analysis.md).\n\n");
+      md.append(
+          "Where targets are missed, why, and proposed fixes: [analysis.md](analysis.md).\n\n");
     }
     md.append(b.report);
     b.write("report.md", sanitize(md.toString(), b));
@@ -74,12 +109,15 @@ final class Report {
 
   /** No path of this machine in anything written. */
   private static String sanitize(String text, Bench b) {
-    return text.replace(b.workDir.toString(), "<workdir>").replace(b.outDir.toAbsolutePath().toString(), "<results>");
+    return text.replace(b.workDir.toString(), "<workdir>")
+        .replace(b.outDir.toAbsolutePath().toString(), "<results>");
   }
 
   private static String git(Path root) {
     try {
-      return TempCluster.run(List.of("git", "-C", root.toString(), "rev-parse", "--short", "HEAD"), 30).trim();
+      return TempCluster.run(
+              List.of("git", "-C", root.toString(), "rev-parse", "--short", "HEAD"), 30)
+          .trim();
     } catch (Exception e) {
       return "unknown";
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import java.security.SecureRandom;
@@ -12,7 +13,8 @@ final class Schema {
   private Schema() {}
 
   /** An Odoo 18-like res_partner: 28 columns, 6 indexes (the primary key included). */
-  static final String RES_PARTNER = """
+  static final String RES_PARTNER =
+      """
       CREATE TABLE res_partner (
           id serial PRIMARY KEY,
           name varchar, complete_name varchar, company_id integer, parent_id integer,
@@ -42,14 +44,17 @@ final class Schema {
         + " g % 10 = 0, 'contact', g || ' Main Street', lpad((g % 9999)::text, 4, '0'),"
         + " 'City ' || (g % 500), g % 50, 21, 'partner' || g || '@example.com',"
         + " '+32 2 ' || g, '+32 470 ' || g, g - g % 10"
-        + " FROM generate_series(1, " + rows + ") g";
+        + " FROM generate_series(1, "
+        + rows
+        + ") g";
   }
 
   /**
    * The naive capture others start with: a row-level trigger that diffs to_jsonb(OLD) and
    * to_jsonb(NEW), writes an event row and NOTIFYs (constant payload: once per transaction).
    */
-  static final String NAIVE_TRIGGER = """
+  static final String NAIVE_TRIGGER =
+      """
       CREATE TABLE naive_event (
           id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, model text NOT NULL,
           record_id bigint NOT NULL, event text NOT NULL, changed_fields text[],
@@ -91,12 +96,14 @@ final class Schema {
    * Adds a subscriber by SQL (what `subscriber add` does). Short retry backoff so outages in the
    * scenarios last seconds, not minutes; many retries so nothing goes dead.
    */
-  static long addSubscriber(Connection c, String name, String url, int timeoutMs, int maxConcurrency)
+  static long addSubscriber(
+      Connection c, String name, String url, int timeoutMs, int maxConcurrency)
       throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO webhook_subscriber (name, url, secret, models, timeout_ms, max_retries,"
-            + " backoff_base_ms, backoff_factor, max_concurrency)"
-            + " VALUES (?, ?, ?, ARRAY['res.partner'], ?, 100, 500, 1, ?) RETURNING id")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO webhook_subscriber (name, url, secret, models, timeout_ms, max_retries,"
+                + " backoff_base_ms, backoff_factor, max_concurrency)"
+                + " VALUES (?, ?, ?, ARRAY['res.partner'], ?, 100, 500, 1, ?) RETURNING id")) {
       ps.setString(1, name);
       ps.setString(2, url);
       ps.setString(3, newSecret());
@@ -114,9 +121,12 @@ final class Schema {
     for (int done = 0; done < n; done += 10_000) {
       int batch = Math.min(10_000, n - done);
       try (var st = c.createStatement()) {
-        st.execute("INSERT INTO res_partner (name, email, create_date, write_date, create_uid, write_uid)"
-            + " SELECT 'Backlog ' || g, 'b' || g || '@example.com', now(), now(), 2, 2"
-            + " FROM generate_series(1, " + batch + ") g");
+        st.execute(
+            "INSERT INTO res_partner (name, email, create_date, write_date, create_uid, write_uid)"
+                + " SELECT 'Backlog ' || g, 'b' || g || '@example.com', now(), now(), 2, 2"
+                + " FROM generate_series(1, "
+                + batch
+                + ") g");
       }
     }
   }
@@ -124,9 +134,10 @@ final class Schema {
   /** Open deliveries (not yet sent, failed waiting or in flight) plus unrouted events. */
   static long outstanding(Connection c) throws SQLException {
     try (var st = c.createStatement();
-        ResultSet rs = st.executeQuery(
-            "SELECT (SELECT count(*) FROM webhook_delivery WHERE status IN ('pending','failed','processing'))"
-                + " + (SELECT count(*) FROM webhook_event WHERE routed_at IS NULL)")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT (SELECT count(*) FROM webhook_delivery WHERE status IN ('pending','failed','processing'))"
+                    + " + (SELECT count(*) FROM webhook_event WHERE routed_at IS NULL)")) {
       rs.next();
       return rs.getLong(1);
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import java.io.IOException;
@@ -34,7 +35,8 @@ final class TempCluster implements AutoCloseable {
     this.asPostgresUser = asPostgresUser;
   }
 
-  static TempCluster start(int preferredPort, Path workDir) throws IOException, InterruptedException {
+  static TempCluster start(int preferredPort, Path workDir)
+      throws IOException, InterruptedException {
     boolean root = "root".equals(System.getProperty("user.name"));
     Path dir = Files.createTempDirectory(workDir, "pgdata-parent");
     Path data = dir.resolve("data");
@@ -43,29 +45,52 @@ final class TempCluster implements AutoCloseable {
     }
     int port = freePort(preferredPort);
     TempCluster c = new TempCluster(port, dir, root);
-    c.pg(List.of(BIN + "/initdb", "-D", data.toString(), "-U", "postgres", "--auth=trust",
-        "-E", "UTF8", "--locale=C", "--no-sync"), 120);
-    String conf = String.join("\n",
-        "listen_addresses = '127.0.0.1'",
-        "port = " + port,
-        "unix_socket_directories = '" + dir + "'",
-        "wal_level = logical",
-        "max_wal_senders = 10",
-        "max_replication_slots = 10",
-        "synchronous_commit = on",
-        "fsync = on",
-        "max_connections = 200",
-        "shared_buffers = 512MB",
-        "max_wal_size = 4GB",
-        "shared_preload_libraries = 'pg_stat_statements'",
-        "pg_stat_statements.track = none",
-        "");
+    c.pg(
+        List.of(
+            BIN + "/initdb",
+            "-D",
+            data.toString(),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync"),
+        120);
+    String conf =
+        String.join(
+            "\n",
+            "listen_addresses = '127.0.0.1'",
+            "port = " + port,
+            "unix_socket_directories = '" + dir + "'",
+            "wal_level = logical",
+            "max_wal_senders = 10",
+            "max_replication_slots = 10",
+            "synchronous_commit = on",
+            "fsync = on",
+            "max_connections = 200",
+            "shared_buffers = 512MB",
+            "max_wal_size = 4GB",
+            "shared_preload_libraries = 'pg_stat_statements'",
+            "pg_stat_statements.track = none",
+            "");
     Files.writeString(data.resolve("postgresql.auto.conf"), conf);
     if (root) {
       run(List.of("chown", "postgres", data.resolve("postgresql.auto.conf").toString()), 30);
     }
-    c.pg(List.of(BIN + "/pg_ctl", "-D", data.toString(), "-l", dir.resolve("server.log").toString(),
-        "-w", "-t", "60", "start"), 90);
+    c.pg(
+        List.of(
+            BIN + "/pg_ctl",
+            "-D",
+            data.toString(),
+            "-l",
+            dir.resolve("server.log").toString(),
+            "-w",
+            "-t",
+            "60",
+            "start"),
+        90);
     c.started = true;
     return c;
   }
@@ -98,7 +123,9 @@ final class TempCluster implements AutoCloseable {
 
   /** A fresh database, optionally a copy of a template database. */
   void createDatabase(String name, String template) throws SQLException {
-    exec("postgres", "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)",
+    exec(
+        "postgres",
+        "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)",
         "CREATE DATABASE " + name + (template == null ? "" : " TEMPLATE " + template));
   }
 
@@ -114,16 +141,24 @@ final class TempCluster implements AutoCloseable {
     }
     started = false;
     try {
-      pg(List.of(BIN + "/pg_ctl", "-D", dir.resolve("data").toString(), "-m", "fast", "-w", "stop"), 60);
+      pg(
+          List.of(
+              BIN + "/pg_ctl", "-D", dir.resolve("data").toString(), "-m", "fast", "-w", "stop"),
+          60);
     } catch (IOException | InterruptedException e) {
-      System.err.println("Stopping the benchmark PostgreSQL failed: " + e.getMessage()
-          + "; stop it with pg_ctl -D " + dir.resolve("data") + " stop");
+      System.err.println(
+          "Stopping the benchmark PostgreSQL failed: "
+              + e.getMessage()
+              + "; stop it with pg_ctl -D "
+              + dir.resolve("data")
+              + " stop");
       return;
     }
     deleteTree(dir);
   }
 
-  private void pg(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+  private void pg(List<String> command, int timeoutSeconds)
+      throws IOException, InterruptedException {
     List<String> full = new ArrayList<>();
     if (asPostgresUser) {
       full.addAll(List.of("runuser", "-u", "postgres", "--"));
@@ -132,7 +167,8 @@ final class TempCluster implements AutoCloseable {
     run(full, timeoutSeconds);
   }
 
-  static String run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+  static String run(List<String> command, int timeoutSeconds)
+      throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     byte[] out = p.getInputStream().readAllBytes();
     if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
@@ -141,7 +177,8 @@ final class TempCluster implements AutoCloseable {
     }
     String text = new String(out);
     if (p.exitValue() != 0) {
-      throw new IOException("Failed (exit " + p.exitValue() + "): " + String.join(" ", command) + "\n" + text);
+      throw new IOException(
+          "Failed (exit " + p.exitValue() + "): " + String.join(" ", command) + "\n" + text);
     }
     return text;
   }
@@ -154,8 +191,12 @@ final class TempCluster implements AutoCloseable {
         // try the next one
       }
     }
-    throw new IOException("No free port between " + preferred + " and " + (preferred + 49)
-        + "; pass --pg-port with a free one.");
+    throw new IOException(
+        "No free port between "
+            + preferred
+            + " and "
+            + (preferred + 49)
+            + "; pass --pg-port with a free one.");
   }
 
   static void deleteTree(Path dir) {

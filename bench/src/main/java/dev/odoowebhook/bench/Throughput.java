@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.bench;
 
 import dev.odoowebhook.sidecar.support.SidecarProcess;
@@ -27,21 +28,21 @@ import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.http.io.entity.StringEntity;
 
 /**
- * Scenario 3: deliveries per second. The ceiling: the receiver hit directly by a bare client of
- * the kind the sidecar sends with, Apache HttpClient's classic one (32 threads, the sidecar's
- * default worker count); the JDK's java.net.http, which the sidecar used before, beside it for
- * reference. Steady: writers offer
- * more events per second than the target while the sidecar runs. Backlog: events committed while
- * the sidecar is stopped, then drained; with the sidecar's peak RSS, the CPU split between the
- * sidecar, PostgreSQL and the harness, the heaviest SQL (pg_stat_statements) and, in full mode, a
- * JFR profile of the sidecar.
+ * Scenario 3: deliveries per second. The ceiling: the receiver hit directly by a bare client of the
+ * kind the sidecar sends with, Apache HttpClient's classic one (32 threads, the sidecar's default
+ * worker count); the JDK's java.net.http, which the sidecar used before, beside it for reference.
+ * Steady: writers offer more events per second than the target while the sidecar runs. Backlog:
+ * events committed while the sidecar is stopped, then drained; with the sidecar's peak RSS, the CPU
+ * split between the sidecar, PostgreSQL and the harness, the heaviest SQL (pg_stat_statements) and,
+ * in full mode, a JFR profile of the sidecar.
  */
 final class Throughput {
   private static final int CLIENT_THREADS = 32;
-  static final String SAMPLE_BODY = "{\"type\":\"res.partner.write\",\"timestamp\":\"2026-11-22T10:15:30.123Z\","
-      + "\"data\":{\"model\":\"res.partner\",\"record_id\":7,\"event\":\"write\",\"changed_fields\":[\"email\",\"phone\"],"
-      + "\"coalesced_count\":3,\"occurred_at\":\"2026-11-22T10:15:30.123Z\",\"first_occurred_at\":\"2026-11-22T10:15:01.456Z\","
-      + "\"delivery_id\":12,\"first_event_id\":40,\"last_event_id\":57}}";
+  static final String SAMPLE_BODY =
+      "{\"type\":\"res.partner.write\",\"timestamp\":\"2026-11-22T10:15:30.123Z\","
+          + "\"data\":{\"model\":\"res.partner\",\"record_id\":7,\"event\":\"write\",\"changed_fields\":[\"email\",\"phone\"],"
+          + "\"coalesced_count\":3,\"occurred_at\":\"2026-11-22T10:15:30.123Z\",\"first_occurred_at\":\"2026-11-22T10:15:01.456Z\","
+          + "\"delivery_id\":12,\"first_event_id\":40,\"last_event_id\":57}}";
 
   private final Bench b;
   double ceiling;
@@ -58,10 +59,14 @@ final class Throughput {
     Map<String, Object> raw = new LinkedHashMap<>();
     ceiling = ceiling(b.mode.ceilingSeconds(), apacheClient());
     raw.put("ceiling_bare_client_per_s", ceiling);
-    Progress.say("S3 ceiling (bare Apache HttpClient, %d threads): %.0f requests/s", CLIENT_THREADS, ceiling);
+    Progress.say(
+        "S3 ceiling (bare Apache HttpClient, %d threads): %.0f requests/s",
+        CLIENT_THREADS, ceiling);
     ceilingJdk = ceiling(b.mode.ceilingSeconds(), jdkClient());
     raw.put("ceiling_bare_java_net_http_per_s", ceilingJdk);
-    Progress.say("S3 for reference (bare java.net.http client, %d threads): %.0f requests/s", CLIENT_THREADS, ceilingJdk);
+    Progress.say(
+        "S3 for reference (bare java.net.http client, %d threads): %.0f requests/s",
+        CLIENT_THREADS, ceilingJdk);
 
     Map<String, Object> steadyRaw = steady();
     raw.put("steady", steadyRaw);
@@ -80,24 +85,38 @@ final class Throughput {
   }
 
   private static BareClient apacheClient() {
-    CloseableHttpClient http = HttpClients.custom()
-        .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-            .setMaxConnTotal(CLIENT_THREADS).setMaxConnPerRoute(CLIENT_THREADS).build())
-        .disableAutomaticRetries().disableContentCompression().disableCookieManagement().build();
+    CloseableHttpClient http =
+        HttpClients.custom()
+            .setConnectionManager(
+                PoolingHttpClientConnectionManagerBuilder.create()
+                    .setMaxConnTotal(CLIENT_THREADS)
+                    .setMaxConnPerRoute(CLIENT_THREADS)
+                    .build())
+            .disableAutomaticRetries()
+            .disableContentCompression()
+            .disableCookieManagement()
+            .build();
     return uri -> {
       HttpPost post = new HttpPost(uri);
       post.setEntity(new StringEntity(SAMPLE_BODY, ContentType.create("application/json")));
-      http.execute(post, response -> {
-        EntityUtils.consume(response.getEntity());
-        return null;
-      });
+      http.execute(
+          post,
+          response -> {
+            EntityUtils.consume(response.getEntity());
+            return null;
+          });
     };
   }
 
   private static BareClient jdkClient() {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    return uri -> http.send(HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(SAMPLE_BODY)).build(), HttpResponse.BodyHandlers.discarding());
+    return uri ->
+        http.send(
+            HttpRequest.newBuilder(uri)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(SAMPLE_BODY))
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
   }
 
   private double ceiling(int seconds, BareClient http) throws Exception {
@@ -110,19 +129,20 @@ final class Throughput {
     // One second of warm-up (connections, JIT), then count.
     long countFrom = System.nanoTime() + 1_000_000_000L;
     for (int i = 0; i < CLIENT_THREADS; i++) {
-      pool.execute(() -> {
-        while (System.nanoTime() < endAt + 1_000_000_000L) {
-          try {
-            http.post(uri);
-            long now = System.nanoTime();
-            if (now >= countFrom && now < endAt + 1_000_000_000L) {
-              done.incrementAndGet();
+      pool.execute(
+          () -> {
+            while (System.nanoTime() < endAt + 1_000_000_000L) {
+              try {
+                http.post(uri);
+                long now = System.nanoTime();
+                if (now >= countFrom && now < endAt + 1_000_000_000L) {
+                  done.incrementAndGet();
+                }
+              } catch (Exception e) {
+                return;
+              }
             }
-          } catch (Exception e) {
-            return;
-          }
-        }
-      });
+          });
     }
     pool.shutdown();
     pool.awaitTermination(seconds + 60, TimeUnit.SECONDS);
@@ -141,10 +161,12 @@ final class Throughput {
       trackStatements(c, db);
       try (SidecarProcess s = b.startSidecar(db, "steady")) {
         if (!Bench.awaitFirstDelivery(c, end, 90_000)) {
-          throw new IllegalStateException("The sidecar delivered nothing within 90 s: " + s.tail(15));
+          throw new IllegalStateException(
+              "The sidecar delivered nothing within 90 s: " + s.tail(15));
         }
         int warmup = b.mode.steadyWarmupSeconds();
-        Progress.say("S3 steady: offering %d events/s for %d s (30-row INSERT every 10 ms; the first %d s not measured)",
+        Progress.say(
+            "S3 steady: offering %d events/s for %d s (30-row INSERT every 10 ms; the first %d s not measured)",
             offered, seconds, warmup);
         int perTick = offered / 100;
         long start = System.nanoTime();
@@ -170,14 +192,18 @@ final class Throughput {
             }
           }
           try (var st = c.createStatement()) {
-            st.execute("INSERT INTO res_partner (name, create_date, write_date, create_uid, write_uid)"
-                + " SELECT 'Steady ' || g, now(), now(), 2, 2 FROM generate_series(1, " + perTick + ") g");
+            st.execute(
+                "INSERT INTO res_partner (name, create_date, write_date, create_uid, write_uid)"
+                    + " SELECT 'Steady ' || g, now(), now(), 2, 2 FROM generate_series(1, "
+                    + perTick
+                    + ") g");
           }
         }
         long windowEnd = System.nanoTime();
         long okInWindow = end.ok.get() - okAtWindowStart;
-        Map<String, Object> cpu = CpuSplit.now(s, b.pg.postmasterPid())
-            .minus(cpuAtWindowStart, (windowEnd - windowStart) / 1e9);
+        Map<String, Object> cpu =
+            CpuSplit.now(s, b.pg.postmasterPid())
+                .minus(cpuAtWindowStart, (windowEnd - windowStart) / 1e9);
         double offeredActual = perTick * (double) ticks / ((windowEnd - start) / 1e9);
         steady = okInWindow / ((windowEnd - windowStart) / 1e9);
         long lag = Schema.outstanding(c);
@@ -188,11 +214,19 @@ final class Throughput {
         raw.put("sidecar_peak_rss_mib", s.peakRssMib());
         raw.put("cpu", cpu);
         raw.put("top_sql", topStatements(c));
-        Progress.say("S3 steady: %.0f deliveries/s while %.0f events/s were offered; %d outstanding at the"
-            + " window's start, %d at the end; CPU s in the window: sidecar %.1f, PostgreSQL %.1f, harness %.1f,"
-            + " others %.1f of %.1f",
-            steady, offeredActual, outstandingAtWindowStart, lag, cpu.get("sidecar_cpu_s"), cpu.get("postgres_cpu_s"),
-            cpu.get("harness_receiver_cpu_s"), cpu.get("other_processes_cpu_s"), cpu.get("machine_capacity_cpu_s"));
+        Progress.say(
+            "S3 steady: %.0f deliveries/s while %.0f events/s were offered; %d outstanding at the"
+                + " window's start, %d at the end; CPU s in the window: sidecar %.1f, PostgreSQL %.1f, harness %.1f,"
+                + " others %.1f of %.1f",
+            steady,
+            offeredActual,
+            outstandingAtWindowStart,
+            lag,
+            cpu.get("sidecar_cpu_s"),
+            cpu.get("postgres_cpu_s"),
+            cpu.get("harness_receiver_cpu_s"),
+            cpu.get("other_processes_cpu_s"),
+            cpu.get("machine_capacity_cpu_s"));
       }
     }
     return raw;
@@ -223,14 +257,17 @@ final class Throughput {
         long timeoutMs = 60_000L + n * 5L; // bounded: at least 200 deliveries/s expected
         Progress.say("S3 backlog: draining %,d deliveries (timeout %d s)", n, timeoutMs / 1000);
         long[] lastReport = {System.nanoTime()};
-        drained = Bench.waitFor(timeoutMs, () -> {
-          s.checkAlive();
-          if (System.nanoTime() - lastReport[0] > 10_000_000_000L) {
-            lastReport[0] = System.nanoTime();
-            Progress.say("S3 backlog: %,d of %,d delivered", end.ok.get(), n);
-          }
-          return end.ok.get() >= n;
-        });
+        drained =
+            Bench.waitFor(
+                timeoutMs,
+                () -> {
+                  s.checkAlive();
+                  if (System.nanoTime() - lastReport[0] > 10_000_000_000L) {
+                    lastReport[0] = System.nanoTime();
+                    Progress.say("S3 backlog: %,d of %,d delivered", end.ok.get(), n);
+                  }
+                  return end.ok.get() >= n;
+                });
         // Measured before the sidecar stops: its backends' CPU goes with them.
         rss = s.peakRssMib();
         cpu = CpuSplit.now(s, b.pg.postmasterPid()).minus(cpu0, (System.nanoTime() - t0) / 1e9);
@@ -243,9 +280,16 @@ final class Throughput {
       raw.put("sidecar_peak_rss_mib", rss);
       raw.put("cpu", cpu);
       raw.put("top_sql", topStatements(c));
-      Progress.say("S3 backlog: %,d delivered at %.0f/s, peak RSS %.0f MiB; CPU s: sidecar %.1f, PostgreSQL %.1f,"
-          + " harness %.1f, others %.1f of %.1f", end.ok.get(), backlogRate, rss, cpu.get("sidecar_cpu_s"),
-          cpu.get("postgres_cpu_s"), cpu.get("harness_receiver_cpu_s"), cpu.get("other_processes_cpu_s"),
+      Progress.say(
+          "S3 backlog: %,d delivered at %.0f/s, peak RSS %.0f MiB; CPU s: sidecar %.1f, PostgreSQL %.1f,"
+              + " harness %.1f, others %.1f of %.1f",
+          end.ok.get(),
+          backlogRate,
+          rss,
+          cpu.get("sidecar_cpu_s"),
+          cpu.get("postgres_cpu_s"),
+          cpu.get("harness_receiver_cpu_s"),
+          cpu.get("other_processes_cpu_s"),
           cpu.get("machine_capacity_cpu_s"));
     }
     if (b.mode.profile() && Files.exists(b.workDir.resolve("sidecar-backlog.jfr"))) {
@@ -254,7 +298,9 @@ final class Throughput {
       } catch (IOException truncated) {
         // The recording is written at exit; a sidecar killed after the stop timeout leaves it
         // cut short. The figures above stand without it.
-        Progress.say("S3 backlog: the JFR recording is unreadable (%s); no profile this run", truncated.getMessage());
+        Progress.say(
+            "S3 backlog: the JFR recording is unreadable (%s); no profile this run",
+            truncated.getMessage());
         raw.put("jfr_unreadable", truncated.getMessage());
       }
     }
@@ -280,7 +326,10 @@ final class Throughput {
   /** CPU seconds so far of the sidecar (if any), PostgreSQL, this harness and the machine. */
   private record CpuSplit(double sidecar, double postgres, double harness, double machine) {
     static CpuSplit now(SidecarProcess s, long postmasterPid) {
-      return new CpuSplit(s == null ? 0 : CpuTime.ofPid(s.pid()), CpuTime.ofPostgres(postmasterPid), CpuTime.ofSelf(),
+      return new CpuSplit(
+          s == null ? 0 : CpuTime.ofPid(s.pid()),
+          CpuTime.ofPostgres(postmasterPid),
+          CpuTime.ofSelf(),
           CpuTime.machine());
     }
 
@@ -303,10 +352,12 @@ final class Throughput {
   private static List<Map<String, Object>> topStatements(Connection c) throws Exception {
     List<Map<String, Object>> top = new ArrayList<>();
     try (var st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90), calls,"
-            + " total_exec_time, mean_exec_time FROM pg_stat_statements"
-            + " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            + " ORDER BY total_exec_time DESC LIMIT 8")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90), calls,"
+                    + " total_exec_time, mean_exec_time FROM pg_stat_statements"
+                    + " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    + " ORDER BY total_exec_time DESC LIMIT 8")) {
       while (rs.next()) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("query", rs.getString(1));
@@ -320,58 +371,112 @@ final class Throughput {
   }
 
   @SuppressWarnings("unchecked")
-  private void report(Map<String, Object> steadyRaw, Map<String, Object> backlogRaw) throws Exception {
+  private void report(Map<String, Object> steadyRaw, Map<String, Object> backlogRaw)
+      throws Exception {
     StringBuilder md = new StringBuilder("## 3. Delivery throughput\n\n");
-    md.append("One subscriber at the no-op receiver, `max_concurrency` 32 (the column's default is 4, which"
-        + " caps one subscriber at 4 requests in flight), sidecar defaults otherwise (32 workers, pool of 8).\n\n");
+    md.append(
+        "One subscriber at the no-op receiver, `max_concurrency` 32 (the column's default is 4, which"
+            + " caps one subscriber at 4 requests in flight), sidecar defaults otherwise (32 workers, pool of 8).\n\n");
     md.append("| measure | deliveries/s | share of ceiling |\n|---|---|---|\n");
-    md.append("| ceiling: bare Apache HttpClient (classic, the sidecar's client), 32 threads, same receiver | ")
-        .append(Stats.fmt(ceiling)).append(" | 100% |\n");
-    md.append("| for reference: bare java.net.http client (the JDK's), 32 threads, same receiver | ")
-        .append(Stats.fmt(ceilingJdk)).append(" | ").append(Stats.fmt(100 * ceilingJdk / ceiling)).append("% |\n");
-    md.append("| sidecar, steady (").append(Stats.fmt((Double) steadyRaw.get("offered_per_s")))
-        .append(" events/s offered and captured on the same cores, last ").append(b.mode.steadySeconds() - b.mode.steadyWarmupSeconds())
-        .append(" s of ").append(b.mode.steadySeconds()).append(" s measured; outstanding ")
-        .append(steadyRaw.get("outstanding_at_window_start")).append(" at the window's start, ")
-        .append(steadyRaw.get("outstanding_at_end")).append(" at the end) | ")
-        .append(Stats.fmt(steady)).append(" | ").append(Stats.fmt(100 * steady / ceiling)).append("% |\n");
-    md.append("| sidecar, draining a backlog of ").append(String.format("%,d", (Integer) backlogRaw.get("events")))
-        .append(" | ").append(Stats.fmt(backlogRate)).append(" | ").append(Stats.fmt(100 * backlogRate / ceiling))
+    md.append(
+            "| ceiling: bare Apache HttpClient (classic, the sidecar's client), 32 threads, same receiver | ")
+        .append(Stats.fmt(ceiling))
+        .append(" | 100% |\n");
+    md.append(
+            "| for reference: bare java.net.http client (the JDK's), 32 threads, same receiver | ")
+        .append(Stats.fmt(ceilingJdk))
+        .append(" | ")
+        .append(Stats.fmt(100 * ceilingJdk / ceiling))
+        .append("% |\n");
+    md.append("| sidecar, steady (")
+        .append(Stats.fmt((Double) steadyRaw.get("offered_per_s")))
+        .append(" events/s offered and captured on the same cores, last ")
+        .append(b.mode.steadySeconds() - b.mode.steadyWarmupSeconds())
+        .append(" s of ")
+        .append(b.mode.steadySeconds())
+        .append(" s measured; outstanding ")
+        .append(steadyRaw.get("outstanding_at_window_start"))
+        .append(" at the window's start, ")
+        .append(steadyRaw.get("outstanding_at_end"))
+        .append(" at the end) | ")
+        .append(Stats.fmt(steady))
+        .append(" | ")
+        .append(Stats.fmt(100 * steady / ceiling))
+        .append("% |\n");
+    md.append("| sidecar, draining a backlog of ")
+        .append(String.format("%,d", (Integer) backlogRaw.get("events")))
+        .append(" | ")
+        .append(Stats.fmt(backlogRate))
+        .append(" | ")
+        .append(Stats.fmt(100 * backlogRate / ceiling))
         .append("% |\n\n");
-    md.append("Backlog rate ÷ steady rate: ").append(Stats.fmt(backlogRate / steady))
+    md.append("Backlog rate ÷ steady rate: ")
+        .append(Stats.fmt(backlogRate / steady))
         .append(". Sidecar peak RSS (VmHWM) while draining: ")
-        .append(Stats.fmt((Double) backlogRaw.get("sidecar_peak_rss_mib"))).append(" MiB (steady run: ")
-        .append(Stats.fmt((Double) steadyRaw.get("sidecar_peak_rss_mib"))).append(" MiB).\n\n");
+        .append(Stats.fmt((Double) backlogRaw.get("sidecar_peak_rss_mib")))
+        .append(" MiB (steady run: ")
+        .append(Stats.fmt((Double) steadyRaw.get("sidecar_peak_rss_mib")))
+        .append(" MiB).\n\n");
     cpuAndSql(md, "while draining", "of the drain", backlogRaw);
-    cpuAndSql(md, "in the steady run's measured window", "of the steady run's measured window", steadyRaw);
+    cpuAndSql(
+        md,
+        "in the steady run's measured window",
+        "of the steady run's measured window",
+        steadyRaw);
     if (backlogRaw.containsKey("jfr")) {
       md.append("\n").append(Profile.markdown((Map<String, Object>) backlogRaw.get("jfr")));
     }
     md.append(content.md);
     md.append("\n![throughput](s3_throughput.png)\n");
     b.section(md.toString());
-    b.target("S3 sidecar throughput ≥ 2,000 deliveries/s (steady)", Stats.fmt(steady) + "/s", steady >= 2000);
-    b.target("S3 sidecar throughput ≥ 2,000 deliveries/s (backlog drain)", Stats.fmt(backlogRate) + "/s", backlogRate >= 2000);
+    b.target(
+        "S3 sidecar throughput ≥ 2,000 deliveries/s (steady)",
+        Stats.fmt(steady) + "/s",
+        steady >= 2000);
+    b.target(
+        "S3 sidecar throughput ≥ 2,000 deliveries/s (backlog drain)",
+        Stats.fmt(backlogRate) + "/s",
+        backlogRate >= 2000);
   }
 
   /** The CPU split and the heaviest SQL of one run, as two tables. */
   @SuppressWarnings("unchecked")
-  private static void cpuAndSql(StringBuilder md, String during, String of, Map<String, Object> raw) {
+  private static void cpuAndSql(
+      StringBuilder md, String during, String of, Map<String, Object> raw) {
     Map<String, Object> cpu = (Map<String, Object>) raw.get("cpu");
-    md.append("Where the CPU went ").append(during).append(" (CPU seconds, ").append(Stats.fmt((Double) cpu.get("wall_s")))
-        .append(" s wall on ").append(Runtime.getRuntime().availableProcessors()).append(" cores = ")
-        .append(Stats.fmt((Double) cpu.get("machine_capacity_cpu_s"))).append(" CPU s available):\n\n")
-        .append("| sidecar JVM | PostgreSQL (all backends) | harness (receiver, writer) | other processes on the machine |\n|---|---|---|---|\n| ")
-        .append(Stats.fmt((Double) cpu.get("sidecar_cpu_s"))).append(" | ")
-        .append(Stats.fmt((Double) cpu.get("postgres_cpu_s"))).append(" | ")
-        .append(Stats.fmt((Double) cpu.get("harness_receiver_cpu_s"))).append(" | ")
-        .append(Stats.fmt((Double) cpu.get("other_processes_cpu_s"))).append(" |\n\n");
-    md.append("Heaviest SQL ").append(of)
-        .append(" (pg_stat_statements, top-level statements):\n\n| statement | calls | total ms | mean ms |\n|---|---|---|---|\n");
+    md.append("Where the CPU went ")
+        .append(during)
+        .append(" (CPU seconds, ")
+        .append(Stats.fmt((Double) cpu.get("wall_s")))
+        .append(" s wall on ")
+        .append(Runtime.getRuntime().availableProcessors())
+        .append(" cores = ")
+        .append(Stats.fmt((Double) cpu.get("machine_capacity_cpu_s")))
+        .append(" CPU s available):\n\n")
+        .append(
+            "| sidecar JVM | PostgreSQL (all backends) | harness (receiver, writer) | other processes on the machine |\n|---|---|---|---|\n| ")
+        .append(Stats.fmt((Double) cpu.get("sidecar_cpu_s")))
+        .append(" | ")
+        .append(Stats.fmt((Double) cpu.get("postgres_cpu_s")))
+        .append(" | ")
+        .append(Stats.fmt((Double) cpu.get("harness_receiver_cpu_s")))
+        .append(" | ")
+        .append(Stats.fmt((Double) cpu.get("other_processes_cpu_s")))
+        .append(" |\n\n");
+    md.append("Heaviest SQL ")
+        .append(of)
+        .append(
+            " (pg_stat_statements, top-level statements):\n\n| statement | calls | total ms | mean ms |\n|---|---|---|---|\n");
     for (Map<String, Object> r : (List<Map<String, Object>>) raw.get("top_sql")) {
-      md.append("| `").append(((String) r.get("query")).replace("|", "\\|")).append("` | ").append(r.get("calls"))
-          .append(" | ").append(Stats.fmt((Double) r.get("total_ms"))).append(" | ")
-          .append(Stats.fmt((Double) r.get("mean_ms"))).append(" |\n");
+      md.append("| `")
+          .append(((String) r.get("query")).replace("|", "\\|"))
+          .append("` | ")
+          .append(r.get("calls"))
+          .append(" | ")
+          .append(Stats.fmt((Double) r.get("total_ms")))
+          .append(" | ")
+          .append(Stats.fmt((Double) r.get("mean_ms")))
+          .append(" |\n");
     }
     md.append("\n");
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.admin;
 
 import com.codahale.metrics.Gauge;
@@ -5,9 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.odoowebhook.sidecar.capture.EventListener;
 import dev.odoowebhook.sidecar.delivery.DeliveryStatus;
+import dev.odoowebhook.sidecar.identity.Installation;
 import dev.odoowebhook.sidecar.metrics.DescribedExports;
 import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
-import dev.odoowebhook.sidecar.identity.Installation;
 import dev.odoowebhook.sidecar.persistence.Database;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -29,18 +30,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The operators' HTTP endpoints on WEBHOOK_HTTP_PORT: {@code GET /health} (200, or 503 naming
- * the failing part: the database, the LISTEN connection, or a background loop that died or
- * stopped reporting) and {@code GET /metrics} (Prometheus text format: the sidecar's series,
- * with HELP texts, and the JVM's and process's). Served by a {@link GuardedHttpServer}, so
- * clients that connect and wait cannot make /health unreachable. Thread-safe.
+ * The operators' HTTP endpoints on WEBHOOK_HTTP_PORT: {@code GET /health} (200, or 503 naming the
+ * failing part: the database, the LISTEN connection, or a background loop that died or stopped
+ * reporting) and {@code GET /metrics} (Prometheus text format: the sidecar's series, with HELP
+ * texts, and the JVM's and process's). Served by a {@link GuardedHttpServer}, so clients that
+ * connect and wait cannot make /health unreachable. Thread-safe.
  */
 public final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Few threads: the endpoints are cheap, and an orchestrator asks once every few seconds. */
-  static final GuardedHttpServer.Limits LIMITS = new GuardedHttpServer.Limits(
-      "webhook-admin-http", 4, Duration.ofSeconds(30), Duration.ofSeconds(10));
+  static final GuardedHttpServer.Limits LIMITS =
+      new GuardedHttpServer.Limits(
+          "webhook-admin-http", 4, Duration.ofSeconds(30), Duration.ofSeconds(10));
 
   private final GuardedHttpServer server;
   private final Database db;
@@ -49,14 +52,23 @@ public final class AdminServer implements AutoCloseable {
   private final PrometheusRegistry prometheus = new PrometheusRegistry();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
   private final SidecarMetrics metrics;
+
   /** Per subscriber name: whether its circuit breaker is open (or half-open). */
   private final Supplier<Map<String, Boolean>> openBreakers;
+
   private final String instanceId;
   private final String version;
 
   public AdminServer(
-      String host, int port, Database db, EventListener listener, SidecarMetrics metrics,
-      Supplier<Map<String, Boolean>> openBreakers, String instanceId, String version) throws IOException {
+      String host,
+      int port,
+      Database db,
+      EventListener listener,
+      SidecarMetrics metrics,
+      Supplier<Map<String, Boolean>> openBreakers,
+      String instanceId,
+      String version)
+      throws IOException {
     this.db = db;
     this.listener = listener;
     this.stats = new QueueStats(db);
@@ -68,13 +80,18 @@ public final class AdminServer implements AutoCloseable {
     DescribedExports.register(metrics, prometheus);
     registerLabelledSeries();
     JvmMetrics.builder().register(prometheus);
-    this.server = GuardedHttpServer.start(host, port, LIMITS, new Handler.Abstract() {
-      @Override
-      public boolean handle(Request request, Response response, Callback callback) {
-        answer(request, response, callback);
-        return true;
-      }
-    });
+    this.server =
+        GuardedHttpServer.start(
+            host,
+            port,
+            LIMITS,
+            new Handler.Abstract() {
+              @Override
+              public boolean handle(Request request, Response response, Callback callback) {
+                answer(request, response, callback);
+                return true;
+              }
+            });
     log.info("Admin HTTP on http://{}:{}/health and /metrics", host, port());
   }
 
@@ -83,19 +100,24 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private void registerGauges() {
-    metrics.gauge("webhook_oldest_waiting_delivery_seconds",
+    metrics.gauge(
+        "webhook_oldest_waiting_delivery_seconds",
         "Age of the oldest pending or failed delivery (all sidecars), 0 when none waits",
-        (Gauge<Double>) () -> {
-          QueueStats.Snapshot s = stats.get();
-          return s == null ? 0.0 : s.oldestWaitingSeconds();
-        });
-    metrics.gauge("webhook_events_unrouted",
+        (Gauge<Double>)
+            () -> {
+              QueueStats.Snapshot s = stats.get();
+              return s == null ? 0.0 : s.oldestWaitingSeconds();
+            });
+    metrics.gauge(
+        "webhook_events_unrouted",
         "Captured events the router has not handled yet (all sidecars)",
-        (Gauge<Long>) () -> {
-          QueueStats.Snapshot s = stats.get();
-          return s == null ? 0L : s.unroutedEvents();
-        });
-    metrics.gauge("webhook_listener_connected",
+        (Gauge<Long>)
+            () -> {
+              QueueStats.Snapshot s = stats.get();
+              return s == null ? 0L : s.unroutedEvents();
+            });
+    metrics.gauge(
+        "webhook_listener_connected",
         "1 while the LISTEN connection is up (wake-ups by NOTIFY), 0 while the sidecar polls",
         (Gauge<Integer>) () -> listener.isConnected() ? 1 : 0);
   }
@@ -106,12 +128,15 @@ public final class AdminServer implements AutoCloseable {
         .name("webhook_deliveries_queued")
         .help("Deliveries in the database by status (all sidecars)")
         .labelNames("status")
-        .callback(cb -> {
-          QueueStats.Snapshot s = stats.get();
-          for (DeliveryStatus status : DeliveryStatus.values()) {
-            cb.call(s == null ? 0 : s.byStatus().getOrDefault(status.sqlName(), 0L), status.sqlName());
-          }
-        })
+        .callback(
+            cb -> {
+              QueueStats.Snapshot s = stats.get();
+              for (DeliveryStatus status : DeliveryStatus.values()) {
+                cb.call(
+                    s == null ? 0 : s.byStatus().getOrDefault(status.sqlName(), 0L),
+                    status.sqlName());
+              }
+            })
         .register(prometheus);
     GaugeWithCallback.builder()
         .name("webhook_circuit_breaker_open")
@@ -146,7 +171,12 @@ public final class AdminServer implements AutoCloseable {
             metrics(response, callback);
           }
         }
-        default -> error(response, callback, 404, "No such endpoint: the admin port serves /health and /metrics.");
+        default ->
+            error(
+                response,
+                callback,
+                404,
+                "No such endpoint: the admin port serves /health and /metrics.");
       }
     } catch (IOException | RuntimeException e) {
       log.error("Admin HTTP {} failed.", path, e);
@@ -197,7 +227,8 @@ public final class AdminServer implements AutoCloseable {
     }
     if (dbOk) {
       // A copy of the database (a restore, a duplicate) holds its deliveries until an admin
-      // confirms it: nothing is sent, which an orchestrator should see (sql/R__webhook_installation.sql).
+      // confirms it: nothing is sent, which an orchestrator should see
+      // (sql/R__webhook_installation.sql).
       try {
         Installation.Status installation = Installation.status(db.dataSource());
         body.put("installation", installation.state().name().toLowerCase(java.util.Locale.ROOT));
@@ -222,14 +253,19 @@ public final class AdminServer implements AutoCloseable {
     if (failing != null) {
       body.put("failing", failing);
     }
-    GuardedHttpServer.send(response, callback, failing == null ? 200 : 503, "application/json",
+    GuardedHttpServer.send(
+        response,
+        callback,
+        failing == null ? 200 : 503,
+        "application/json",
         JSON.writeValueAsBytes(body));
   }
 
   private void metrics(Response response, Callback callback) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     writer.write(out, prometheus.scrape());
-    GuardedHttpServer.send(response, callback, 200, PrometheusTextFormatWriter.CONTENT_TYPE, out.toByteArray());
+    GuardedHttpServer.send(
+        response, callback, 200, PrometheusTextFormatWriter.CONTENT_TYPE, out.toByteArray());
   }
 
   private static void error(Response response, Callback callback, int status, String message) {
@@ -237,7 +273,8 @@ public final class AdminServer implements AutoCloseable {
     body.put("error", JsonErrorHandler.code(status));
     body.put("message", message);
     try {
-      GuardedHttpServer.send(response, callback, status, "application/json", JSON.writeValueAsBytes(body));
+      GuardedHttpServer.send(
+          response, callback, status, "application/json", JSON.writeValueAsBytes(body));
     } catch (IOException e) {
       callback.failed(e);
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.admin;
 
 import java.io.IOException;
@@ -23,11 +24,11 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /**
  * An HTTP/1.1 server (Jetty 12) for the sidecar's own small endpoints, hardened against clients
  * that connect and then take their time: idle connections wait in the selector without a thread
- * (thousands are cheap), a request's headers must arrive within {@link Limits#requestArrival}
- * (see {@link SlowRequestGuard}) and a connection that sends nothing for
- * {@link Limits#idleTimeout} is closed. Handlers run on a bounded pool of {@link Limits#threads}
- * daemon threads, and errors Jetty answers itself (a malformed request line, a header too large)
- * are JSON like the handlers' own ({@link JsonErrorHandler}). Thread-safe.
+ * (thousands are cheap), a request's headers must arrive within {@link Limits#requestArrival} (see
+ * {@link SlowRequestGuard}) and a connection that sends nothing for {@link Limits#idleTimeout} is
+ * closed. Handlers run on a bounded pool of {@link Limits#threads} daemon threads, and errors Jetty
+ * answers itself (a malformed request line, a header too large) are JSON like the handlers' own
+ * ({@link JsonErrorHandler}). Thread-safe.
  */
 public final class GuardedHttpServer implements AutoCloseable {
   /** Headers of a request, in bytes: far above what the API's clients send, far below a flood. */
@@ -102,8 +103,8 @@ public final class GuardedHttpServer implements AutoCloseable {
 
   /**
    * Reads a request's body of at most {@code max} bytes, which must arrive within {@code within}.
-   * The handler's thread waits, but only that long: a client that trickles its body cannot hold
-   * a thread for longer.
+   * The handler's thread waits, but only that long: a client that trickles its body cannot hold a
+   * thread for longer.
    *
    * @throws BodyRefused 413 when the body is larger, 408 when it came too slowly
    * @throws IOException when the client failed while sending it
@@ -119,7 +120,8 @@ public final class GuardedHttpServer implements AutoCloseable {
       return body.get(within.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       body.cancel(true);
-      throw new BodyRefused(408, "The request body did not arrive within " + within.toSeconds() + " s.");
+      throw new BodyRefused(
+          408, "The request body did not arrive within " + within.toSeconds() + " s.");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("Interrupted while reading the request body", e);
@@ -133,7 +135,8 @@ public final class GuardedHttpServer implements AutoCloseable {
   }
 
   /** Answers with a whole body and its length. */
-  public static void send(Response response, Callback callback, int status, String type, byte[] body) {
+  public static void send(
+      Response response, Callback callback, int status, String type, byte[] body) {
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,8 +13,8 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * Errors Jetty answers before a handler runs (a malformed request line or escape, headers too
- * large, a request that took too long) in the API's own shape, {@code {"error": code,
- * "message": text}}, never an HTML page. Thread-safe.
+ * large, a request that took too long) in the API's own shape, {@code {"error": code, "message":
+ * text}}, never an HTML page. Thread-safe.
  */
 public final class JsonErrorHandler extends ErrorHandler {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,8 +38,13 @@ public final class JsonErrorHandler extends ErrorHandler {
   }
 
   @Override
-  protected void generateResponse(Request request, Response response, int status, String message,
-      Throwable cause, Callback callback) {
+  protected void generateResponse(
+      Request request,
+      Response response,
+      int status,
+      String message,
+      Throwable cause,
+      Callback callback) {
     ObjectNode body = JSON.createObjectNode();
     body.put("error", code(status));
     String reason = HttpStatus.getMessage(status);

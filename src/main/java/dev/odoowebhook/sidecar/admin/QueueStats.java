@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.admin;
 
 import dev.odoowebhook.sidecar.delivery.DeliveryStatus;
@@ -12,8 +13,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The queue as the database sees it (deliveries per status, oldest waiting, due now, events not
- * yet routed), read by one query and cached briefly so scrapes and health checks stay cheap.
+ * The queue as the database sees it (deliveries per status, oldest waiting, due now, events not yet
+ * routed), read by one query and cached briefly so scrapes and health checks stay cheap.
  * Thread-safe.
  */
 public final class QueueStats {
@@ -21,7 +22,10 @@ public final class QueueStats {
 
   /** One reading. Ages are in seconds, 0 when nothing waits. */
   public record Snapshot(
-      Map<String, Long> byStatus, double oldestWaitingSeconds, long dueNow, long unroutedEvents,
+      Map<String, Long> byStatus,
+      double oldestWaitingSeconds,
+      long dueNow,
+      long unroutedEvents,
       double oldestUnroutedSeconds) {}
 
   private final Database db;
@@ -55,22 +59,25 @@ public final class QueueStats {
     double oldestUnrouted;
     try (Connection c = db.connection();
         Statement st = c.createStatement()) {
-      try (ResultSet rs = st.executeQuery("SELECT status, count(*) FROM webhook_delivery GROUP BY status")) {
+      try (ResultSet rs =
+          st.executeQuery("SELECT status, count(*) FROM webhook_delivery GROUP BY status")) {
         while (rs.next()) {
           counts.put(rs.getString(1), rs.getLong(2));
         }
       }
-      try (ResultSet rs = st.executeQuery(
-          "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0),"
-              + " count(*) FILTER (WHERE next_attempt_at <= now())"
-              + " FROM webhook_delivery WHERE status IN ('pending', 'failed')")) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0),"
+                  + " count(*) FILTER (WHERE next_attempt_at <= now())"
+                  + " FROM webhook_delivery WHERE status IN ('pending', 'failed')")) {
         rs.next();
         oldest = rs.getDouble(1);
         due = rs.getLong(2);
       }
-      try (ResultSet rs = st.executeQuery(
-          "SELECT count(*), coalesce(extract(epoch FROM now() - min(captured_at)), 0)"
-              + " FROM webhook_event WHERE routed_at IS NULL")) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT count(*), coalesce(extract(epoch FROM now() - min(captured_at)), 0)"
+                  + " FROM webhook_event WHERE routed_at IS NULL")) {
         rs.next();
         unrouted = rs.getLong(1);
         oldestUnrouted = rs.getDouble(2);

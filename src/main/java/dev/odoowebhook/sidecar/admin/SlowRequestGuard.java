@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.admin;
 
 import java.time.Duration;
@@ -12,13 +13,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Closes connections whose request headers take longer than a bound to arrive. Jetty's idle
- * timeout only closes a connection that sends nothing at all; a client that trickles a byte now
- * and then would keep a half-sent request open for ever. A request is "arriving" from the moment
- * a connection opens, or from its first byte after the previous request's headers, until its
- * headers are complete (Jetty counts a message in at that point). Checked a few times per second
- * on the connector's scheduler, so a connection may live up to one check longer than the bound.
- * Bodies are bounded by the handlers that read them. Thread-safe.
+ * Closes connections whose request headers take longer than a bound to arrive. Jetty's idle timeout
+ * only closes a connection that sends nothing at all; a client that trickles a byte now and then
+ * would keep a half-sent request open for ever. A request is "arriving" from the moment a
+ * connection opens, or from its first byte after the previous request's headers, until its headers
+ * are complete (Jetty counts a message in at that point). Checked a few times per second on the
+ * connector's scheduler, so a connection may live up to one check longer than the bound. Bodies are
+ * bounded by the handlers that read them. Thread-safe.
  */
 final class SlowRequestGuard extends AbstractLifeCycle implements Connection.Listener {
   private static final Logger log = LoggerFactory.getLogger(SlowRequestGuard.class);
@@ -78,13 +79,14 @@ final class SlowRequestGuard extends AbstractLifeCycle implements Connection.Lis
   private void check() {
     try {
       long now = System.nanoTime();
-      open.forEach((connection, progress) -> {
-        if (tooSlow(connection, progress, now)) {
-          open.remove(connection);
-          log.debug("Closing {}: its request did not arrive within the bound.", connection);
-          connection.close();
-        }
-      });
+      open.forEach(
+          (connection, progress) -> {
+            if (tooSlow(connection, progress, now)) {
+              open.remove(connection);
+              log.debug("Closing {}: its request did not arrive within the bound.", connection);
+              connection.close();
+            }
+          });
     } catch (Throwable t) {
       log.error("Checking for slow HTTP requests failed; checking again shortly.", t);
     } finally {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.capture;
 
 import com.impossibl.postgres.api.jdbc.PGConnection;
@@ -23,15 +24,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The dedicated LISTEN connection (pgjdbc-ng, whose asynchronous notifications arrive within
- * about a millisecond) and the idle side of the wake-up handshake described in
+ * The dedicated LISTEN connection (pgjdbc-ng, whose asynchronous notifications arrive within about
+ * a millisecond) and the idle side of the wake-up handshake described in
  * sql/V2__webhook_capture.sql: while the sidecar waits, this connection holds the advisory lock
  * that makes writers NOTIFY. If the connection dies, the lock goes with it and writers stop
- * notifying; it reconnects in the background with a Failsafe backoff (100 ms doubling to 30 s)
- * and then wakes the router, which catches up from the table (the fallback poll runs meanwhile).
+ * notifying; it reconnects in the background with a Failsafe backoff (100 ms doubling to 30 s) and
+ * then wakes the router, which catches up from the table (the fallback poll runs meanwhile).
  *
- * <p>Thread-safe: statements run under this object's monitor; notifications arrive on
- * pgjdbc-ng's own thread and only signal the {@link Wakeup}.
+ * <p>Thread-safe: statements run under this object's monitor; notifications arrive on pgjdbc-ng's
+ * own thread and only signal the {@link Wakeup}.
  */
 public final class EventListener implements AutoCloseable {
   public static final String CHANNEL = "webhook_event";
@@ -109,7 +110,8 @@ public final class EventListener implements AutoCloseable {
               if (closing) {
                 return;
               }
-              log.warn("The LISTEN connection was closed; reconnecting and catching up from the table.");
+              log.warn(
+                  "The LISTEN connection was closed; reconnecting and catching up from the table.");
               wakeup.signal();
               reconnectInBackground();
             }
@@ -125,16 +127,22 @@ public final class EventListener implements AutoCloseable {
         log.info("LISTEN connection re-established.");
         wakeup.signal(); // catch up with what committed while it was away
       } else {
-        log.info("LISTEN connection open to {} (TLS: sslmode={}).", config.dbUrl(),
+        log.info(
+            "LISTEN connection open to {} (TLS: sslmode={}).",
+            config.dbUrl(),
             ListenerDataSource.sslMode(config.jdbcUrl().parameters()));
       }
       everConnected = true;
       return true;
     } catch (SQLException | RuntimeException e) {
-      log.warn("Cannot open the LISTEN connection to {} (sslmode={}): {}. Until it connects,"
-          + " writes are not announced and the router polls every {}.{}", config.dbUrl(),
-          sslModeOrProblem(), JdbcUrl.mask(reason(e)),
-          Durations.format(config.duration(Setting.POLL_INTERVAL)), hint(reason(e)));
+      log.warn(
+          "Cannot open the LISTEN connection to {} (sslmode={}): {}. Until it connects,"
+              + " writes are not announced and the router polls every {}.{}",
+          config.dbUrl(),
+          sslModeOrProblem(),
+          JdbcUrl.mask(reason(e)),
+          Durations.format(config.duration(Setting.POLL_INTERVAL)),
+          hint(reason(e)));
       closeQuietly();
       return false;
     }
@@ -155,8 +163,10 @@ public final class EventListener implements AutoCloseable {
     warnedAboutTls = true;
     List<String> ignored = ListenerDataSource.ignoredTlsParameters(config.jdbcUrl().parameters());
     if (!ignored.isEmpty()) {
-      log.warn("The LISTEN connection (pgjdbc-ng) cannot use {} of WEBHOOK_DB_URL; it uses sslmode,"
-          + " sslrootcert, sslcert, sslkey and sslpassword.", String.join(", ", ignored));
+      log.warn(
+          "The LISTEN connection (pgjdbc-ng) cannot use {} of WEBHOOK_DB_URL; it uses sslmode,"
+              + " sslrootcert, sslcert, sslkey and sslpassword.",
+          String.join(", ", ignored));
     }
   }
 
@@ -209,8 +219,8 @@ public final class EventListener implements AutoCloseable {
 
   /**
    * One step of the router's loop in one round trip (sql/V7): leaves the waiting state if this
-   * connection holds it, routes a batch, and when the table is drained tries to wait again.
-   * Returns null if the connection failed (it is then closed, which drops the waiting lock).
+   * connection holds it, routes a batch, and when the table is drained tries to wait again. Returns
+   * null if the connection failed (it is then closed, which drops the waiting lock).
    */
   public synchronized Routed routeOrWait(int batchSize) {
     Connection c = connection;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.capture;
 
 import com.impossibl.postgres.jdbc.PGDataSource;
@@ -10,10 +11,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The LISTEN connection's data source (pgjdbc-ng), connecting as the pool does (pgjdbc): the
- * same host, database, user and password, and the same TLS settings, translated from pgjdbc's
- * URL parameters to pgjdbc-ng's properties. Without it a server that requires TLS would refuse
- * the listener, and the sidecar would poll instead of being woken.
+ * The LISTEN connection's data source (pgjdbc-ng), connecting as the pool does (pgjdbc): the same
+ * host, database, user and password, and the same TLS settings, translated from pgjdbc's URL
+ * parameters to pgjdbc-ng's properties. Without it a server that requires TLS would refuse the
+ * listener, and the sidecar would poll instead of being woken.
  *
  * <ul>
  *   <li>sslmode to ssl.mode (absent: prefer, or verify-full when ssl=true, as in pgjdbc);
@@ -66,8 +67,11 @@ final class ListenerDataSource {
       mode = ssl != null && !ssl.equalsIgnoreCase("false") ? "verify-full" : "prefer";
     }
     if (!JdbcUrl.SSL_MODES.contains(mode)) {
-      throw new IllegalArgumentException("sslmode=" + mode + " in WEBHOOK_DB_URL is not one of "
-          + String.join(", ", JdbcUrl.SSL_MODES));
+      throw new IllegalArgumentException(
+          "sslmode="
+              + mode
+              + " in WEBHOOK_DB_URL is not one of "
+              + String.join(", ", JdbcUrl.SSL_MODES));
     }
     // pgjdbc's NonValidatingFactory trusts any certificate: the same as require.
     if (NON_VALIDATING_FACTORY.equals(p.get("sslfactory")) && mode.startsWith("verify-")) {
@@ -80,7 +84,8 @@ final class ListenerDataSource {
   static List<String> ignoredTlsParameters(Map<String, String> p) {
     List<String> ignored = new ArrayList<>();
     for (String key : p.keySet()) {
-      boolean foreignFactory = key.equals("sslfactory") && !NON_VALIDATING_FACTORY.equals(p.get(key));
+      boolean foreignFactory =
+          key.equals("sslfactory") && !NON_VALIDATING_FACTORY.equals(p.get(key));
       if (key.startsWith("ssl") && (!MAPPED.contains(key) || foreignFactory)) {
         ignored.add(key);
       }

@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.capture;
 
 import java.util.Locale;
 
 /**
  * The state the router is in after one call of webhook_route_or_wait() (sql/R__webhook_route.sql),
- * and so what it does next. Most states are those of the wake-up handshake this package holds
- * (the waiting lock), hence it lives here rather than in route, which uses it.
+ * and so what it does next. Most states are those of the wake-up handshake this package holds (the
+ * waiting lock), hence it lives here rather than in route, which uses it.
  */
 public enum RouterState {
   /** A full batch was routed: call again at once. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.config.Setting;
@@ -9,13 +10,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A parsed command line: settings flags (--db-url ..., from the {@link Setting} table), the
- * words of the command, and the command's own options. Options are {@code --name value} or
- * {@code --name=value}; a switch (see {@link #SWITCHES}) takes no value; an option may repeat.
+ * A parsed command line: settings flags (--db-url ..., from the {@link Setting} table), the words
+ * of the command, and the command's own options. Options are {@code --name value} or {@code
+ * --name=value}; a switch (see {@link #SWITCHES}) takes no value; an option may repeat.
  */
 final class Args {
   /** Options that take no value. */
-  static final Set<String> SWITCHES = Set.of("help", "dead", "failed", "dry-run", "yes", "keep-paused");
+  static final Set<String> SWITCHES =
+      Set.of("help", "dead", "failed", "dry-run", "yes", "keep-paused");
 
   final Map<Setting, String> settings = new EnumMap<>(Setting.class);
   final List<String> words = new ArrayList<>();
@@ -41,7 +43,8 @@ final class Args {
       }
       if (value == null && !SWITCHES.contains(name)) {
         if (i + 1 >= argv.length) {
-          throw new UsageException("Option --" + name + " needs a value, e.g. --" + name + " VALUE.");
+          throw new UsageException(
+              "Option --" + name + " needs a value, e.g. --" + name + " VALUE.");
         }
         value = argv[++i];
       }

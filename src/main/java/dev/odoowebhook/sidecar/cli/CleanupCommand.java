@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.jobs.CleanupJob;
@@ -28,7 +29,8 @@ final class CleanupCommand implements Command {
   public int run(Args args, Context ctx) throws SQLException {
     var result = new CleanupJob(ctx.db(), ctx.config()).run();
     if (result == null) {
-      throw new CommandException("Another sidecar is running the cleanup right now; try again later.");
+      throw new CommandException(
+          "Another sidecar is running the cleanup right now; try again later.");
     }
     ctx.out().println("Cleanup done. Removed: " + result);
     return Cli.OK;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.config.ConfigException;
@@ -59,8 +60,12 @@ public final class Cli {
       }
       Command command = CommandTable.find(name);
       if (command == null) {
-        throw new UsageException("Unknown command `" + String.join(" ", args.words)
-            + "`. Commands: " + String.join(", ", CommandTable.names()) + ".");
+        throw new UsageException(
+            "Unknown command `"
+                + String.join(" ", args.words)
+                + "`. Commands: "
+                + String.join(", ", CommandTable.names())
+                + ".");
       }
       if (args.has("help")) {
         out.println("Usage: java -jar odoo-webhook-sidecar.jar [SETTINGS] " + command.help());
@@ -82,7 +87,9 @@ public final class Cli {
       report("Configuration error: " + e.getMessage());
       return USAGE;
     } catch (SQLException e) {
-      report("Error: " + (config == null ? DatabaseErrors.firstLine(e) : DatabaseErrors.explain(e, config)));
+      report(
+          "Error: "
+              + (config == null ? DatabaseErrors.firstLine(e) : DatabaseErrors.explain(e, config)));
       return FAILED;
     } catch (FlywayException e) {
       report("Error: the schema could not be applied: " + migrationProblem(e));
@@ -118,9 +125,17 @@ public final class Cli {
     command.options().forEach(o -> known.add("--" + o));
     for (String o : args.options.keySet()) {
       if (!o.equals("help") && !command.options().contains(o)) {
-        throw new UsageException("Unknown option --" + o + " for `" + command.name() + "`: did you"
-            + " mean " + EnvironmentNames.closest("--" + o, known) + "? See `" + command.name()
-            + " --help` and --help for the settings.");
+        throw new UsageException(
+            "Unknown option --"
+                + o
+                + " for `"
+                + command.name()
+                + "`: did you"
+                + " mean "
+                + EnvironmentNames.closest("--" + o, known)
+                + "? See `"
+                + command.name()
+                + " --help` and --help for the settings.");
       }
     }
   }
@@ -144,7 +159,8 @@ public final class Cli {
       return firstLine(e.getMessage());
     }
     if ("42501".equals(sql.getSQLState())) { // insufficient_privilege
-      return DatabaseErrors.firstLine(sql) + ". Run `migrate` as the owner of Odoo's tables (Odoo's"
+      return DatabaseErrors.firstLine(sql)
+          + ". Run `migrate` as the owner of Odoo's tables (Odoo's"
           + " database user) or as a superuser: see docs/dba.md, step 2.";
     }
     return DatabaseErrors.firstLine(sql);

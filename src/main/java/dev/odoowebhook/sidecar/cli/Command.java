@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.config.SidecarConfig;
@@ -7,8 +8,8 @@ import java.sql.SQLException;
 import java.util.Set;
 
 /**
- * One command of the command line. Implementations are listed once, in {@link CommandTable},
- * which drives dispatch, help and the unknown-command message. Stateless.
+ * One command of the command line. Implementations are listed once, in {@link CommandTable}, which
+ * drives dispatch, help and the unknown-command message. Stateless.
  */
 interface Command {
   /** The command word(s), e.g. "subscriber add". */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.util.LinkedHashMap;
@@ -8,28 +9,30 @@ import java.util.Set;
 
 /** Every command, once, in the order --help lists them. */
 final class CommandTable {
-  static final List<Command> ALL = List.of(
-      new MigrateCommand(),
-      new TrackCommand(),
-      new UntrackCommand(),
-      new SubscriberAddCommand(),
-      new SubscriberUpdateCommand(),
-      new SubscriberRemoveCommand(),
-      new SubscriberPauseCommand(),
-      new SubscriberResumeCommand(),
-      new SubscriberRotateSecretCommand(),
-      new SubscriberListCommand(),
-      new TokenCreateCommand(),
-      new TokenListCommand(),
-      new TokenRevokeCommand(),
-      new RunCommand(),
-      new DemoCommand(),
-      new StatusCommand(),
-      new ConfirmCopyCommand(),
-      new CleanupCommand(),
-      new ReplayCommand());
+  static final List<Command> ALL =
+      List.of(
+          new MigrateCommand(),
+          new TrackCommand(),
+          new UntrackCommand(),
+          new SubscriberAddCommand(),
+          new SubscriberUpdateCommand(),
+          new SubscriberRemoveCommand(),
+          new SubscriberPauseCommand(),
+          new SubscriberResumeCommand(),
+          new SubscriberRotateSecretCommand(),
+          new SubscriberListCommand(),
+          new TokenCreateCommand(),
+          new TokenListCommand(),
+          new TokenRevokeCommand(),
+          new RunCommand(),
+          new DemoCommand(),
+          new StatusCommand(),
+          new ConfirmCopyCommand(),
+          new CleanupCommand(),
+          new ReplayCommand());
 
   private static final Map<String, Command> BY_NAME = new LinkedHashMap<>();
+
   /** First words of two-word commands, e.g. "subscriber". */
   static final Set<String> GROUPS = new LinkedHashSet<>();
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.identity.Installation;
@@ -6,8 +7,8 @@ import java.sql.SQLException;
 import java.util.Set;
 
 /**
- * {@code confirm-copy [--keep-paused]}: an admin's word that a database the sidecar holds as a
- * copy of another (a restore, Odoo's duplicate, a staging copy) may deliver. Records it as the
+ * {@code confirm-copy [--keep-paused]}: an admin's word that a database the sidecar holds as a copy
+ * of another (a restore, Odoo's duplicate, a staging copy) may deliver. Records it as the
  * installation and resumes the subscribers the hold paused (webhook_confirm_copy()).
  */
 final class ConfirmCopyCommand implements Command {
@@ -38,12 +39,17 @@ final class ConfirmCopyCommand implements Command {
     try (Connection c = ctx.db().connection()) {
       int resumed = Installation.confirmCopy(c, resume);
       if (resumed < 0) {
-        ctx.out().println("This database is not held as a copy: nothing to confirm. "
-            + Installation.status(c).message());
+        ctx.out()
+            .println(
+                "This database is not held as a copy: nothing to confirm. "
+                    + Installation.status(c).message());
       } else {
-        ctx.out().println("Confirmed: this database is now its own installation; "
-            + (resume ? resumed + " subscriber(s) paused by the hold resumed."
-                : "its subscribers stay paused (`subscriber resume NAME`)."));
+        ctx.out()
+            .println(
+                "Confirmed: this database is now its own installation; "
+                    + (resume
+                        ? resumed + " subscriber(s) paused by the hold resumed."
+                        : "its subscribers stay paused (`subscriber resume NAME`)."));
       }
     }
     return Cli.OK;

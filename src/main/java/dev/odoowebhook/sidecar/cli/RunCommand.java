@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.Sidecar;
@@ -33,16 +34,22 @@ final class RunCommand implements Command {
   public int run(Args args, Context ctx) throws SQLException {
     Sidecar sidecar = Sidecar.start(ctx.config());
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      sidecar.stop();
-      stopped.countDown();
-      // A JVM ended by SIGTERM exits with 143 even after a clean drain; say it went well. Not
-      // when a flight recording was asked for: JFR writes its file in a hook of its own, which
-      // halting would cut short (the benchmarks profile the sidecar that way).
-      if (!recordingFlight()) {
-        Runtime.getRuntime().halt(Cli.OK);
-      }
-    }, "webhook-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  sidecar.stop();
+                  stopped.countDown();
+                  // A JVM ended by SIGTERM exits with 143 even after a clean drain; say it went
+                  // well. Not
+                  // when a flight recording was asked for: JFR writes its file in a hook of its
+                  // own, which
+                  // halting would cut short (the benchmarks profile the sidecar that way).
+                  if (!recordingFlight()) {
+                    Runtime.getRuntime().halt(Cli.OK);
+                  }
+                },
+                "webhook-shutdown"));
     try {
       stopped.await();
     } catch (InterruptedException e) {

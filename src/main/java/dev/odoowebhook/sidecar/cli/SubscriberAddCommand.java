@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.sql.Connection;
@@ -12,9 +13,10 @@ final class SubscriberAddCommand implements Command {
   /** What inactive means, next to paused: the help of add and update says it. */
   static final String INACTIVE_VERSUS_PAUSED =
       "  Inactive versus paused: an inactive subscriber (active = false, set in the addon or\n"
-      + "  SQL) is not routed: it misses every event that happens while inactive, for good.\n"
-      + "  A paused one (`subscriber pause NAME`) is routed and held: its events wait and are\n"
-      + "  all sent after `subscriber resume NAME`. To stop sending for a while, pause.";
+          + "  SQL) is not routed: it misses every event that happens while inactive, for good.\n"
+          + "  A paused one (`subscriber pause NAME`) is routed and held: its events wait and are\n"
+          + "  all sent after `subscriber resume NAME`. To stop sending for a while, pause.";
+
   @Override
   public String name() {
     return "subscriber add";
@@ -57,14 +59,31 @@ final class SubscriberAddCommand implements Command {
       for (String column : spec.columns.keySet()) {
         values.append(values.length() == 0 ? "" : ", ").append(spec.placeholder(column));
       }
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO webhook_subscriber ("
-          + String.join(", ", spec.columns.keySet()) + ") VALUES (" + values + ") RETURNING id, events")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO webhook_subscriber ("
+                  + String.join(", ", spec.columns.keySet())
+                  + ") VALUES ("
+                  + values
+                  + ") RETURNING id, events")) {
         spec.bind(c, ps, 1);
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
-          ctx.out().println("Subscriber " + rs.getLong(1) + " \"" + spec.name() + "\" added: POST "
-              + Urls.withoutUserInfo(spec.url()) + " on " + Options.joined(rs.getArray(2), "").replace(",", ", ")
-              + " of " + (spec.models() == null ? "every tracked model" : String.join(", ", spec.models())) + ".");
+          ctx.out()
+              .println(
+                  "Subscriber "
+                      + rs.getLong(1)
+                      + " \""
+                      + spec.name()
+                      + "\" added: POST "
+                      + Urls.withoutUserInfo(spec.url())
+                      + " on "
+                      + Options.joined(rs.getArray(2), "").replace(",", ", ")
+                      + " of "
+                      + (spec.models() == null
+                          ? "every tracked model"
+                          : String.join(", ", spec.models()))
+                      + ".");
         }
       } catch (SQLException e) {
         if ("23505".equals(e.getSQLState())) { // unique_violation
@@ -74,7 +93,9 @@ final class SubscriberAddCommand implements Command {
       }
     }
     if (spec.generatedSecret != null) {
-      ctx.out().println("Signing secret (shown only now; give it to the receiver): " + spec.generatedSecret);
+      ctx.out()
+          .println(
+              "Signing secret (shown only now; give it to the receiver): " + spec.generatedSecret);
     }
     return Cli.OK;
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.sql.Connection;
@@ -29,21 +30,34 @@ final class SubscriberListCommand implements Command {
   public int run(Args args, Context ctx) throws SQLException {
     Options.noWords(args, name());
     try (Connection c = ctx.db().connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT s.id, s.name, CASE WHEN NOT s.active THEN 'inactive' WHEN s.paused THEN 'paused'"
-                + " ELSE 'active' END, s.url, s.models, s.events, s.payload, s.domain,"
-                + " count(*) FILTER (WHERE d.status IN ('pending', 'processing', 'failed')) AS open,"
-                + " count(*) FILTER (WHERE d.status = 'dead') AS dead"
-                + " FROM webhook_subscriber s LEFT JOIN webhook_delivery d ON d.subscriber_id = s.id"
-                + " GROUP BY s.id ORDER BY s.id");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT s.id, s.name, CASE WHEN NOT s.active THEN 'inactive' WHEN s.paused THEN 'paused'"
+                    + " ELSE 'active' END, s.url, s.models, s.events, s.payload, s.domain,"
+                    + " count(*) FILTER (WHERE d.status IN ('pending', 'processing', 'failed')) AS open,"
+                    + " count(*) FILTER (WHERE d.status = 'dead') AS dead"
+                    + " FROM webhook_subscriber s LEFT JOIN webhook_delivery d ON d.subscriber_id = s.id"
+                    + " GROUP BY s.id ORDER BY s.id");
         ResultSet rs = ps.executeQuery()) {
-      ctx.out().printf("%-5s %-20s %-8s %-40s %-25s %-20s %-8s %6s %6s  %s%n", "ID", "NAME", "STATUS",
-          "URL", "MODELS", "EVENTS", "PAYLOAD", "OPEN", "DEAD", "DOMAIN");
+      ctx.out()
+          .printf(
+              "%-5s %-20s %-8s %-40s %-25s %-20s %-8s %6s %6s  %s%n",
+              "ID", "NAME", "STATUS", "URL", "MODELS", "EVENTS", "PAYLOAD", "OPEN", "DEAD",
+              "DOMAIN");
       while (rs.next()) {
-        ctx.out().printf("%-5d %-20s %-8s %-40s %-25s %-20s %-8s %6d %6d  %s%n", rs.getLong(1),
-            rs.getString(2), rs.getString(3), Urls.withoutUserInfo(rs.getString(4)),
-            Options.joined(rs.getArray(5), "(all)"), Options.joined(rs.getArray(6), ""),
-            rs.getString(7), rs.getLong(9), rs.getLong(10), rs.getString(8) == null ? "" : rs.getString(8));
+        ctx.out()
+            .printf(
+                "%-5d %-20s %-8s %-40s %-25s %-20s %-8s %6d %6d  %s%n",
+                rs.getLong(1),
+                rs.getString(2),
+                rs.getString(3),
+                Urls.withoutUserInfo(rs.getString(4)),
+                Options.joined(rs.getArray(5), "(all)"),
+                Options.joined(rs.getArray(6), ""),
+                rs.getString(7),
+                rs.getLong(9),
+                rs.getLong(10),
+                rs.getString(8) == null ? "" : rs.getString(8));
       }
     }
     return Cli.OK;

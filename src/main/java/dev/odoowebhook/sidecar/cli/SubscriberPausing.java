@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.persistence.Database;
@@ -14,9 +15,10 @@ final class SubscriberPausing {
   static boolean set(Database db, String name, boolean paused) throws SQLException {
     try (Connection c = db.connection()) {
       long id = Subscribers.idOf(c, name);
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE webhook_subscriber SET paused = ?, updated_at = now() WHERE id = ? AND paused <> ?"
-              + " RETURNING id")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE webhook_subscriber SET paused = ?, updated_at = now() WHERE id = ? AND paused <> ?"
+                  + " RETURNING id")) {
         ps.setBoolean(1, paused);
         ps.setLong(2, id);
         ps.setBoolean(3, paused);

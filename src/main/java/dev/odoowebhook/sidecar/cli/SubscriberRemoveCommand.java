@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.sql.Connection;
@@ -7,8 +8,8 @@ import java.sql.SQLException;
 import java.util.Set;
 
 /**
- * {@code subscriber remove NAME [--yes]}: deletes a subscriber with its deliveries and attempts
- * (ON DELETE CASCADE). Without --yes it only says what would go, and asks for --yes.
+ * {@code subscriber remove NAME [--yes]}: deletes a subscriber with its deliveries and attempts (ON
+ * DELETE CASCADE). Without --yes it only says what would go, and asks for --yes.
  */
 final class SubscriberRemoveCommand implements Command {
   @Override
@@ -29,7 +30,8 @@ final class SubscriberRemoveCommand implements Command {
   }
 
   /** What goes with a subscriber. */
-  private record Deliveries(long pending, long processing, long failed, long dead, long sent, long attempts) {
+  private record Deliveries(
+      long pending, long processing, long failed, long dead, long sent, long attempts) {
     long total() {
       return pending + processing + failed + dead + sent;
     }
@@ -41,39 +43,83 @@ final class SubscriberRemoveCommand implements Command {
     try (Connection c = ctx.db().connection()) {
       long id = Subscribers.idOf(c, name);
       Deliveries d = deliveries(c, id);
-      String inFlight = d.processing() == 0 ? ""
-          : " " + d.processing() + " in flight now will finish as \"deleted\" (their outcome is not recorded).";
+      String inFlight =
+          d.processing() == 0
+              ? ""
+              : " "
+                  + d.processing()
+                  + " in flight now will finish as \"deleted\" (their outcome is not recorded).";
       if (!args.has("yes")) {
-        ctx.out().println("Subscriber " + id + " \"" + name + "\" has " + (d.pending() + d.processing() + d.failed())
-            + " open deliveries (pending " + d.pending() + ", processing " + d.processing() + ", failed "
-            + d.failed() + "), " + d.dead() + " dead and " + d.sent() + " sent, with " + d.attempts()
-            + " attempts logged. Removing it deletes them all." + inFlight);
-        throw new UsageException("`subscriber remove` deletes; add --yes to remove \"" + name
-            + "\" and its deliveries: `subscriber remove " + name + " --yes`.");
+        ctx.out()
+            .println(
+                "Subscriber "
+                    + id
+                    + " \""
+                    + name
+                    + "\" has "
+                    + (d.pending() + d.processing() + d.failed())
+                    + " open deliveries (pending "
+                    + d.pending()
+                    + ", processing "
+                    + d.processing()
+                    + ", failed "
+                    + d.failed()
+                    + "), "
+                    + d.dead()
+                    + " dead and "
+                    + d.sent()
+                    + " sent, with "
+                    + d.attempts()
+                    + " attempts logged. Removing it deletes them all."
+                    + inFlight);
+        throw new UsageException(
+            "`subscriber remove` deletes; add --yes to remove \""
+                + name
+                + "\" and its deliveries: `subscriber remove "
+                + name
+                + " --yes`.");
       }
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM webhook_subscriber WHERE id = ?")) {
+      try (PreparedStatement ps =
+          c.prepareStatement("DELETE FROM webhook_subscriber WHERE id = ?")) {
         ps.setLong(1, id);
         ps.executeUpdate();
       }
-      ctx.out().println("Subscriber " + id + " \"" + name + "\" removed with its " + d.total()
-          + " deliveries and " + d.attempts() + " attempts." + inFlight);
+      ctx.out()
+          .println(
+              "Subscriber "
+                  + id
+                  + " \""
+                  + name
+                  + "\" removed with its "
+                  + d.total()
+                  + " deliveries and "
+                  + d.attempts()
+                  + " attempts."
+                  + inFlight);
     }
     return Cli.OK;
   }
 
   private static Deliveries deliveries(Connection c, long id) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'processing'),"
-            + " count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'dead'),"
-            + " count(*) FILTER (WHERE status = 'sent'),"
-            + " (SELECT count(*) FROM webhook_attempt a JOIN webhook_delivery x ON x.id = a.delivery_id"
-            + " WHERE x.subscriber_id = ?)"
-            + " FROM webhook_delivery WHERE subscriber_id = ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'processing'),"
+                + " count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'dead'),"
+                + " count(*) FILTER (WHERE status = 'sent'),"
+                + " (SELECT count(*) FROM webhook_attempt a JOIN webhook_delivery x ON x.id = a.delivery_id"
+                + " WHERE x.subscriber_id = ?)"
+                + " FROM webhook_delivery WHERE subscriber_id = ?")) {
       ps.setLong(1, id);
       ps.setLong(2, id);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return new Deliveries(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6));
+        return new Deliveries(
+            rs.getLong(1),
+            rs.getLong(2),
+            rs.getLong(3),
+            rs.getLong(4),
+            rs.getLong(5),
+            rs.getLong(6));
       }
     }
   }

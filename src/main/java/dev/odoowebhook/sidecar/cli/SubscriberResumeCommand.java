@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.sql.Connection;
@@ -29,18 +30,30 @@ final class SubscriberResumeCommand implements Command {
     boolean changed = SubscriberPausing.set(ctx.db(), name, false);
     long waiting;
     try (Connection c = ctx.db().connection();
-        PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM webhook_delivery d"
-            + " JOIN webhook_subscriber s ON s.id = d.subscriber_id"
-            + " WHERE s.name = ? AND d.status IN ('pending', 'failed')")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT count(*) FROM webhook_delivery d"
+                    + " JOIN webhook_subscriber s ON s.id = d.subscriber_id"
+                    + " WHERE s.name = ? AND d.status IN ('pending', 'failed')")) {
       ps.setString(1, name);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         waiting = rs.getLong(1);
       }
     }
-    ctx.out().println(changed
-        ? "Subscriber \"" + name + "\" resumed: its " + waiting + " waiting deliveries will be sent shortly."
-        : "Subscriber \"" + name + "\" was not paused; " + waiting + " deliveries wait for it.");
+    ctx.out()
+        .println(
+            changed
+                ? "Subscriber \""
+                    + name
+                    + "\" resumed: its "
+                    + waiting
+                    + " waiting deliveries will be sent shortly."
+                : "Subscriber \""
+                    + name
+                    + "\" was not paused; "
+                    + waiting
+                    + " deliveries wait for it.");
     return Cli.OK;
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -20,24 +21,42 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The validated options of {@code subscriber add} (every column, defaults filled in) or
- * {@code subscriber update} (only the options given), as webhook_subscriber columns. The same
- * rules apply to both; the database's check constraints are the last guard, not the first.
+ * The validated options of {@code subscriber add} (every column, defaults filled in) or {@code
+ * subscriber update} (only the options given), as webhook_subscriber columns. The same rules apply
+ * to both; the database's check constraints are the last guard, not the first.
  */
 final class SubscriberSpec {
   /** The options both commands take; update also takes --rename instead of --name. */
-  static final Set<String> OPTIONS = Set.of("name", "url", "secret", "models", "events", "fields",
-      "timeout", "max-retries", "backoff-base", "backoff-factor", "max-backoff", "rate-limit", "concurrency", "header",
-      "payload", "record-fields", "domain");
+  static final Set<String> OPTIONS =
+      Set.of(
+          "name",
+          "url",
+          "secret",
+          "models",
+          "events",
+          "fields",
+          "timeout",
+          "max-retries",
+          "backoff-base",
+          "backoff-factor",
+          "max-backoff",
+          "rate-limit",
+          "concurrency",
+          "header",
+          "payload",
+          "record-fields",
+          "domain");
 
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
   private static final Set<String> EVENTS = Set.of("create", "write", "unlink");
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** The longest wait between two attempts: 30 days (webhook_subscriber_max_backoff_check). */
   private static final long MAX_BACKOFF_MS = 30L * 86_400_000;
 
   /** Column to value, in order; a List is a text[], a {@link Json} a jsonb, null is SQL NULL. */
   final Map<String, Object> columns = new LinkedHashMap<>();
+
   /** The secret when it was generated here (to show once), else null. */
   String generatedSecret;
 
@@ -57,8 +76,11 @@ final class SubscriberSpec {
     }
     s.columns.put("secret", secret(secret));
     s.columns.put("models", args.get("models") == null ? null : models(args.get("models")));
-    s.columns.put("events", events(args.get("events") == null ? "create,write,unlink" : args.get("events")));
-    s.columns.put("changed_fields_filter", args.get("fields") == null ? null : Options.csv(args.get("fields")));
+    s.columns.put(
+        "events", events(args.get("events") == null ? "create,write,unlink" : args.get("events")));
+    s.columns.put(
+        "changed_fields_filter",
+        args.get("fields") == null ? null : Options.csv(args.get("fields")));
     s.columns.put("timeout_ms", (int) durationMs(args, "timeout", "10s", 100, 300_000));
     s.columns.put("max_retries", (int) number(args, "max-retries", "5", 0, 100));
     s.columns.put("backoff_base_ms", durationMs(args, "backoff-base", "60s", 10, 86_400_000));
@@ -114,7 +136,8 @@ final class SubscriberSpec {
     }
     if (args.has("fields")) {
       List<String> fields = Options.csv(args.get("fields"));
-      s.columns.put("changed_fields_filter", fields.isEmpty() ? null : fields); // "" clears the filter
+      s.columns.put(
+          "changed_fields_filter", fields.isEmpty() ? null : fields); // "" clears the filter
     }
     if (args.has("timeout")) {
       s.columns.put("timeout_ms", (int) durationMs(args, "timeout", null, 100, 300_000));
@@ -151,8 +174,9 @@ final class SubscriberSpec {
       s.columns.put("domain", domain.isEmpty() ? null : domain); // "" drops the condition
     }
     if (s.columns.isEmpty()) {
-      throw new UsageException("Say what to change, e.g. `subscriber update crm --url https://crm.example.com/hooks`."
-          + " See `subscriber update --help`.");
+      throw new UsageException(
+          "Say what to change, e.g. `subscriber update crm --url https://crm.example.com/hooks`."
+              + " See `subscriber update --help`.");
     }
     return s;
   }
@@ -176,8 +200,10 @@ final class SubscriberSpec {
     if (url() == null) {
       return;
     }
-    String blocked = new TargetPolicy(config.bool(Setting.BLOCK_PRIVATE_TARGETS),
-        config.text(Setting.TARGET_ALLOWLIST)).problemWith(URI.create(url()));
+    String blocked =
+        new TargetPolicy(
+                config.bool(Setting.BLOCK_PRIVATE_TARGETS), config.text(Setting.TARGET_ALLOWLIST))
+            .problemWith(URI.create(url()));
     if (blocked != null) {
       throw new CommandException(blocked);
     }
@@ -206,14 +232,17 @@ final class SubscriberSpec {
     return index;
   }
 
-  /** A subscriber name: 1 to 200 characters, no control characters (it is shown in tables and logs). */
+  /**
+   * A subscriber name: 1 to 200 characters, no control characters (it is shown in tables and logs).
+   */
   static String name(String text, String option) {
     String name = text.trim();
     if (name.isEmpty() || name.length() > 200) {
       throw new UsageException(option + " must be 1 to 200 characters.");
     }
     if (name.chars().anyMatch(Character::isISOControl)) {
-      throw new UsageException(option + " must not contain control characters such as line breaks or tabs.");
+      throw new UsageException(
+          option + " must not contain control characters such as line breaks or tabs.");
     }
     return name;
   }
@@ -222,8 +251,12 @@ final class SubscriberSpec {
     String url = text.trim();
     String problem = PostWebhook.problemWithUrl(url);
     if (problem != null) {
-      throw new UsageException("--url \"" + Urls.withoutUserInfo(url) + "\": " + problem
-          + ", e.g. https://example.com/hooks/odoo.");
+      throw new UsageException(
+          "--url \""
+              + Urls.withoutUserInfo(url)
+              + "\": "
+              + problem
+              + ", e.g. https://example.com/hooks/odoo.");
     }
     return url;
   }
@@ -231,7 +264,8 @@ final class SubscriberSpec {
   private static String secret(String text) {
     String problem = WebhookSigner.problemWith(text.trim());
     if (problem != null) {
-      throw new UsageException("--secret: " + problem + ". Leave --secret out to have one generated.");
+      throw new UsageException(
+          "--secret: " + problem + ". Leave --secret out to have one generated.");
     }
     return text.trim();
   }
@@ -244,7 +278,8 @@ final class SubscriberSpec {
     List<String> models = Options.csv(text);
     for (String m : models) {
       if (!ModelNames.MODEL.matcher(m).matches()) {
-        throw new UsageException("--models: \"" + m + "\" is not an Odoo model name, e.g. res.partner.");
+        throw new UsageException(
+            "--models: \"" + m + "\" is not an Odoo model name, e.g. res.partner.");
       }
     }
     return models;
@@ -253,7 +288,8 @@ final class SubscriberSpec {
   private static List<String> events(String text) {
     List<String> events = Options.csv(text);
     if (events.isEmpty() || !EVENTS.containsAll(events)) {
-      throw new UsageException("--events takes a comma list of create, write, unlink; got \"" + text + "\".");
+      throw new UsageException(
+          "--events takes a comma list of create, write, unlink; got \"" + text + "\".");
     }
     return events;
   }
@@ -261,7 +297,9 @@ final class SubscriberSpec {
   /** Requests per second at most, or null for no limit ("none", or the option left out). */
   private static Double rateLimit(Args args) {
     String text = args.get("rate-limit");
-    return text == null || text.trim().equals("none") ? null : number(args, "rate-limit", null, 0.001, 100_000);
+    return text == null || text.trim().equals("none")
+        ? null
+        : number(args, "rate-limit", null, 0.001, 100_000);
   }
 
   private static Json headers(Args args) {
@@ -270,7 +308,10 @@ final class SubscriberSpec {
       int eq = h.indexOf('=');
       String name = eq > 0 ? h.substring(0, eq).trim() : "";
       if (!HEADER_NAME.matcher(name).matches()) {
-        throw new UsageException("--header takes Name=Value, e.g. --header Authorization=Bearer abc; got \"" + h + "\".");
+        throw new UsageException(
+            "--header takes Name=Value, e.g. --header Authorization=Bearer abc; got \""
+                + h
+                + "\".");
       }
       String headerProblem = PostWebhook.problemWithHeader(name);
       if (headerProblem != null) {
@@ -288,7 +329,8 @@ final class SubscriberSpec {
   private static String required(Args args, String option) {
     String v = args.get(option);
     if (v == null) {
-      throw new UsageException("`subscriber add` needs --" + option + ". See `subscriber add --help`.");
+      throw new UsageException(
+          "`subscriber add` needs --" + option + ". See `subscriber add --help`.");
     }
     return v;
   }
@@ -297,8 +339,16 @@ final class SubscriberSpec {
     String text = args.get(option) == null ? dflt : args.get(option);
     Duration d = Durations.parse(text);
     if (d == null || d.toMillis() < min || d.toMillis() > max) {
-      throw new UsageException("--" + option + " takes a duration from " + Durations.format(Duration.ofMillis(min))
-          + " to " + Durations.format(Duration.ofMillis(max)) + " such as 500ms, 10s or 2m; got \"" + text + "\".");
+      throw new UsageException(
+          "--"
+              + option
+              + " takes a duration from "
+              + Durations.format(Duration.ofMillis(min))
+              + " to "
+              + Durations.format(Duration.ofMillis(max))
+              + " such as 500ms, 10s or 2m; got \""
+              + text
+              + "\".");
     }
     return d.toMillis();
   }
@@ -313,7 +363,16 @@ final class SubscriberSpec {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new UsageException("--" + option + " takes a number from " + fmt(min) + " to " + fmt(max) + "; got \"" + text + "\".");
+    throw new UsageException(
+        "--"
+            + option
+            + " takes a number from "
+            + fmt(min)
+            + " to "
+            + fmt(max)
+            + "; got \""
+            + text
+            + "\".");
   }
 
   private static String fmt(double v) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.sql.Connection;
@@ -47,7 +48,9 @@ final class SubscriberUpdateCommand implements Command {
 
   @Override
   public int run(Args args, Context ctx) throws SQLException {
-    String name = Options.oneName(args, name(), "subscriber to update", "crm --url https://crm.example.com/hooks");
+    String name =
+        Options.oneName(
+            args, name(), "subscriber to update", "crm --url https://crm.example.com/hooks");
     SubscriberSpec spec = SubscriberSpec.forUpdate(args);
     spec.checkTarget(ctx.config());
     try (Connection c = ctx.db().connection()) {
@@ -59,8 +62,9 @@ final class SubscriberUpdateCommand implements Command {
       for (String column : spec.columns.keySet()) {
         set.append(column).append(" = ").append(spec.placeholder(column)).append(", ");
       }
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE webhook_subscriber SET " + set + "updated_at = now() WHERE id = ?")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE webhook_subscriber SET " + set + "updated_at = now() WHERE id = ?")) {
         ps.setLong(spec.bind(c, ps, 1), id);
         ps.executeUpdate();
       } catch (SQLException e) {
@@ -70,8 +74,15 @@ final class SubscriberUpdateCommand implements Command {
         throw e;
       }
       String now = spec.name() == null ? name : spec.name();
-      ctx.out().println("Subscriber " + id + " \"" + now + "\" updated: "
-          + String.join(", ", spec.columns.keySet()) + "; running sidecars use it within seconds.");
+      ctx.out()
+          .println(
+              "Subscriber "
+                  + id
+                  + " \""
+                  + now
+                  + "\" updated: "
+                  + String.join(", ", spec.columns.keySet())
+                  + "; running sidecars use it within seconds.");
     }
     return Cli.OK;
   }

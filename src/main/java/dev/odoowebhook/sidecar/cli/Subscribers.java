@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.sql.Connection;
@@ -11,11 +12,13 @@ final class Subscribers {
 
   /** The id of the subscriber of that name; a clear error if there is none. */
   static long idOf(Connection c, String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT id FROM webhook_subscriber WHERE name = ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT id FROM webhook_subscriber WHERE name = ?")) {
       ps.setString(1, name);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
-          throw new CommandException("There is no subscriber named \"" + name + "\"; see `subscriber list`.");
+          throw new CommandException(
+              "There is no subscriber named \"" + name + "\"; see `subscriber list`.");
         }
         return rs.getLong(1);
       }
@@ -24,6 +27,7 @@ final class Subscribers {
 
   /** The error for a name taken by another subscriber (unique_violation). */
   static CommandException nameTaken(String name, String option) {
-    return new CommandException("A subscriber named \"" + name + "\" exists already; choose another " + option + ".");
+    return new CommandException(
+        "A subscriber named \"" + name + "\" exists already; choose another " + option + ".");
   }
 }

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
+import dev.odoowebhook.sidecar.delivery.PayloadMode;
 import dev.odoowebhook.sidecar.pull.ApiTokens;
 import dev.odoowebhook.sidecar.pull.ModelPatterns;
 import java.sql.Connection;
 import java.sql.SQLException;
-import dev.odoowebhook.sidecar.delivery.PayloadMode;
 import java.util.List;
 import java.util.Set;
 
@@ -34,7 +35,8 @@ final class TokenCreateCommand implements Command {
     Options.noWords(args, name());
     String name = args.get("name");
     if (name == null || name.isBlank() || name.trim().length() > 200) {
-      throw new UsageException("`token create` needs --name (1 to 200 characters), e.g. --name sales-app.");
+      throw new UsageException(
+          "`token create` needs --name (1 to 200 characters), e.g. --name sales-app.");
     }
     List<String> models = models(args.get("models"));
     String token;
@@ -42,13 +44,21 @@ final class TokenCreateCommand implements Command {
       token = ApiTokens.create(c, name.trim(), models, content(args.get("content")));
     } catch (SQLException e) {
       if ("23505".equals(e.getSQLState())) { // unique_violation
-        throw new CommandException("An active token named \"" + name.trim()
-            + "\" exists already; choose another --name or `token revoke " + name.trim() + "` first.");
+        throw new CommandException(
+            "An active token named \""
+                + name.trim()
+                + "\" exists already; choose another --name or `token revoke "
+                + name.trim()
+                + "` first.");
       }
       throw e;
     }
-    ctx.out().println("Token \"" + name.trim() + "\" created for " + String.join(", ", models) + ".");
-    ctx.out().println("API token (shown only now; give it to the app as Authorization: Bearer ...): " + token);
+    ctx.out()
+        .println("Token \"" + name.trim() + "\" created for " + String.join(", ", models) + ".");
+    ctx.out()
+        .println(
+            "API token (shown only now; give it to the app as Authorization: Bearer ...): "
+                + token);
     return Cli.OK;
   }
 
@@ -65,7 +75,8 @@ final class TokenCreateCommand implements Command {
 
   private static List<String> models(String text) {
     if (text == null) {
-      throw new UsageException("`token create` needs --models, e.g. --models sale.order,res.partner,product.* (or * for all).");
+      throw new UsageException(
+          "`token create` needs --models, e.g. --models sale.order,res.partner,product.* (or * for all).");
     }
     List<String> models = ModelPatterns.normalized(Options.csv(text));
     if (models.isEmpty()) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.sql.Connection;
@@ -28,17 +29,27 @@ final class TokenListCommand implements Command {
   public int run(Args args, Context ctx) throws SQLException {
     Options.noWords(args, name());
     try (Connection c = ctx.db().connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT t.id, t.name, t.models, t.created_at, t.last_used_at, t.revoked_at,"
-                + " (SELECT count(*) FROM webhook_device d WHERE d.token_id = t.id)"
-                + " FROM webhook_api_token t ORDER BY t.id");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT t.id, t.name, t.models, t.created_at, t.last_used_at, t.revoked_at,"
+                    + " (SELECT count(*) FROM webhook_device d WHERE d.token_id = t.id)"
+                    + " FROM webhook_api_token t ORDER BY t.id");
         ResultSet rs = ps.executeQuery()) {
-      ctx.out().printf("%-5s %-20s %-30s %-20s %-20s %-8s %7s%n", "ID", "NAME", "MODELS", "CREATED",
-          "LAST USED", "STATUS", "DEVICES");
+      ctx.out()
+          .printf(
+              "%-5s %-20s %-30s %-20s %-20s %-8s %7s%n",
+              "ID", "NAME", "MODELS", "CREATED", "LAST USED", "STATUS", "DEVICES");
       while (rs.next()) {
-        ctx.out().printf("%-5d %-20s %-30s %-20s %-20s %-8s %7d%n", rs.getLong(1), rs.getString(2),
-            Options.joined(rs.getArray(3), ""), time(rs.getTimestamp(4)), time(rs.getTimestamp(5)),
-            rs.getTimestamp(6) == null ? "active" : "revoked", rs.getLong(7));
+        ctx.out()
+            .printf(
+                "%-5d %-20s %-30s %-20s %-20s %-8s %7d%n",
+                rs.getLong(1),
+                rs.getString(2),
+                Options.joined(rs.getArray(3), ""),
+                time(rs.getTimestamp(4)),
+                time(rs.getTimestamp(5)),
+                rs.getTimestamp(6) == null ? "active" : "revoked",
+                rs.getLong(7));
       }
     }
     return Cli.OK;

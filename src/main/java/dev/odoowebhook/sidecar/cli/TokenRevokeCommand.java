@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.pull.ApiTokens;
@@ -28,7 +29,8 @@ final class TokenRevokeCommand implements Command {
     String name = Options.oneName(args, name(), "token to revoke", "sales-app");
     try (Connection c = ctx.db().connection()) {
       if (!ApiTokens.revoke(c, name)) {
-        throw new CommandException("There is no active token named \"" + name + "\"; see `token list`.");
+        throw new CommandException(
+            "There is no active token named \"" + name + "\"; see `token list`.");
       }
     }
     ctx.out().println("Token \"" + name + "\" revoked: requests with it get 401 from now on.");

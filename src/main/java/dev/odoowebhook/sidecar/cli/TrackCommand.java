@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.sql.Connection;
@@ -37,7 +38,8 @@ final class TrackCommand implements Command {
     List<String> models = ModelNames.fromWords(args, name());
     String table = args.get("table");
     if (table != null && models.size() > 1) {
-      throw new UsageException("--table names the table of one model; track the others separately.");
+      throw new UsageException(
+          "--table names the table of one model; track the others separately.");
     }
     String ignore = args.get("ignore");
     String capture = args.get("capture");
@@ -62,11 +64,12 @@ final class TrackCommand implements Command {
   }
 
   /** Tracks one model in the caller's transaction; returns the line to print once committed. */
-  private static String track(Connection c, String model, String table, String ignore, String capture)
-      throws SQLException {
+  private static String track(
+      Connection c, String model, String table, String ignore, String capture) throws SQLException {
     String tableName;
-    try (PreparedStatement ps = c.prepareStatement(
-        ignore == null ? "SELECT webhook_track(?, ?)" : "SELECT webhook_track(?, ?, ?)")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            ignore == null ? "SELECT webhook_track(?, ?)" : "SELECT webhook_track(?, ?, ?)")) {
       ps.setString(1, model);
       ps.setString(2, table);
       if (ignore != null) {
@@ -86,8 +89,13 @@ final class TrackCommand implements Command {
       ps.executeQuery().close();
     }
     List<String> fields = Options.csv(capture);
-    return "Tracking " + model + " (table " + tableName + ")"
-        + (fields.isEmpty() ? ", recording no field values." : ", recording the values of "
-            + String.join(", ", fields) + ".");
+    return "Tracking "
+        + model
+        + " (table "
+        + tableName
+        + ")"
+        + (fields.isEmpty()
+            ? ", recording no field values."
+            : ", recording the values of " + String.join(", ", fields) + ".");
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import java.sql.Connection;
@@ -30,7 +31,11 @@ final class UntrackCommand implements Command {
       for (String model : ModelNames.fromWords(args, name())) {
         ps.setString(1, model);
         ps.executeQuery().close();
-        ctx.out().println("No longer tracking " + model + "; events already captured will still be delivered.");
+        ctx.out()
+            .println(
+                "No longer tracking "
+                    + model
+                    + "; events already captured will still be delivered.");
       }
     }
     return Cli.OK;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 /** The command line is wrong; the message says how to write it. Exit code 2. */

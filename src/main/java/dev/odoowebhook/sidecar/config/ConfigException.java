@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.config;
 
 /** A setting or command-line value is invalid; the message names it and says what to do. */

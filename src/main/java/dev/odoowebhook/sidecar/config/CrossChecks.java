@@ -1,11 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.config;
 
-import java.time.Duration;
 import java.util.Map;
 
 /**
- * The rules between settings, checked once when the configuration is built, after each value
- * was checked alone. Each failure names both settings and what to change. Stateless.
+ * The rules between settings, checked once when the configuration is built, after each value was
+ * checked alone. Each failure names both settings and what to change. Stateless.
  */
 final class CrossChecks {
   private CrossChecks() {}
@@ -16,8 +16,13 @@ final class CrossChecks {
     int admin = (Integer) typed.get(Setting.HTTP_PORT);
     int pull = (Integer) typed.get(Setting.PULL_PORT);
     if (admin != 0 && admin == pull) {
-      throw new ConfigException(sources.get(Setting.HTTP_PORT) + " and "
-          + sources.get(Setting.PULL_PORT) + " are both " + admin + ": give the pull API another port, or 0 to turn it off.");
+      throw new ConfigException(
+          sources.get(Setting.HTTP_PORT)
+              + " and "
+              + sources.get(Setting.PULL_PORT)
+              + " are both "
+              + admin
+              + ": give the pull API another port, or 0 to turn it off.");
     }
   }
 }

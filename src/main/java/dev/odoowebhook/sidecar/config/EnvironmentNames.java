@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.config;
 
 import java.util.ArrayList;
@@ -8,17 +9,20 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The WEBHOOK_* names the sidecar knows: its settings (from {@link Setting}) and, listed once
- * here, the few variables that are not settings. Any other WEBHOOK_* variable is a mistake,
- * most often a misspelt setting that would otherwise be silently ignored (a misspelt
- * WEBHOOK_BLOCK_PRIVATE_TARGETS would leave SSRF protection off): {@link SidecarConfig} refuses
- * to build and names the closest known name. Thread-safe (stateless).
+ * The WEBHOOK_* names the sidecar knows: its settings (from {@link Setting}) and, listed once here,
+ * the few variables that are not settings. Any other WEBHOOK_* variable is a mistake, most often a
+ * misspelt setting that would otherwise be silently ignored (a misspelt
+ * WEBHOOK_BLOCK_PRIVATE_TARGETS would leave SSRF protection off): {@link SidecarConfig} refuses to
+ * build and names the closest known name. Thread-safe (stateless).
  */
 public final class EnvironmentNames {
   /** Variables read by something else than the settings table. */
-  public static final Set<String> NOT_SETTINGS = Set.of(
-      "WEBHOOK_LOG_LEVEL", // logback.xml's root level, set before the settings are read
-      "WEBHOOK_SECRET"); // the example receivers' signing secret (examples/, docker-compose.yml)
+  public static final Set<String> NOT_SETTINGS =
+      Set.of(
+          "WEBHOOK_LOG_LEVEL", // logback.xml's root level, set before the settings are read
+          "WEBHOOK_SECRET"); // the example receivers' signing secret (examples/,
+
+  // docker-compose.yml)
 
   /** Prefixes of variables that are not settings: the tests' own (WEBHOOK_TEST_DB_URL, ...). */
   public static final List<String> NOT_SETTING_PREFIXES = List.of("WEBHOOK_TEST_");
@@ -60,8 +64,10 @@ public final class EnvironmentNames {
     for (String name : unknown) {
       parts.add(name + " (did you mean " + closest(name, settingNames) + "?)");
     }
-    return "Unknown environment variable" + (unknown.size() > 1 ? "s " : " ")
-        + String.join(", ", parts) + ". A misspelt setting would be ignored, so the sidecar does"
+    return "Unknown environment variable"
+        + (unknown.size() > 1 ? "s " : " ")
+        + String.join(", ", parts)
+        + ". A misspelt setting would be ignored, so the sidecar does"
         + " not start: correct or remove it (see --help for every setting).";
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.config;
 
 import java.net.URLDecoder;
@@ -10,17 +11,19 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * WEBHOOK_DB_URL taken apart once: the credentials it may carry ({@code user:pass@host} or
- * {@code ?user=..&password=..}) are moved out, so {@link #withoutCredentials()} is safe to log
- * and print anywhere, and the connection parameters (sslmode, sslrootcert, ...) are read for the
- * LISTEN connection, which speaks another driver. Immutable.
+ * WEBHOOK_DB_URL taken apart once: the credentials it may carry ({@code user:pass@host} or {@code
+ * ?user=..&password=..}) are moved out, so {@link #withoutCredentials()} is safe to log and print
+ * anywhere, and the connection parameters (sslmode, sslrootcert, ...) are read for the LISTEN
+ * connection, which speaks another driver. Immutable.
  */
 public final class JdbcUrl {
   public static final String PREFIX = "jdbc:postgresql://";
   public static final String MASK = "<masked>";
+
   /** pgjdbc's sslmode values; pgjdbc-ng's ssl.mode takes the same words. */
   public static final List<String> SSL_MODES =
       List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
+
   // key=value pairs whose key ends in "password" (password, sslpassword), in URLs or messages.
   private static final Pattern PASSWORD_PARAMETER =
       Pattern.compile("(?i)(\\b[a-z.]*password=)[^&\\s;,)]*");
@@ -33,7 +36,11 @@ public final class JdbcUrl {
   private final String password;
   private final Map<String, String> parameters;
 
-  private JdbcUrl(String given, String withoutCredentials, String user, String password,
+  private JdbcUrl(
+      String given,
+      String withoutCredentials,
+      String user,
+      String password,
       Map<String, String> parameters) {
     this.given = given;
     this.withoutCredentials = withoutCredentials;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.config;
 
 import java.lang.management.ManagementFactory;
@@ -14,11 +15,11 @@ import java.util.StringJoiner;
 
 /**
  * The effective configuration: every {@link Setting}, from a command-line flag, else the
- * environment, else its default. Built once: each value is checked against its setting's kind
- * and bounds and parsed to its type (a Duration, an int, a boolean), then the settings are
- * checked together; unknown WEBHOOK_* variables are refused. Readers get the typed values, never
- * a string to parse. WEBHOOK_DB_URL's credentials are moved out of the URL, so {@link #dbUrl()}
- * is safe to print. Immutable and thread-safe.
+ * environment, else its default. Built once: each value is checked against its setting's kind and
+ * bounds and parsed to its type (a Duration, an int, a boolean), then the settings are checked
+ * together; unknown WEBHOOK_* variables are refused. Readers get the typed values, never a string
+ * to parse. WEBHOOK_DB_URL's credentials are moved out of the URL, so {@link #dbUrl()} is safe to
+ * print. Immutable and thread-safe.
  */
 public final class SidecarConfig {
   private final Map<Setting, String> given;
@@ -34,8 +35,8 @@ public final class SidecarConfig {
   /**
    * Builds the configuration. Flags win over environment variables.
    *
-   * @throws ConfigException naming the first invalid setting and what a valid value looks like,
-   *     or the unknown WEBHOOK_* variables with the closest known names
+   * @throws ConfigException naming the first invalid setting and what a valid value looks like, or
+   *     the unknown WEBHOOK_* variables with the closest known names
    */
   public static SidecarConfig from(Map<Setting, String> flags, Map<String, String> env) {
     Set<String> unknown = EnvironmentNames.unknown(env);
@@ -81,8 +82,10 @@ public final class SidecarConfig {
     if (url.password() != null) {
       String separate = (String) typed.get(Setting.DB_PASSWORD);
       if (!separate.isEmpty() && !separate.equals(url.password())) {
-        throw new ConfigException("WEBHOOK_DB_URL carries a password and "
-            + sources.get(Setting.DB_PASSWORD) + " another one: give it once, preferably in WEBHOOK_DB_PASSWORD (values <masked>).");
+        throw new ConfigException(
+            "WEBHOOK_DB_URL carries a password and "
+                + sources.get(Setting.DB_PASSWORD)
+                + " another one: give it once, preferably in WEBHOOK_DB_PASSWORD (values <masked>).");
       }
       typed.put(Setting.DB_PASSWORD, url.password());
     }
@@ -147,7 +150,9 @@ public final class SidecarConfig {
   private static String jdbcUrlProblem(String value) {
     String prefix = JdbcUrl.PREFIX;
     if (!value.startsWith(prefix)) {
-      return "expected a URL starting with " + prefix + ", e.g. jdbc:postgresql://127.0.0.1:5432/odoo";
+      return "expected a URL starting with "
+          + prefix
+          + ", e.g. jdbc:postgresql://127.0.0.1:5432/odoo";
     }
     String sslmode = JdbcUrl.parse(value).parameters().get("sslmode");
     if (sslmode != null && !JdbcUrl.SSL_MODES.contains(sslmode)) {
@@ -174,8 +179,8 @@ public final class SidecarConfig {
   }
 
   /**
-   * The value as text: the effective user and password for DB_USER and DB_PASSWORD (taken from
-   * the URL if it names them), the URL without credentials for DB_URL, else the value as given.
+   * The value as text: the effective user and password for DB_USER and DB_PASSWORD (taken from the
+   * URL if it names them), the URL without credentials for DB_URL, else the value as given.
    */
   public String text(Setting s) {
     if (s == Setting.DB_URL) {
@@ -207,8 +212,8 @@ public final class SidecarConfig {
   }
 
   /**
-   * The database URL to connect with, without the user and password it may have carried: safe
-   * to log and print (the pool and the listener get the credentials separately).
+   * The database URL to connect with, without the user and password it may have carried: safe to
+   * log and print (the pool and the listener get the credentials separately).
    */
   public String dbUrl() {
     return dbUrl.withoutCredentials();
@@ -237,15 +242,17 @@ public final class SidecarConfig {
   }
 
   /**
-   * One line per setting, effective values (the user named in the URL), secrets and URL
-   * passwords masked: logged once at start-up.
+   * One line per setting, effective values (the user named in the URL), secrets and URL passwords
+   * masked: logged once at start-up.
    */
   public String describe() {
     StringJoiner lines = new StringJoiner(System.lineSeparator());
     for (Setting s : Setting.values()) {
       String v = text(s);
-      String shown = s.isSecret() && !v.isEmpty() ? JdbcUrl.MASK
-          : s.kind() == Setting.Kind.JDBC_URL ? dbUrl.display() : v;
+      String shown =
+          s.isSecret() && !v.isEmpty()
+              ? JdbcUrl.MASK
+              : s.kind() == Setting.Kind.JDBC_URL ? dbUrl.display() : v;
       lines.add("  " + s.env() + "=" + shown);
     }
     return lines.toString();

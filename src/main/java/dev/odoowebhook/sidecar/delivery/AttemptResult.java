@@ -1,11 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import java.time.Duration;
 import java.time.Instant;
 
-/**
- * What one HTTP attempt gave. {@code errorType} is null on success. Immutable.
- */
+/** What one HTTP attempt gave. {@code errorType} is null on success. Immutable. */
 public record AttemptResult(
     Instant startedAt,
     long durationMs,

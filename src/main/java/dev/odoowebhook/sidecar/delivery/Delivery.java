@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,22 +30,36 @@ public record Delivery(
     JsonNode record) {
 
   /**
-   * The Standard Webhooks message id: the same for every retry of the same content, new when
-   * events merged into content that was already attempted, or when a human replays it. The
-   * capture time of the first event (microseconds, base 36) makes it unique across copies and
-   * restores of the database: a copy or a restore reissues delivery ids, never with the same
-   * capture time, so a receiver that deduplicates never drops news as a repeat.
+   * The Standard Webhooks message id: the same for every retry of the same content, new when events
+   * merged into content that was already attempted, or when a human replays it. The capture time of
+   * the first event (microseconds, base 36) makes it unique across copies and restores of the
+   * database: a copy or a restore reissues delivery ids, never with the same capture time, so a
+   * receiver that deduplicates never drops news as a repeat.
    */
   public String messageId() {
-    long micros = firstCapturedAt.getEpochSecond() * 1_000_000L + firstCapturedAt.getNano() / 1_000L;
+    long micros =
+        firstCapturedAt.getEpochSecond() * 1_000_000L + firstCapturedAt.getNano() / 1_000L;
     return "msg_" + id + "_" + contentVersion + "_" + Long.toString(micros, 36);
   }
 
   /** The same delivery with the record as it is now. */
   public Delivery withRecord(JsonNode now) {
-    return new Delivery(id, subscriberId, model, recordId, event, changedFields, coalescedCount,
-        firstEventId, lastEventId, firstCapturedAt, lastCapturedAt, contentVersion, attempts,
-        changes, now);
+    return new Delivery(
+        id,
+        subscriberId,
+        model,
+        recordId,
+        event,
+        changedFields,
+        coalescedCount,
+        firstEventId,
+        lastEventId,
+        firstCapturedAt,
+        lastCapturedAt,
+        contentVersion,
+        attempts,
+        changes,
+        now);
   }
 
   static Delivery from(ResultSet rs) throws SQLException {

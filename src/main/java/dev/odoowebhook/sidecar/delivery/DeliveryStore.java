@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -64,8 +65,8 @@ public final class DeliveryStore {
    */
   int renewLeases(String sidecar, List<Long> ids, Duration lease) throws SQLException {
     try (Connection c = db.connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT webhook_renew_leases(?, ?, ? * interval '1 millisecond')")) {
+        PreparedStatement ps =
+            c.prepareStatement("SELECT webhook_renew_leases(?, ?, ? * interval '1 millisecond')")) {
       ps.setString(1, sidecar);
       ps.setArray(2, c.createArrayOf("bigint", ids.toArray()));
       ps.setLong(3, lease.toMillis());
@@ -185,7 +186,8 @@ public final class DeliveryStore {
   JsonNode readRecord(String model, List<String> fields, long recordId) throws SQLException {
     try (Connection c = db.connection();
         PreparedStatement ps =
-            c.prepareStatement("SELECT record FROM webhook_read_records(?, ?, ARRAY[?]::bigint[])")) {
+            c.prepareStatement(
+                "SELECT record FROM webhook_read_records(?, ?, ARRAY[?]::bigint[])")) {
       ps.setString(1, model);
       ps.setArray(2, fields == null ? null : c.createArrayOf("text", fields.toArray()));
       ps.setLong(3, recordId);
@@ -198,13 +200,15 @@ public final class DeliveryStore {
   }
 
   /**
-   * The records {@code ids} of a model as they are now, {field: value} of {@code fields} (null:
-   * the model's captured fields), by id; records that no longer exist are missing.
+   * The records {@code ids} of a model as they are now, {field: value} of {@code fields} (null: the
+   * model's captured fields), by id; records that no longer exist are missing.
    */
-  Map<Long, JsonNode> readRecords(String model, List<String> fields, List<Long> ids) throws SQLException {
+  Map<Long, JsonNode> readRecords(String model, List<String> fields, List<Long> ids)
+      throws SQLException {
     try (Connection c = db.connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT record_id, record::text FROM webhook_read_records(?, ?, ?)")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT record_id, record::text FROM webhook_read_records(?, ?, ?)")) {
       ps.setString(1, model);
       ps.setArray(2, fields == null ? null : c.createArrayOf("text", fields.toArray()));
       ps.setArray(3, c.createArrayOf("bigint", ids.toArray()));
@@ -221,13 +225,14 @@ public final class DeliveryStore {
   }
 
   /**
-   * The values a deleted record had when it was deleted: the old values its unlink event
-   * captured ({} if the model captured nothing then).
+   * The values a deleted record had when it was deleted: the old values its unlink event captured
+   * ({} if the model captured nothing then).
    */
   JsonNode lastValues(long unlinkEventId) throws SQLException {
     try (Connection c = db.connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT coalesce(old_values, '{}')::text FROM webhook_event WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT coalesce(old_values, '{}')::text FROM webhook_event WHERE id = ?")) {
       ps.setLong(1, unlinkEventId);
       try (ResultSet rs = ps.executeQuery()) {
         return JSON.readTree(rs.next() ? rs.getString(1) : "{}");
@@ -243,8 +248,8 @@ public final class DeliveryStore {
   }
 
   /**
-   * How long until the next open delivery of one of {@code subscribers} (null: of any) is due,
-   * zero if one is due now; null if none.
+   * How long until the next open delivery of one of {@code subscribers} (null: of any) is due, zero
+   * if one is due now; null if none.
    */
   Duration nextDueIn(Collection<Long> subscribers) throws SQLException {
     if (subscribers != null && subscribers.isEmpty()) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import java.net.URI;
@@ -6,10 +7,10 @@ import java.time.Instant;
 
 /**
  * Where a signed message goes, chosen by the subscriber's URL scheme: {@link PostWebhook} for
- * {@code http(s)://}, {@code delivery.broker.BrokerDestinations} for {@code kafka://} and
- * {@code nats://}. Either way the delivery passes through the same Failsafe policies and retry
- * schedule in {@link SendDelivery}. Implementations never throw for a failure of the receiver
- * (they return it) and are thread-safe.
+ * {@code http(s)://}, {@code delivery.broker.BrokerDestinations} for {@code kafka://} and {@code
+ * nats://}. Either way the delivery passes through the same Failsafe policies and retry schedule in
+ * {@link SendDelivery}. Implementations never throw for a failure of the receiver (they return it)
+ * and are thread-safe.
  */
 public interface Destination {
   /** Whether this destination sends to URLs of this one's scheme. */

@@ -1,8 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
-import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.capture.Wakeup;
-import dev.odoowebhook.sidecar.persistence.Database;
+import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,35 +21,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The dispatcher loop: claims due deliveries (as many as it has free workers) and hands each to
- * a worker that sends it. It wakes when the router made deliveries, when a worker frees up, when
- * the next retry is due, and at least every poll interval (other sidecars' work).
+ * The dispatcher loop: claims due deliveries (as many as it has free workers) and hands each to a
+ * worker that sends it. It wakes when the router made deliveries, when a worker frees up, when the
+ * next retry is due, and at least every poll interval (other sidecars' work).
  *
  * <p>Fair share: a subscriber never has more requests in flight than the smaller of its
- * max_concurrency and the workers divided by the active subscribers
- * ({@link SubscriberDirectory#fairShare}), so one whose endpoint hangs until its timeout cannot
- * hold the workers the others need.
+ * max_concurrency and the workers divided by the active subscribers ({@link
+ * SubscriberDirectory#fairShare}), so one whose endpoint hangs until its timeout cannot hold the
+ * workers the others need.
  *
  * <p>Leases: while a delivery's request runs (and its outcome is being recorded), its lease is
  * renewed every third of WEBHOOK_LEASE, all of them in one statement, so lease recovery (this
- * sidecar's or another's) never re-queues a delivery still in flight, whatever the lease and
- * the subscriber's timeout (invariant 3). Renewal stops after {@link #MAX_RENEWAL}: a worker
- * still busy then is stuck, and its delivery is left to lease recovery.
+ * sidecar's or another's) never re-queues a delivery still in flight, whatever the lease and the
+ * subscriber's timeout (invariant 3). Renewal stops after {@link #MAX_RENEWAL}: a worker still busy
+ * then is stuck, and its delivery is left to lease recovery.
  *
  * <p>Stopping: {@link #stopClaiming()} ends claiming; {@link #drain(Duration)} waits for the
  * workers and gives back, without counting an attempt, whatever did not finish in time.
  */
 public final class DispatchDeliveries implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(DispatchDeliveries.class);
+
   /** Shortest pause when work is due but blocked (its record has a delivery in flight). */
   private static final Duration MIN_PAUSE = Duration.ofMillis(25);
+
   /** How long a claim waits for more workers to free up, so claims come in batches. */
   private static final Duration BATCH_PAUSE = Duration.ofMillis(3);
+
   /**
-   * How long the lease of one delivery is renewed at most: longer than the longest request
-   * (a subscriber's timeout is at most 5 minutes) and the recording's own retries (1 minute).
+   * How long the lease of one delivery is renewed at most: longer than the longest request (a
+   * subscriber's timeout is at most 5 minutes) and the recording's own retries (1 minute).
    */
   static final Duration MAX_RENEWAL = Duration.ofMinutes(10);
+
   private static final Duration MIN_RENEWAL_EVERY = Duration.ofMillis(10);
 
   /** How the dispatcher works: its name in leases, its workers, its lease, its fallback poll. */
@@ -68,31 +72,38 @@ public final class DispatchDeliveries implements Runnable {
   private final Duration pollInterval;
   private final ExecutorService pool;
   private final AtomicInteger inFlight = new AtomicInteger();
+
   /**
-   * What runs now, with when it was claimed; also how many requests each subscriber has in
-   * flight from this sidecar. Guarded by itself.
+   * What runs now, with when it was claimed; also how many requests each subscriber has in flight
+   * from this sidecar. Guarded by itself.
    */
   private final Map<Delivery, Instant> running = new LinkedHashMap<>();
+
   /** Renews the leases of what runs; its thread starts with the first renewal. */
   private final ScheduledExecutorService renewer;
+
   private boolean renewalFailing; // only the renewer's thread
   private volatile boolean claiming = true;
+
   /**
    * When the next delivery is due, as last read (null: none waits), and when it was read. Read
    * again when a worker's outcome was anything but sent (a failure schedules a retry), when that
-   * time is near, and at least every poll interval (other sidecars' failures); a success or a
-   * newly routed delivery changes nothing here. Without this, every delivery under a trickle
-   * cost two more round trips: one after its claim and one after it was sent.
+   * time is near, and at least every poll interval (other sidecars' failures); a success or a newly
+   * routed delivery changes nothing here. Without this, every delivery under a trickle cost two
+   * more round trips: one after its claim and one after it was sent.
    */
   private Instant nextDueAt;
+
   private Instant nextDueReadAt = Instant.MIN;
+
   /** The subscribers nextDueAt was read for: those that could take more work then. */
   private Set<Long> nextDueReadFor = Set.of();
+
   private volatile boolean scheduleChanged = true;
 
   /**
-   * @param http the client {@code sender} posts with: {@link #drain} closes it to end the
-   *     requests it abandons
+   * @param http the client {@code sender} posts with: {@link #drain} closes it to end the requests
+   *     it abandons
    * @param wakeup signalled by the router when it made deliveries
    */
   public DispatchDeliveries(
@@ -114,16 +125,21 @@ public final class DispatchDeliveries implements Runnable {
     this.workers = settings.workers();
     this.lease = settings.lease();
     this.pollInterval = settings.pollInterval();
-    this.pool = Executors.newFixedThreadPool(workers, r -> {
-      Thread t = new Thread(r, "webhook-sender");
-      t.setDaemon(true);
-      return t;
-    });
-    this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "webhook-lease-renewer");
-      t.setDaemon(true);
-      return t;
-    });
+    this.pool =
+        Executors.newFixedThreadPool(
+            workers,
+            r -> {
+              Thread t = new Thread(r, "webhook-sender");
+              t.setDaemon(true);
+              return t;
+            });
+    this.renewer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "webhook-lease-renewer");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   public int inFlight() {
@@ -190,15 +206,16 @@ public final class DispatchDeliveries implements Runnable {
 
   /**
    * How long until the next delivery of one of {@code claimable} is due, or null if none waits;
-   * read when it may have changed. Only subscribers that can take more work count: the due
-   * backlog of one at its share or its concurrency waits for one of its workers to finish
-   * (which wakes the dispatcher), not for a pause of a few milliseconds that finds it blocked
-   * again.
+   * read when it may have changed. Only subscribers that can take more work count: the due backlog
+   * of one at its share or its concurrency waits for one of its workers to finish (which wakes the
+   * dispatcher), not for a pause of a few milliseconds that finds it blocked again.
    */
   private Duration nextDueIn(Set<Long> claimable) throws SQLException {
     Instant now = Instant.now();
     boolean near = nextDueAt != null && nextDueAt.isBefore(now.plus(MIN_PAUSE));
-    if (scheduleChanged || near || !claimable.equals(nextDueReadFor)
+    if (scheduleChanged
+        || near
+        || !claimable.equals(nextDueReadFor)
         || now.isAfter(nextDueReadAt.plus(pollInterval))) {
       scheduleChanged = false; // before reading: a change during the read is not lost
       Duration due = store.nextDueIn(claimable);
@@ -215,25 +232,30 @@ public final class DispatchDeliveries implements Runnable {
     synchronized (running) {
       running.put(d, Instant.now());
     }
-    pool.execute(() -> {
-      boolean sent = false;
-      try {
-        sent = sender.send(d);
-      } catch (Throwable t) {
-        metrics.loopErrors.inc();
-        log.error("Delivery {} to subscriber {}: sending failed inside the sidecar; its lease"
-            + " will expire and it will be sent again.", d.id(), d.subscriberId(), t);
-      } finally {
-        if (!sent) {
-          scheduleChanged = true;
-        }
-        synchronized (running) {
-          running.remove(d);
-        }
-        inFlight.decrementAndGet();
-        wakeup.signal();
-      }
-    });
+    pool.execute(
+        () -> {
+          boolean sent = false;
+          try {
+            sent = sender.send(d);
+          } catch (Throwable t) {
+            metrics.loopErrors.inc();
+            log.error(
+                "Delivery {} to subscriber {}: sending failed inside the sidecar; its lease"
+                    + " will expire and it will be sent again.",
+                d.id(),
+                d.subscriberId(),
+                t);
+          } finally {
+            if (!sent) {
+              scheduleChanged = true;
+            }
+            synchronized (running) {
+              running.remove(d);
+            }
+            inFlight.decrementAndGet();
+            wakeup.signal();
+          }
+        });
   }
 
   public void stopClaiming() {
@@ -257,10 +279,13 @@ public final class DispatchDeliveries implements Runnable {
         for (Delivery d : unfinished) {
           try {
             store.release(d.id(), sidecarId, Instant.now());
-            log.info("Delivery {} did not finish within {}: given back to the queue.", d.id(), grace);
+            log.info(
+                "Delivery {} did not finish within {}: given back to the queue.", d.id(), grace);
           } catch (SQLException e) {
-            log.warn("Delivery {} could not be given back ({}); its lease will expire instead.",
-                d.id(), e.getMessage());
+            log.warn(
+                "Delivery {} could not be given back ({}); its lease will expire instead.",
+                d.id(),
+                e.getMessage());
           }
         }
         http.close(); // ends the abandoned requests: their workers see "interrupted"
@@ -279,9 +304,12 @@ public final class DispatchDeliveries implements Runnable {
     if (every.compareTo(MIN_RENEWAL_EVERY) < 0) {
       every = MIN_RENEWAL_EVERY;
     }
-    renewer.scheduleWithFixedDelay(this::renewLeases, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
-    log.info("Leases of deliveries in flight ({}) are renewed every {} ms while their requests run.",
-        lease, every.toMillis());
+    renewer.scheduleWithFixedDelay(
+        this::renewLeases, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    log.info(
+        "Leases of deliveries in flight ({}) are renewed every {} ms while their requests run.",
+        lease,
+        every.toMillis());
   }
 
   /** Extends the leases of the deliveries this sidecar is still sending, in one statement. */
@@ -289,11 +317,12 @@ public final class DispatchDeliveries implements Runnable {
     Instant stuckBefore = Instant.now().minus(MAX_RENEWAL);
     List<Long> ids = new ArrayList<>();
     synchronized (running) {
-      running.forEach((d, claimedAt) -> {
-        if (claimedAt.isAfter(stuckBefore)) {
-          ids.add(d.id());
-        }
-      });
+      running.forEach(
+          (d, claimedAt) -> {
+            if (claimedAt.isAfter(stuckBefore)) {
+              ids.add(d.id());
+            }
+          });
     }
     if (ids.isEmpty()) {
       return;
@@ -309,8 +338,12 @@ public final class DispatchDeliveries implements Runnable {
       metrics.loopErrors.inc();
       if (!renewalFailing) {
         renewalFailing = true;
-        log.warn("Renewing the leases of {} deliveries in flight failed; they expire after {} unless a"
-            + " later renewal succeeds, and may then be sent again.", ids.size(), lease, t);
+        log.warn(
+            "Renewing the leases of {} deliveries in flight failed; they expire after {} unless a"
+                + " later renewal succeeds, and may then be sent again.",
+            ids.size(),
+            lease,
+            t);
       }
     }
   }

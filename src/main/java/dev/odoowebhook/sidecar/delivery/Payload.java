@@ -1,17 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * The JSON body of a delivery, by the subscriber's {@link PayloadMode}. In modes ids and changes
- * it depends only on the delivery's content, so every retry of one message id sends the same
- * bytes; in mode record, {@code data.record} is the record as it is when sent. Thread-safe.
+ * The JSON body of a delivery, by the subscriber's {@link PayloadMode}. In modes ids and changes it
+ * depends only on the delivery's content, so every retry of one message id sends the same bytes; in
+ * mode record, {@code data.record} is the record as it is when sent. Thread-safe.
  */
 public final class Payload {
   /** Bodies larger than this are not sent (error type payload_too_large), never cut. */
@@ -21,8 +22,8 @@ public final class Payload {
 
   /**
    * A JSON mapper that keeps numbers as written: PostgreSQL's numeric 1200.00 stays 1200.00 (a
-   * double would send 1200.0, and lose digits of large amounts). For every value read back from
-   * the database's JSON.
+   * double would send 1200.0, and lose digits of large amounts). For every value read back from the
+   * database's JSON.
    */
   public static ObjectMapper exactJson() {
     return JsonMapper.builder()
@@ -83,8 +84,8 @@ public final class Payload {
   }
 
   /**
-   * The record as read when sending (for an unlink, the values it had when deleted); null when
-   * the record is gone (its unlink follows).
+   * The record as read when sending (for an unlink, the values it had when deleted); null when the
+   * record is gone (its unlink follows).
    */
   private static JsonNode record(Delivery d) {
     return d.record() == null ? JSON.nullNode() : d.record();

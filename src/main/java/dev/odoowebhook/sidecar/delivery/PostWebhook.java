@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import java.io.IOException;
@@ -37,43 +38,60 @@ import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
 /**
- * Sends one signed webhook request over a shared pool of HTTP/1.1 keep-alive connections and
- * says what happened; it never throws for a failure of the receiver. Redirects are not followed
- * (a receiver that moved must be reconfigured, and a redirect must not carry a signed body
- * elsewhere), nor are requests retried here (the delivery's own schedule does that).
+ * Sends one signed webhook request over a shared pool of HTTP/1.1 keep-alive connections and says
+ * what happened; it never throws for a failure of the receiver. Redirects are not followed (a
+ * receiver that moved must be reconfigured, and a redirect must not carry a signed body elsewhere),
+ * nor are requests retried here (the delivery's own schedule does that).
  *
- * <p>Apache HttpClient's classic (blocking) client rather than the JDK's {@code java.net.http}:
- * the sender threads block anyway, and the JDK client's asynchronous machinery cost about ten
- * times the CPU per request on 2 cores (bench/results/analysis.md, section 1). Thread-safe.
+ * <p>Apache HttpClient's classic (blocking) client rather than the JDK's {@code java.net.http}: the
+ * sender threads block anyway, and the JDK client's asynchronous machinery cost about ten times the
+ * CPU per request on 2 cores (bench/results/analysis.md, section 1). Thread-safe.
  */
 public final class PostWebhook implements AutoCloseable {
   static final int EXCERPT_BYTES = 2048;
   private static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
+
   /** Idle connections are checked before reuse: a receiver may have closed them meanwhile. */
   private static final TimeValue VALIDATE_AFTER_IDLE = TimeValue.ofSeconds(1);
+
   private static final TimeValue EVICT_IDLE = TimeValue.ofSeconds(30);
   private static final ContentType JSON = ContentType.create("application/json");
+
   /** Headers the sidecar sets on every request: a custom header of the same name is replaced. */
   private static final Set<String> OWN_HEADERS =
       Set.of("content-type", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature");
+
   /** Headers that frame the HTTP exchange: a subscriber's custom headers cannot set them. */
-  private static final Set<String> FRAMING_HEADERS = Set.of("content-length", "transfer-encoding",
-      "host", "connection", "keep-alive", "expect", "upgrade", "te", "trailer");
+  private static final Set<String> FRAMING_HEADERS =
+      Set.of(
+          "content-length",
+          "transfer-encoding",
+          "host",
+          "connection",
+          "keep-alive",
+          "expect",
+          "upgrade",
+          "te",
+          "trailer");
 
   private final CloseableHttpClient client;
   private final String userAgent;
   private final TargetPolicy targets;
+
   /** Aborts a request at its deadline: the read timeout alone lets a trickling body go on. */
   private final ScheduledThreadPoolExecutor deadlines;
+
   /** Each request in flight, with why it was aborted (null while it was not). */
   private final Map<HttpPost, AtomicReference<ErrorType>> inFlight = new ConcurrentHashMap<>();
+
   private volatile boolean closing;
 
   /**
-   * @param maxConnections connections kept open at most, all receivers together and to any one
-   *     (the sender threads: each holds at most one)
+   * @param maxConnections connections kept open at most, all receivers together and to any one (the
+   *     sender threads: each holds at most one)
    */
-  public PostWebhook(Duration connectTimeout, String version, TargetPolicy targets, int maxConnections) {
+  public PostWebhook(
+      Duration connectTimeout, String version, TargetPolicy targets, int maxConnections) {
     this.targets = targets;
     this.userAgent = "odoo-webhook-sidecar/" + version;
     this.client =
@@ -96,11 +114,14 @@ public final class PostWebhook implements AutoCloseable {
             .disableCookieManagement()
             .disableAuthCaching()
             .build();
-    this.deadlines = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "webhook-deadlines");
-      t.setDaemon(true);
-      return t;
-    });
+    this.deadlines =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "webhook-deadlines");
+              t.setDaemon(true);
+              return t;
+            });
     deadlines.setRemoveOnCancelPolicy(true); // most requests finish long before their deadline
   }
 
@@ -108,8 +129,15 @@ public final class PostWebhook implements AutoCloseable {
       Subscriber s, String messageId, byte[] body, Duration timeout, Instant now) {
     long timestamp = now.getEpochSecond();
     if (s.url() == null || problemWithUrl(s.url().toString()) != null) {
-      return new AttemptResult(now, 0, null, ErrorType.INVALID_URL,
-          "The subscriber's URL is not a valid http(s) URL; fix it and replay.", null, null, true);
+      return new AttemptResult(
+          now,
+          0,
+          null,
+          ErrorType.INVALID_URL,
+          "The subscriber's URL is not a valid http(s) URL; fix it and replay.",
+          null,
+          null,
+          true);
     }
     String blocked = targets.problemWith(s.url());
     if (blocked != null) {
@@ -118,9 +146,19 @@ public final class PostWebhook implements AutoCloseable {
     HttpPost request = new HttpPost(s.url());
     for (Map.Entry<String, String> h : s.headers().entrySet()) {
       if (FRAMING_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) {
-        return new AttemptResult(now, 0, null, ErrorType.INVALID_URL, "The subscriber's custom header "
-            + h.getKey() + " " + problemWithHeader(h.getKey()) + "; remove it and replay.",
-            null, null, true);
+        return new AttemptResult(
+            now,
+            0,
+            null,
+            ErrorType.INVALID_URL,
+            "The subscriber's custom header "
+                + h.getKey()
+                + " "
+                + problemWithHeader(h.getKey())
+                + "; remove it and replay.",
+            null,
+            null,
+            true);
       }
       request.addHeader(h.getKey(), h.getValue());
     }
@@ -129,7 +167,8 @@ public final class PostWebhook implements AutoCloseable {
     request.setHeader("webhook-id", messageId);
     request.setHeader("webhook-timestamp", Long.toString(timestamp));
     request.setHeader(
-        "webhook-signature", WebhookSigner.signatureHeader(s.signingSecrets(now), messageId, timestamp, body));
+        "webhook-signature",
+        WebhookSigner.signatureHeader(s.signingSecrets(now), messageId, timestamp, body));
     request.setEntity(new ByteArrayEntity(body, JSON));
     request.setConfig(
         RequestConfig.custom()
@@ -139,8 +178,11 @@ public final class PostWebhook implements AutoCloseable {
 
     AtomicReference<ErrorType> abortedBecause = new AtomicReference<>();
     long start = System.nanoTime();
-    ScheduledFuture<?> deadline = deadlines.schedule(
-        () -> abort(request, abortedBecause, ErrorType.TIMEOUT), timeout.toMillis(), TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> deadline =
+        deadlines.schedule(
+            () -> abort(request, abortedBecause, ErrorType.TIMEOUT),
+            timeout.toMillis(),
+            TimeUnit.MILLISECONDS);
     inFlight.put(request, abortedBecause);
     try {
       if (closing) {
@@ -151,10 +193,14 @@ public final class PostWebhook implements AutoCloseable {
       ErrorType why = abortedBecause.get();
       if (why == ErrorType.TIMEOUT) {
         return AttemptResult.failure(
-            now, elapsedMs(start), ErrorType.TIMEOUT, "No complete answer within " + timeout.toMillis() + " ms");
+            now,
+            elapsedMs(start),
+            ErrorType.TIMEOUT,
+            "No complete answer within " + timeout.toMillis() + " ms");
       }
       if (why == ErrorType.INTERRUPTED) {
-        return AttemptResult.failure(now, elapsedMs(start), ErrorType.INTERRUPTED, "The sidecar is stopping");
+        return AttemptResult.failure(
+            now, elapsedMs(start), ErrorType.INTERRUPTED, "The sidecar is stopping");
       }
       return fromException(e, s.url(), now, elapsedMs(start), timeout);
     } finally {
@@ -193,13 +239,14 @@ public final class PostWebhook implements AutoCloseable {
     ErrorType type =
         code == 429 ? ErrorType.RATE_LIMITED : code == 410 ? ErrorType.GONE : ErrorType.HTTP_ERROR;
     // 410 Gone: the receiver says this endpoint will never take it; retrying is pointless.
-    return new AttemptResult(now, durationMs, code, type, "HTTP " + code, excerpt, retryAfter, code == 410);
+    return new AttemptResult(
+        now, durationMs, code, type, "HTTP " + code, excerpt, retryAfter, code == 410);
   }
 
   /**
-   * The first bytes of the body, for a human reading a failure; the client reads and drops the
-   * rest after this (so the connection can be reused), bounded in time by the deadline and in
-   * memory by its buffer. Invalid UTF-8 becomes U+FFFD.
+   * The first bytes of the body, for a human reading a failure; the client reads and drops the rest
+   * after this (so the connection can be reused), bounded in time by the deadline and in memory by
+   * its buffer. Invalid UTF-8 becomes U+FFFD.
    */
   private static String excerpt(HttpEntity entity) throws IOException {
     if (entity == null) {
@@ -221,15 +268,27 @@ public final class PostWebhook implements AutoCloseable {
     }
     Throwable blocked = causeOf(e, TargetPolicy.BlockedAddressException.class);
     if (blocked != null) { // the name resolves to an internal address now
-      return new AttemptResult(now, durationMs, null, ErrorType.BLOCKED_TARGET, blocked.getMessage(), null, null, true);
+      return new AttemptResult(
+          now, durationMs, null, ErrorType.BLOCKED_TARGET, blocked.getMessage(), null, null, true);
     }
     if (causeOf(e, UnknownHostException.class) != null) {
-      return AttemptResult.failure(now, durationMs, ErrorType.CONNECTION,
-          "Host not found: " + url.getHost() + " does not resolve (DNS); check the subscriber's URL");
+      return AttemptResult.failure(
+          now,
+          durationMs,
+          ErrorType.CONNECTION,
+          "Host not found: "
+              + url.getHost()
+              + " does not resolve (DNS); check the subscriber's URL");
     }
     if (causeOf(e, ConnectException.class) != null) {
-      int port = url.getPort() != -1 ? url.getPort() : "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
-      return AttemptResult.failure(now, durationMs, ErrorType.CONNECTION,
+      int port =
+          url.getPort() != -1
+              ? url.getPort()
+              : "https".equalsIgnoreCase(url.getScheme()) ? 443 : 80;
+      return AttemptResult.failure(
+          now,
+          durationMs,
+          ErrorType.CONNECTION,
           connectFailure(e) + " (connecting to " + url.getHost() + ":" + port + ")");
     }
     if (e instanceof IOException) {
@@ -268,8 +327,8 @@ public final class PostWebhook implements AutoCloseable {
   }
 
   /**
-   * Why a connection failed, e.g. "Connection refused". The client's exception says "Connect to
-   * URL [addresses] failed: REASON" and keeps no cause; the URL is added by the caller.
+   * Why a connection failed, e.g. "Connection refused". The client's exception says "Connect to URL
+   * [addresses] failed: REASON" and keeps no cause; the URL is added by the caller.
    */
   private static String connectFailure(Throwable e) {
     String m = e.getMessage();
@@ -318,8 +377,9 @@ public final class PostWebhook implements AutoCloseable {
       return "only http://, https://, kafka:// and nats:// URLs can receive webhooks";
     }
     // A user:password@ would be logged and shown wherever the URL is; a header is not.
-    String userInfo = "the URL must not carry user:password@; send credentials in a header"
-        + " such as Authorization instead";
+    String userInfo =
+        "the URL must not carry user:password@; send credentials in a header"
+            + " such as Authorization instead";
     if (uri.getRawUserInfo() != null) {
       return userInfo;
     }

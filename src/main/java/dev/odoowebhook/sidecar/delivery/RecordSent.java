@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import dev.odoowebhook.sidecar.delivery.DeliveryStore.SentDelivery;
@@ -16,31 +17,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records successful attempts in batches (sql/V9), on a thread of its own. A worker hands over
- * its success and waits for the answer; whatever arrives while one batch is being written goes
- * into the next. Under a light load a batch is a single delivery (nothing waits for company);
- * under a heavy one, one round trip and one commit serve many deliveries.
+ * Records successful attempts in batches (sql/V9), on a thread of its own. A worker hands over its
+ * success and waits for the answer; whatever arrives while one batch is being written goes into the
+ * next. Under a light load a batch is a single delivery (nothing waits for company); under a heavy
+ * one, one round trip and one commit serve many deliveries.
  *
- * <p>A delivery the batch did not record (its row was busy, its lease was lost, it was deleted,
- * the database was away) is the worker's to record with webhook_finish_attempt, which waits for
- * locks, retries, and tells those cases apart.
+ * <p>A delivery the batch did not record (its row was busy, its lease was lost, it was deleted, the
+ * database was away) is the worker's to record with webhook_finish_attempt, which waits for locks,
+ * retries, and tells those cases apart.
  *
- * <p>Workers never depend on this thread without a bound: a worker waits at most
- * {@link #MAX_WAIT} for its batch, then records its delivery itself; while a batch has taken
- * longer than that, or once the thread has stopped, workers record by themselves at once. An
- * error in a batch is logged with its cause (once, until a batch succeeds again) and the thread
- * goes on; if the thread stops other than by {@link #close()}, that is logged once too, and
- * {@link #isWorking()} says so (for health checks). Thread-safe.
+ * <p>Workers never depend on this thread without a bound: a worker waits at most {@link #MAX_WAIT}
+ * for its batch, then records its delivery itself; while a batch has taken longer than that, or
+ * once the thread has stopped, workers record by themselves at once. An error in a batch is logged
+ * with its cause (once, until a batch succeeds again) and the thread goes on; if the thread stops
+ * other than by {@link #close()}, that is logged once too, and {@link #isWorking()} says so (for
+ * health checks). Thread-safe.
  */
 public final class RecordSent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RecordSent.class);
+
   /** Bounds one transaction's row locks and one statement's arrays. */
   static final int MAX_BATCH = 64;
+
   /**
    * How long a worker waits for its batch at most: a batch takes milliseconds, so this is a
    * recorder that is stuck (a statement that does not return), not one that is busy.
    */
   static final Duration MAX_WAIT = Duration.ofSeconds(5);
+
   /** Runs before each batch is written; tests make it fail or block. */
   static volatile Runnable beforeBatch = () -> {};
 
@@ -49,8 +53,10 @@ public final class RecordSent implements AutoCloseable {
   private final BlockingQueue<Waiting> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
   private boolean open = true; // guarded by this: nothing is queued once closed
+
   /** System.nanoTime() when the batch being written started; 0 while none is. */
   private volatile long batchStartedAt;
+
   private volatile boolean stalledLogged;
   private boolean failing; // only the recording thread
 
@@ -69,19 +75,18 @@ public final class RecordSent implements AutoCloseable {
   }
 
   /**
-   * Whether the recorder records: its thread runs and no batch has taken longer than
-   * {@link #MAX_WAIT}. When it does not, senders record their deliveries themselves (slower, one
+   * Whether the recorder records: its thread runs and no batch has taken longer than {@link
+   * #MAX_WAIT}. When it does not, senders record their deliveries themselves (slower, one
    * transaction each, but nothing is lost or stalled).
    */
   public boolean isWorking() {
     long started = batchStartedAt;
-    return thread.isAlive()
-        && (started == 0 || System.nanoTime() - started < MAX_WAIT.toNanos());
+    return thread.isAlive() && (started == 0 || System.nanoTime() - started < MAX_WAIT.toNanos());
   }
 
   /**
-   * Whether the delivery's success was recorded (it is sent now); false if the caller must
-   * record it itself. Blocks until its batch is written, at most {@link #MAX_WAIT}.
+   * Whether the delivery's success was recorded (it is sent now); false if the caller must record
+   * it itself. Blocks until its batch is written, at most {@link #MAX_WAIT}.
    */
   boolean recorded(Delivery d, AttemptResult r) {
     Waiting w = new Waiting(new SentDelivery(d, r), new CompletableFuture<>());
@@ -98,8 +103,10 @@ public final class RecordSent implements AutoCloseable {
       // and reports the lease as lost, and the batch finds it recorded: one attempt row either way.
       if (!stalledLogged) {
         stalledLogged = true;
-        log.error("The recorder of sent deliveries has not answered within {}; senders record"
-            + " their deliveries themselves until it does.", MAX_WAIT);
+        log.error(
+            "The recorder of sent deliveries has not answered within {}; senders record"
+                + " their deliveries themselves until it does.",
+            MAX_WAIT);
       }
       return false;
     } catch (InterruptedException e) {
@@ -116,13 +123,16 @@ public final class RecordSent implements AutoCloseable {
     try {
       recordUntilClosed();
     } catch (Throwable t) {
-      log.error("The recorder of sent deliveries stopped; senders record their deliveries"
-          + " themselves from now on.", t);
+      log.error(
+          "The recorder of sent deliveries stopped; senders record their deliveries"
+              + " themselves from now on.",
+          t);
     } finally {
       synchronized (this) {
         if (open) {
-          log.error("The recorder of sent deliveries stopped before the sidecar did; senders"
-              + " record their deliveries themselves from now on.");
+          log.error(
+              "The recorder of sent deliveries stopped before the sidecar did; senders"
+                  + " record their deliveries themselves from now on.");
         }
       }
       // Nothing is recorded here any more: the workers record what is left themselves.
@@ -162,8 +172,11 @@ public final class RecordSent implements AutoCloseable {
         // recorded by their workers.
         if (!failing) {
           failing = true;
-          log.error("Recording {} sent deliveries failed inside the sidecar; their senders record"
-              + " them one by one. Logged once until a batch succeeds.", batch.size(), t);
+          log.error(
+              "Recording {} sent deliveries failed inside the sidecar; their senders record"
+                  + " them one by one. Logged once until a batch succeeds.",
+              batch.size(),
+              t);
         }
         batch.forEach(w -> w.recorded.complete(false));
       } finally {
@@ -185,14 +198,17 @@ public final class RecordSent implements AutoCloseable {
       }
     } catch (SQLException | RuntimeException e) {
       // Each worker records its own delivery instead, with retries over a database outage.
-      log.debug("Recording {} sent deliveries together failed ({}); recording them one by one.",
-          batch.size(), e.toString());
+      log.debug(
+          "Recording {} sent deliveries together failed ({}); recording them one by one.",
+          batch.size(),
+          e.toString());
       done = Set.of();
     }
     for (Waiting w : batch) {
       w.recorded.complete(done.contains(w.sent.delivery().id()));
     }
   }
+
   /** Records what is queued, then stops; later deliveries are recorded by their workers. */
   @Override
   public void close() {

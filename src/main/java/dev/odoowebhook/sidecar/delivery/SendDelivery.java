@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import dev.failsafe.BulkheadFullException;
@@ -14,14 +15,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends one claimed delivery: renders and signs the body, posts it through the subscriber's
- * Failsafe policies, and records the outcome. A call the policies refuse (breaker open, too many
- * in flight, over the rate limit) gives the delivery back without counting an attempt.
+ * Failsafe policies, and records the outcome. A call the policies refuse (breaker open, too many in
+ * flight, over the rate limit) gives the delivery back without counting an attempt.
  *
- * <p>Anything else that stops the request from going out (a record that cannot be read, a body
- * too large, a URL that cannot be parsed or is refused, a secret that cannot sign, a failure
- * inside the sidecar) is an attempt like a failed request: recorded with its error type, it
- * follows the subscriber's schedule to dead instead of leaving the delivery in processing.
- * Thread-safe; runs on the dispatcher's worker threads.
+ * <p>Anything else that stops the request from going out (a record that cannot be read, a body too
+ * large, a URL that cannot be parsed or is refused, a secret that cannot sign, a failure inside the
+ * sidecar) is an attempt like a failed request: recorded with its error type, it follows the
+ * subscriber's schedule to dead instead of leaving the delivery in processing. Thread-safe; runs on
+ * the dispatcher's worker threads.
  */
 public final class SendDelivery {
   private static final Logger log = LoggerFactory.getLogger(SendDelivery.class);
@@ -40,8 +41,10 @@ public final class SendDelivery {
   private final DeliveryStore store;
   private final RecordSent recordSent;
   private final PostWebhook http;
+
   /** Issue 23 hook: kafka:// and nats:// subscribers (delivery.broker); null sends HTTP only. */
   private final Destination brokers;
+
   private final SidecarMetrics metrics;
   private final String sidecarId;
   private final boolean logEachOutcome;
@@ -94,21 +97,47 @@ public final class SendDelivery {
     try {
       body = Payload.render(withRecordIfWanted(d, s), s.payload());
     } catch (SQLException e) {
-      result = AttemptResult.failure(Instant.now(), 0, ErrorType.RECORD_UNREADABLE,
-          "The record could not be read for the payload: " + e.getMessage());
+      result =
+          AttemptResult.failure(
+              Instant.now(),
+              0,
+              ErrorType.RECORD_UNREADABLE,
+              "The record could not be read for the payload: " + e.getMessage());
     } catch (RuntimeException e) {
       result = internalFailure("The body could not be made", e);
     }
-    String secretProblem = s.signingSecrets(Instant.now()).stream()
-        .map(WebhookSigner::problemWith).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+    String secretProblem =
+        s.signingSecrets(Instant.now()).stream()
+            .map(WebhookSigner::problemWith)
+            .filter(java.util.Objects::nonNull)
+            .findFirst()
+            .orElse(null);
     if (result == null && secretProblem != null) {
-      result = AttemptResult.failure(Instant.now(), 0, ErrorType.INTERNAL, "The subscriber's secret"
-          + " cannot sign: " + secretProblem + "; set a valid one (subscriber rotate-secret) and replay.");
+      result =
+          AttemptResult.failure(
+              Instant.now(),
+              0,
+              ErrorType.INTERNAL,
+              "The subscriber's secret"
+                  + " cannot sign: "
+                  + secretProblem
+                  + "; set a valid one (subscriber rotate-secret) and replay.");
     }
     if (body != null && body.length > Payload.MAX_BYTES) {
-      result = new AttemptResult(Instant.now(), 0, null, ErrorType.PAYLOAD_TOO_LARGE, "The body would be "
-          + body.length + " bytes, more than " + Payload.MAX_BYTES + "; send fewer record fields.",
-          null, null, true);
+      result =
+          new AttemptResult(
+              Instant.now(),
+              0,
+              null,
+              ErrorType.PAYLOAD_TOO_LARGE,
+              "The body would be "
+                  + body.length
+                  + " bytes, more than "
+                  + Payload.MAX_BYTES
+                  + "; send fewer record fields.",
+              null,
+              null,
+              true);
     }
     if (result != null) {
       return record(d, s, result);
@@ -116,13 +145,24 @@ public final class SendDelivery {
     byte[] signed = body;
     try {
       // Issue 23 hook, the one dispatch point: a broker URL publishes, anything else posts.
-      result = entry.executor().get(() -> timed(() -> brokers != null && brokers.handles(s.url())
-          ? brokers.send(s, d, signed, s.timeout(), Instant.now())
-          : http.post(s, d.messageId(), signed, s.timeout(), Instant.now())));
+      result =
+          entry
+              .executor()
+              .get(
+                  () ->
+                      timed(
+                          () ->
+                              brokers != null && brokers.handles(s.url())
+                                  ? brokers.send(s, d, signed, s.timeout(), Instant.now())
+                                  : http.post(
+                                      s, d.messageId(), signed, s.timeout(), Instant.now())));
     } catch (CircuitBreakerOpenException e) {
       // Half-open lets one trial through and refuses the rest with no delay left: wait a little.
       Duration wait = entry.breaker().getRemainingDelay();
-      giveBack(d, wait.compareTo(REFUSED_RETRY) < 0 ? REFUSED_RETRY : wait, "its circuit breaker is open");
+      giveBack(
+          d,
+          wait.compareTo(REFUSED_RETRY) < 0 ? REFUSED_RETRY : wait,
+          "its circuit breaker is open");
       return false;
     } catch (BulkheadFullException | RateLimitExceededException e) {
       giveBack(d, REFUSED_RETRY, "it is at its concurrency or rate limit");
@@ -143,15 +183,17 @@ public final class SendDelivery {
     metrics.attempts.inc();
     // Successes are recorded in batches; anything the batch left, and every failure (which may
     // merge newer news into the delivery), one by one.
-    AttemptOutcome outcome = result.success() && recordSent.recorded(d, result)
-        ? AttemptOutcome.SENT
-        : Failsafe.with(RECORD_RETRY).get(() -> store.finish(d, sidecarId, result));
+    AttemptOutcome outcome =
+        result.success() && recordSent.recorded(d, result)
+            ? AttemptOutcome.SENT
+            : Failsafe.with(RECORD_RETRY).get(() -> store.finish(d, sidecarId, result));
     count(d, s, result, outcome);
     return outcome == AttemptOutcome.SENT;
   }
 
   private static AttemptResult internalFailure(String what, RuntimeException e) {
-    Throwable cause = e instanceof dev.failsafe.FailsafeException && e.getCause() != null ? e.getCause() : e;
+    Throwable cause =
+        e instanceof dev.failsafe.FailsafeException && e.getCause() != null ? e.getCause() : e;
     log.error("{} inside the sidecar; recorded as an attempt of error type internal.", what, cause);
     return AttemptResult.failure(Instant.now(), 0, ErrorType.INTERNAL, what + ": " + cause);
   }
@@ -182,7 +224,8 @@ public final class SendDelivery {
   private void giveBack(Delivery d, Duration after, String why) throws SQLException {
     metrics.deliveriesReleased.inc();
     store.release(d.id(), sidecarId, Instant.now().plus(after));
-    log.debug("Delivery {} given back for {}: subscriber {} {}.", d.id(), after, d.subscriberId(), why);
+    log.debug(
+        "Delivery {} given back for {}: subscriber {} {}.", d.id(), after, d.subscriberId(), why);
   }
 
   private void count(Delivery d, Subscriber s, AttemptResult r, AttemptOutcome outcome) {
@@ -191,18 +234,30 @@ public final class SendDelivery {
         metrics.deliveriesSent.inc();
         metrics.deliveryLatency.update(Duration.between(d.firstCapturedAt(), Instant.now()));
         if (logEachOutcome) {
-          log.info("Delivery {} sent to subscriber {} ({}): {} {} #{}, HTTP {} in {} ms.",
-              d.id(), s.id(), s.name(), d.model(), d.event(), d.recordId(), r.statusCode(), r.durationMs());
+          log.info(
+              "Delivery {} sent to subscriber {} ({}): {} {} #{}, HTTP {} in {} ms.",
+              d.id(),
+              s.id(),
+              s.name(),
+              d.model(),
+              d.event(),
+              d.recordId(),
+              r.statusCode(),
+              r.durationMs());
         }
         break;
       case DELETED:
-        log.info("Delivery {}: its subscriber {} was deleted while it was being sent.", d.id(), s.id());
+        log.info(
+            "Delivery {}: its subscriber {} was deleted while it was being sent.", d.id(), s.id());
         break;
       case LEASE_LOST:
         metrics.leaseLost.inc();
-        log.warn("Delivery {} to subscriber {} ({}): the lease ran out before the outcome was"
-            + " recorded, another sidecar took it over; raise WEBHOOK_LEASE if this repeats.",
-            d.id(), s.id(), s.name());
+        log.warn(
+            "Delivery {} to subscriber {} ({}): the lease ran out before the outcome was"
+                + " recorded, another sidecar took it over; raise WEBHOOK_LEASE if this repeats.",
+            d.id(),
+            s.id(),
+            s.name());
         break;
       default: // FAILED or DEAD
         if (outcome == AttemptOutcome.DEAD) {
@@ -210,9 +265,15 @@ public final class SendDelivery {
         } else {
           metrics.deliveriesFailed.inc();
         }
-        log.warn("Delivery {} to subscriber {} ({}) {}: attempt {} {} ({}).", d.id(), s.id(), s.name(),
+        log.warn(
+            "Delivery {} to subscriber {} ({}) {}: attempt {} {} ({}).",
+            d.id(),
+            s.id(),
+            s.name(),
             outcome == AttemptOutcome.DEAD ? "is dead, replay it by hand" : "failed, will retry",
-            d.attempts(), r.errorType().sqlName(), r.errorMessage());
+            d.attempts(),
+            r.errorType().sqlName(),
+            r.errorMessage());
     }
   }
 }

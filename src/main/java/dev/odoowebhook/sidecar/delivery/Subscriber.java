@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import java.net.URI;
@@ -7,8 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A webhook_subscriber row as the dispatcher needs it. Immutable; secrets are never printed.
- * A paused subscriber is routed to but gets no deliveries claimed until it is resumed.
+ * A webhook_subscriber row as the dispatcher needs it. Immutable; secrets are never printed. A
+ * paused subscriber is routed to but gets no deliveries claimed until it is resumed.
  */
 public record Subscriber(
     long id,
@@ -29,11 +30,35 @@ public record Subscriber(
     List<String> recordFields) {
 
   /** An active-or-not subscriber that is not paused and sends ids (the defaults of its table). */
-  public Subscriber(long id, String name, URI url, String secret, String previousSecret,
-      Instant previousSecretExpiresAt, boolean active, Duration timeout, Double rateLimitPerSecond,
-      int maxConcurrency, Map<String, String> headers, Instant updatedAt) {
-    this(id, name, url, secret, previousSecret, previousSecretExpiresAt, active, timeout,
-        rateLimitPerSecond, maxConcurrency, headers, updatedAt, false, PayloadMode.IDS, null);
+  public Subscriber(
+      long id,
+      String name,
+      URI url,
+      String secret,
+      String previousSecret,
+      Instant previousSecretExpiresAt,
+      boolean active,
+      Duration timeout,
+      Double rateLimitPerSecond,
+      int maxConcurrency,
+      Map<String, String> headers,
+      Instant updatedAt) {
+    this(
+        id,
+        name,
+        url,
+        secret,
+        previousSecret,
+        previousSecretExpiresAt,
+        active,
+        timeout,
+        rateLimitPerSecond,
+        maxConcurrency,
+        headers,
+        updatedAt,
+        false,
+        PayloadMode.IDS,
+        null);
   }
 
   /** The secrets that sign a message now: the current one, and the previous during a rotation. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -26,17 +27,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The subscribers, re-read from the database at most every few seconds (so the addon's edits
- * take effect without a restart), each with its Failsafe policies: a circuit breaker so an
- * endpoint that keeps failing is left alone for a while, a bulkhead bounding its concurrent
- * requests, and an optional rate limiter. Policies survive a re-read unless their settings
- * changed, so a breaker keeps its state. It also says how many more requests each subscriber may
- * take ({@link #freeSlots}): never more than its fair share of the workers. Thread-safe.
+ * The subscribers, re-read from the database at most every few seconds (so the addon's edits take
+ * effect without a restart), each with its Failsafe policies: a circuit breaker so an endpoint that
+ * keeps failing is left alone for a while, a bulkhead bounding its concurrent requests, and an
+ * optional rate limiter. Policies survive a re-read unless their settings changed, so a breaker
+ * keeps its state. It also says how many more requests each subscriber may take ({@link
+ * #freeSlots}): never more than its fair share of the workers. Thread-safe.
  */
 public final class SubscriberDirectory {
   private static final Logger log = LoggerFactory.getLogger(SubscriberDirectory.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration MAX_AGE = Duration.ofSeconds(2);
+
   /** A call waits this long at most for a bulkhead or rate-limit permit before giving back. */
   private static final Duration PERMIT_WAIT = Duration.ofMillis(500);
 
@@ -68,17 +70,20 @@ public final class SubscriberDirectory {
   }
 
   /**
-   * How many more requests each subscriber may take now: the smaller of its max_concurrency and
-   * its fair share of the workers ({@link #fairShare}), less what this sidecar has in flight for
-   * it. Inactive and paused subscribers, and those whose breaker is open and still waiting out
-   * its delay, take none. (Once the delay is over they must be offered work again: Failsafe
-   * moves an open breaker to half-open only when a call asks it for a permit.)
+   * How many more requests each subscriber may take now: the smaller of its max_concurrency and its
+   * fair share of the workers ({@link #fairShare}), less what this sidecar has in flight for it.
+   * Inactive and paused subscribers, and those whose breaker is open and still waiting out its
+   * delay, take none. (Once the delay is over they must be offered work again: Failsafe moves an
+   * open breaker to half-open only when a call asks it for a permit.)
    *
    * @param workers the sidecar's workers, all subscribers together
    */
-  public Map<Long, Integer> freeSlots(Map<Long, Integer> inFlight, int workers) throws SQLException {
+  public Map<Long, Integer> freeSlots(Map<Long, Integer> inFlight, int workers)
+      throws SQLException {
     Map<Long, Entry> now = fresh();
-    int share = fairShare(workers, (int) now.values().stream().filter(e -> e.subscriber().active()).count());
+    int share =
+        fairShare(
+            workers, (int) now.values().stream().filter(e -> e.subscriber().active()).count());
     Map<Long, Integer> free = new HashMap<>();
     for (Entry e : now.values()) {
       Subscriber s = e.subscriber();
@@ -95,8 +100,8 @@ public final class SubscriberDirectory {
   }
 
   /**
-   * The most requests one subscriber may have in flight from this sidecar: the workers divided
-   * by the active subscribers (paused ones included: they may resume at any time), at least one.
+   * The most requests one subscriber may have in flight from this sidecar: the workers divided by
+   * the active subscribers (paused ones included: they may resume at any time), at least one.
    * Whatever the others do, each subscriber then finds its share of the workers free, so a
    * subscriber whose endpoint hangs until its longest timeout holds at most its share, and the
    * others' deliveries keep flowing. With the defaults (32 workers, max_concurrency 4) the share
@@ -109,19 +114,28 @@ public final class SubscriberDirectory {
   /** Per subscriber name, whether its circuit breaker is open or half-open: for metrics. */
   public Map<String, Boolean> openBreakers() {
     Map<String, Boolean> open = new HashMap<>();
-    entries.values().forEach(e ->
-        open.put(e.subscriber().name(), e.breaker().getState() != CircuitBreaker.State.CLOSED));
+    entries
+        .values()
+        .forEach(
+            e ->
+                open.put(
+                    e.subscriber().name(), e.breaker().getState() != CircuitBreaker.State.CLOSED));
     return open;
   }
 
   /**
-   * Per subscriber id, its circuit breaker's state as stored in webhook_subscriber_breaker
-   * (closed, open, half_open), for the addon to say why deliveries wait.
+   * Per subscriber id, its circuit breaker's state as stored in webhook_subscriber_breaker (closed,
+   * open, half_open), for the addon to say why deliveries wait.
    */
   public Map<Long, String> breakerStates() {
     Map<Long, String> states = new HashMap<>();
-    entries.values().forEach(e -> states.put(e.subscriber().id(),
-        e.breaker().getState().name().toLowerCase(java.util.Locale.ROOT)));
+    entries
+        .values()
+        .forEach(
+            e ->
+                states.put(
+                    e.subscriber().id(),
+                    e.breaker().getState().name().toLowerCase(java.util.Locale.ROOT)));
     return states;
   }
 
@@ -141,9 +155,11 @@ public final class SubscriberDirectory {
       while (rs.next()) {
         Subscriber s = read(rs);
         Entry old = previous.get(s.id());
-        next.put(s.id(), s.samePolicySettings(old == null ? null : old.subscriber())
-            ? new Entry(s, old.breaker(), old.executor())
-            : withPolicies(s));
+        next.put(
+            s.id(),
+            s.samePolicySettings(old == null ? null : old.subscriber())
+                ? new Entry(s, old.breaker(), old.executor())
+                : withPolicies(s));
       }
     }
     entries = Map.copyOf(next);
@@ -158,15 +174,27 @@ public final class SubscriberDirectory {
             .withFailureThreshold(breakerFailures)
             .withDelay(breakerDelay)
             .withSuccessThreshold(1)
-            .onOpen(e -> log.warn("Circuit breaker of subscriber {} ({}) opened: it failed {} times in a row; trying again in {}.",
-                s.id(), s.name(), breakerFailures, breakerDelay))
-            .onClose(e -> log.info("Circuit breaker of subscriber {} ({}) closed: it answers again.", s.id(), s.name()))
+            .onOpen(
+                e ->
+                    log.warn(
+                        "Circuit breaker of subscriber {} ({}) opened: it failed {} times in a row; trying again in {}.",
+                        s.id(),
+                        s.name(),
+                        breakerFailures,
+                        breakerDelay))
+            .onClose(
+                e ->
+                    log.info(
+                        "Circuit breaker of subscriber {} ({}) closed: it answers again.",
+                        s.id(),
+                        s.name()))
             .build();
     // Outermost first. The breaker is innermost so that only real HTTP outcomes count as its
     // failures, never a refusal of the bulkhead or the rate limiter (a busy subscriber is not a
     // failing one). The claim already respects max_concurrency; the bulkhead is the guard.
     List<Policy<AttemptResult>> policies = new ArrayList<>();
-    policies.add(Bulkhead.<AttemptResult>builder(s.maxConcurrency()).withMaxWaitTime(PERMIT_WAIT).build());
+    policies.add(
+        Bulkhead.<AttemptResult>builder(s.maxConcurrency()).withMaxWaitTime(PERMIT_WAIT).build());
     if (s.rateLimitPerSecond() != null) {
       long nanosPerCall = (long) (1_000_000_000L / s.rateLimitPerSecond());
       policies.add(
@@ -184,9 +212,12 @@ public final class SubscriberDirectory {
     Double rateLimit = rs.wasNull() ? null : rate;
     Map<String, String> headers;
     try {
-      headers = JSON.readValue(rs.getString("headers"), new TypeReference<Map<String, String>>() {});
+      headers =
+          JSON.readValue(rs.getString("headers"), new TypeReference<Map<String, String>>() {});
     } catch (IOException e) {
-      log.warn("Subscriber {}: custom headers are not a JSON object of strings; sending none.", rs.getLong("id"));
+      log.warn(
+          "Subscriber {}: custom headers are not a JSON object of strings; sending none.",
+          rs.getLong("id"));
       headers = Map.of();
     }
     return new Subscriber(
@@ -216,8 +247,10 @@ public final class SubscriberDirectory {
     try {
       return new URI(url.trim());
     } catch (java.net.URISyntaxException e) {
-      log.error("Subscriber {}: its URL is not valid ({}); its deliveries will fail until it is fixed.",
-          subscriberId, e.getReason());
+      log.error(
+          "Subscriber {}: its URL is not valid ({}); its deliveries will fail until it is fixed.",
+          subscriberId,
+          e.getReason());
       return null;
     }
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import java.net.Inet6Address;
@@ -12,12 +13,12 @@ import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 
 /**
- * Optional SSRF protection: whether a subscriber URL may be called. With blocking on, a host
- * that resolves to a loopback, private, link-local (cloud metadata), carrier-grade NAT,
- * unique-local or multicast address is refused unless its name or address is allow-listed.
- * Checked twice: before the request ({@link #problemWith}, for a clear message) and by the HTTP
- * client's resolver on every new connection ({@link #resolver}), so a DNS answer that changes in
- * between (rebinding) is refused too. Immutable and thread-safe.
+ * Optional SSRF protection: whether a subscriber URL may be called. With blocking on, a host that
+ * resolves to a loopback, private, link-local (cloud metadata), carrier-grade NAT, unique-local or
+ * multicast address is refused unless its name or address is allow-listed. Checked twice: before
+ * the request ({@link #problemWith}, for a clear message) and by the HTTP client's resolver on
+ * every new connection ({@link #resolver}), so a DNS answer that changes in between (rebinding) is
+ * refused too. Immutable and thread-safe.
  */
 public final class TargetPolicy {
   private final boolean blockPrivate;
@@ -25,10 +26,11 @@ public final class TargetPolicy {
 
   public TargetPolicy(boolean blockPrivate, String allowList) {
     this.blockPrivate = blockPrivate;
-    this.allowed = Arrays.stream(allowList.split(","))
-        .map(h -> h.trim().toLowerCase(Locale.ROOT))
-        .filter(h -> !h.isEmpty())
-        .collect(Collectors.toUnmodifiableSet());
+    this.allowed =
+        Arrays.stream(allowList.split(","))
+            .map(h -> h.trim().toLowerCase(Locale.ROOT))
+            .filter(h -> !h.isEmpty())
+            .collect(Collectors.toUnmodifiableSet());
   }
 
   public static TargetPolicy allowAll() {
@@ -85,7 +87,10 @@ public final class TargetPolicy {
     }
     for (InetAddress a : addresses) {
       if (isInternal(a) && !allowed.contains(a.getHostAddress())) {
-        return "The URL's host " + host + " resolves to the internal address " + a.getHostAddress()
+        return "The URL's host "
+            + host
+            + " resolves to the internal address "
+            + a.getHostAddress()
             + " and WEBHOOK_BLOCK_PRIVATE_TARGETS is on; add it to WEBHOOK_TARGET_ALLOWLIST if this"
             + " receiver is meant to be internal.";
       }
@@ -94,8 +99,11 @@ public final class TargetPolicy {
   }
 
   static boolean isInternal(InetAddress a) {
-    if (a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress()
-        || a.isAnyLocalAddress() || a.isMulticastAddress()) {
+    if (a.isLoopbackAddress()
+        || a.isSiteLocalAddress()
+        || a.isLinkLocalAddress()
+        || a.isAnyLocalAddress()
+        || a.isMulticastAddress()) {
       return true;
     }
     byte[] b = a.getAddress();

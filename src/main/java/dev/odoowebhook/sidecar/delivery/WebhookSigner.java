@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import java.nio.charset.StandardCharsets;
@@ -10,13 +11,14 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Standard Webhooks signatures: {@code v1,<base64 HMAC-SHA256 of "id.timestamp.body">} with the
- * key from a {@code whsec_<base64>} secret; several signatures, space-separated, while a secret
- * rotates. Written here rather than taken from a library because it is a dozen lines of JDK
- * crypto, and the tests check it against a third-party verifier. Thread-safe.
+ * Standard Webhooks signatures: {@code v1,<base64 HMAC-SHA256 of "id.timestamp.body">} with the key
+ * from a {@code whsec_<base64>} secret; several signatures, space-separated, while a secret
+ * rotates. Written here rather than taken from a library because it is a dozen lines of JDK crypto,
+ * and the tests check it against a third-party verifier. Thread-safe.
  */
 public final class WebhookSigner {
   public static final String PREFIX = "whsec_";
+
   /** Standard Webhooks secrets are 24 to 64 random bytes. */
   public static final int MIN_SECRET_BYTES = 24;
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.demo;
 
 import java.io.PrintStream;
@@ -9,8 +10,8 @@ import java.time.Duration;
 /**
  * The demo's changes, as Odoo would make them: creates, a burst of writes in one transaction, a
  * rolled-back transaction, a retry with writes merging into it, a confirmed order that a second
- * subscriber hears, a write it does not hear, and an unlink. Each step says what it does and
- * waits for the deliveries it expects, so every delivery prints under its step. Not thread-safe.
+ * subscriber hears, a write it does not hear, and an unlink. Each step says what it does and waits
+ * for the deliveries it expects, so every delivery prints under its step. Not thread-safe.
  */
 final class ChangeStream {
   private static final Duration STEP_WAIT = Duration.ofSeconds(20);
@@ -25,12 +26,16 @@ final class ChangeStream {
   }
 
   void run() throws SQLException, InterruptedException {
-    step("Creating a partner and an order for it (two transactions)", 2,
+    step(
+        "Creating a partner and an order for it (two transactions)",
+        2,
         "INSERT INTO res_partner (name, email, city) VALUES ('Lumber Inc', 'lumber-inc92@example.com', 'Stockton')",
         "INSERT INTO sale_order (name, partner_id, amount_total) VALUES ('S00003', 4, 980.00)");
 
-    step("A burst: one transaction writes Azure Interior's e-mail three times and its city once"
-        + " (one Odoo write can be several UPDATEs) -> one delivery, the net effect", 1,
+    step(
+        "A burst: one transaction writes Azure Interior's e-mail three times and its city once"
+            + " (one Odoo write can be several UPDATEs) -> one delivery, the net effect",
+        1,
         "BEGIN",
         "UPDATE res_partner SET email = 'azure@example.com' WHERE id = 1",
         "UPDATE res_partner SET email = 'sales@azure.example.com' WHERE id = 1",
@@ -42,12 +47,15 @@ final class ChangeStream {
     narrate("A rolled-back transaction renames Deco Addict -> nothing is sent");
     exec("BEGIN", "UPDATE res_partner SET name = 'Deco Addict (typo)' WHERE id = 2", "ROLLBACK");
     Thread.sleep(1500);
-    out.println(receiver.verified() == before ? "  (nothing arrived, as it should)"
-        : "  (a delivery arrived: that was not expected)");
+    out.println(
+        receiver.verified() == before
+            ? "  (nothing arrived, as it should)"
+            : "  (a delivery arrived: that was not expected)");
 
     before = receiver.verified();
-    narrate("The receiver refuses the next delivery once (503); while its retry waits, three more"
-        + " writes to S00001 commit and merge into it");
+    narrate(
+        "The receiver refuses the next delivery once (503); while its retry waits, three more"
+            + " writes to S00001 commit and merge into it");
     receiver.refuseNextOnce();
     exec("UPDATE sale_order SET amount_total = 1300.00 WHERE id = 1");
     receiver.awaitRefused(1, STEP_WAIT);
@@ -56,18 +64,26 @@ final class ChangeStream {
     exec("UPDATE sale_order SET amount_total = 1500.00 WHERE id = 1");
     expect(before, 1);
 
-    step("Confirming S00001 (state draft -> sale): \"confirmed-orders\" hears it too (domain "
-        + OdooLikeDatabase.CONFIRMED_DOMAIN + ", fields state)", 2,
+    step(
+        "Confirming S00001 (state draft -> sale): \"confirmed-orders\" hears it too (domain "
+            + OdooLikeDatabase.CONFIRMED_DOMAIN
+            + ", fields state)",
+        2,
         "UPDATE sale_order SET state = 'sale' WHERE id = 1");
 
-    step("A discount on confirmed S00001: \"confirmed-orders\" does not hear it (state unchanged)", 1,
+    step(
+        "A discount on confirmed S00001: \"confirmed-orders\" does not hear it (state unchanged)",
+        1,
         "UPDATE sale_order SET amount_total = 1425.00 WHERE id = 1");
 
-    step("Deleting Gemini Furniture (unlink): its last values come along", 1,
+    step(
+        "Deleting Gemini Furniture (unlink): its last values come along",
+        1,
         "DELETE FROM res_partner WHERE id = 3");
   }
 
-  private void step(String what, int deliveries, String... sql) throws SQLException, InterruptedException {
+  private void step(String what, int deliveries, String... sql)
+      throws SQLException, InterruptedException {
     int before = receiver.verified();
     narrate(what);
     exec(sql);
@@ -103,8 +119,12 @@ final class ChangeStream {
   private void expect(int before, int deliveries) throws InterruptedException {
     int total = before + deliveries;
     if (!receiver.awaitVerified(total, STEP_WAIT)) {
-      out.println("  (still waiting for " + (total - receiver.verified()) + " deliveries after "
-          + STEP_WAIT.toSeconds() + " s: see the sidecar's log lines above)");
+      out.println(
+          "  (still waiting for "
+              + (total - receiver.verified())
+              + " deliveries after "
+              + STEP_WAIT.toSeconds()
+              + " s: see the sidecar's log lines above)");
     }
     Thread.sleep(300); // lets a delivery that should not come show up under this step
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.demo;
 
 import dev.odoowebhook.sidecar.Sidecar;
@@ -15,10 +16,10 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The `demo` command's work: an embedded PostgreSQL with an Odoo-like database, the sidecar
- * in this process, a receiver that verifies every signature, and a stream of changes; then it
- * runs until SIGTERM or SIGINT, when {@link #stop} ends everything in reverse order and removes
- * the data folder. Start and stop may run on different threads (stop from a shutdown hook).
+ * The `demo` command's work: an embedded PostgreSQL with an Odoo-like database, the sidecar in this
+ * process, a receiver that verifies every signature, and a stream of changes; then it runs until
+ * SIGTERM or SIGINT, when {@link #stop} ends everything in reverse order and removes the data
+ * folder. Start and stop may run on different threads (stop from a shutdown hook).
  */
 public final class Demo {
   /** The admin port of the sidecar, as in production; another is taken when it is busy. */
@@ -37,17 +38,25 @@ public final class Demo {
   }
 
   /**
-   * Starts everything and makes the changes; returns when they are delivered (the demo then
-   * keeps running until {@link #stop}).
+   * Starts everything and makes the changes; returns when they are delivered (the demo then keeps
+   * running until {@link #stop}).
    *
    * @param settings the command line's settings; the database ones are the demo's own
    */
   public void start(SidecarConfig settings) throws IOException, SQLException, InterruptedException {
-    out.println("odoo-webhook-sidecar demo: an embedded PostgreSQL with an Odoo-like database, the"
-        + " sidecar, and a receiver that verifies every signature. Ctrl-C stops it all.");
+    out.println(
+        "odoo-webhook-sidecar demo: an embedded PostgreSQL with an Odoo-like database, the"
+            + " sidecar, and a receiver that verifies every signature. Ctrl-C stops it all.");
     postgres = DemoPostgres.start();
-    out.println("PostgreSQL " + postgres.version() + " at " + postgres.url() + " (user "
-        + DemoPostgres.USER + ", no password), data in " + postgres.dataFolder());
+    out.println(
+        "PostgreSQL "
+            + postgres.version()
+            + " at "
+            + postgres.url()
+            + " (user "
+            + DemoPostgres.USER
+            + ", no password), data in "
+            + postgres.dataFolder());
     odoo = DriverManager.getConnection(postgres.url(), DemoPostgres.USER, "");
     OdooLikeDatabase.createOdooTables(odoo);
     String secret = OdooLikeDatabase.newSecret();
@@ -59,22 +68,46 @@ public final class Demo {
     // `subscriber add` would.
     OdooLikeDatabase.installSidecar(sidecar.database().dataSource(), odoo);
     OdooLikeDatabase.addSubscribers(odoo, receiver.url(), secret);
-    out.println("Tracking res.partner (" + String.join(", ", OdooLikeDatabase.PARTNER_FIELDS)
-        + ") and sale.order (" + String.join(", ", OdooLikeDatabase.ORDER_FIELDS) + ").");
-    out.println("Subscribers: \"" + OdooLikeDatabase.ALL_CHANGES + "\" (both models, payload"
-        + " changes) and \"" + OdooLikeDatabase.CONFIRMED_ORDERS + "\" (sale.order, domain "
-        + OdooLikeDatabase.CONFIRMED_DOMAIN + ", fields state), both at " + receiver.url());
+    out.println(
+        "Tracking res.partner ("
+            + String.join(", ", OdooLikeDatabase.PARTNER_FIELDS)
+            + ") and sale.order ("
+            + String.join(", ", OdooLikeDatabase.ORDER_FIELDS)
+            + ").");
+    out.println(
+        "Subscribers: \""
+            + OdooLikeDatabase.ALL_CHANGES
+            + "\" (both models, payload"
+            + " changes) and \""
+            + OdooLikeDatabase.CONFIRMED_ORDERS
+            + "\" (sale.order, domain "
+            + OdooLikeDatabase.CONFIRMED_DOMAIN
+            + ", fields state), both at "
+            + receiver.url());
     String admin = "http://" + config.text(Setting.HTTP_HOST) + ":" + sidecar.adminPort();
-    out.println(sidecar.adminPort() == 0 ? "Sidecar running (no /health nor /metrics: WEBHOOK_HTTP_PORT=0)"
-        : "Sidecar running: health " + admin + "/health, metrics " + admin + "/metrics");
+    out.println(
+        sidecar.adminPort() == 0
+            ? "Sidecar running (no /health nor /metrics: WEBHOOK_HTTP_PORT=0)"
+            : "Sidecar running: health " + admin + "/health, metrics " + admin + "/metrics");
 
     new ChangeStream(odoo, receiver, out).run();
     out.println();
-    out.println("Done: " + receiver.verified() + " deliveries verified, " + receiver.refused()
-        + " refused once and retried, " + receiver.invalid() + " with a bad signature. Still"
-        + " running: psql -h 127.0.0.1 -p " + postgres.port() + " -U " + DemoPostgres.USER + " "
-        + DemoPostgres.DATABASE + " to make changes of your own; Ctrl-C stops everything and"
-        + " removes the data.");
+    out.println(
+        "Done: "
+            + receiver.verified()
+            + " deliveries verified, "
+            + receiver.refused()
+            + " refused once and retried, "
+            + receiver.invalid()
+            + " with a bad signature. Still"
+            + " running: psql -h 127.0.0.1 -p "
+            + postgres.port()
+            + " -U "
+            + DemoPostgres.USER
+            + " "
+            + DemoPostgres.DATABASE
+            + " to make changes of your own; Ctrl-C stops everything and"
+            + " removes the data.");
   }
 
   /** The command line's settings, pointed at the demo's database and a free admin port. */
@@ -121,8 +154,8 @@ public final class Demo {
   }
 
   /**
-   * Stops the sidecar (draining in-flight deliveries), the receiver and PostgreSQL, and removes
-   * the data folder, whatever start got to. Only the first call does anything.
+   * Stops the sidecar (draining in-flight deliveries), the receiver and PostgreSQL, and removes the
+   * data folder, whatever start got to. Only the first call does anything.
    */
   public synchronized void stop() {
     if (stopping) {
@@ -148,7 +181,8 @@ public final class Demo {
           postgres.close();
           out.println("Stopped: PostgreSQL stopped, " + postgres.dataFolder() + " removed.");
         } catch (IOException e) {
-          out.println("Stopped, but " + postgres.dataFolder() + " could not be removed: " + e.getMessage());
+          out.println(
+              "Stopped, but " + postgres.dataFolder() + " could not be removed: " + e.getMessage());
         }
       }
     } finally {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.demo;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -15,10 +16,10 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * The demo's PostgreSQL: the embedded server of io.zonky.test (binaries from the demo jar,
- * unpacked once into the temporary folder and reused), with its data in a temporary folder of
- * its own that {@link #close} removes. No shutdown hook of its own: the demo stops it after
- * the sidecar. Not thread-safe; close is idempotent.
+ * The demo's PostgreSQL: the embedded server of io.zonky.test (binaries from the demo jar, unpacked
+ * once into the temporary folder and reused), with its data in a temporary folder of its own that
+ * {@link #close} removes. No shutdown hook of its own: the demo stops it after the sidecar. Not
+ * thread-safe; close is idempotent.
  */
 final class DemoPostgres implements AutoCloseable {
   static final String DATABASE = "odoo_demo";
@@ -36,14 +37,15 @@ final class DemoPostgres implements AutoCloseable {
   static DemoPostgres start() throws IOException, SQLException {
     Path parent = Files.createTempDirectory("odoo-webhook-demo-");
     try {
-      EmbeddedPostgres server = EmbeddedPostgres.builder()
-          .setDataDirectory(parent.resolve("data"))
-          .setCleanDataDirectory(true)
-          .setRegisterShutdownHook(false)
-          .setServerConfig("fsync", "off") // a demo's data is thrown away at the end
-          .setServerConfig("listen_addresses", "127.0.0.1")
-          .setPGStartupWait(Duration.ofSeconds(60))
-          .start();
+      EmbeddedPostgres server =
+          EmbeddedPostgres.builder()
+              .setDataDirectory(parent.resolve("data"))
+              .setCleanDataDirectory(true)
+              .setRegisterShutdownHook(false)
+              .setServerConfig("fsync", "off") // a demo's data is thrown away at the end
+              .setServerConfig("listen_addresses", "127.0.0.1")
+              .setPGStartupWait(Duration.ofSeconds(60))
+              .start();
       DemoPostgres pg = new DemoPostgres(server, parent);
       try (Connection c = DriverManager.getConnection(pg.url("postgres"), USER, "");
           Statement st = c.createStatement()) {

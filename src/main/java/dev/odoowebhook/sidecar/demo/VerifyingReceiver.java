@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,10 +23,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The demo's webhook receiver on 127.0.0.1: checks every request's Standard Webhooks signature
- * with the subscribers' secret (401 if it does not verify, or if its timestamp is more than five
- * minutes off), answers 204, and prints one line per delivery. On request it refuses the next
- * delivery once with 503, to show a retry. Thread-safe.
+ * The demo's webhook receiver on 127.0.0.1: checks every request's Standard Webhooks signature with
+ * the subscribers' secret (401 if it does not verify, or if its timestamp is more than five minutes
+ * off), answers 204, and prints one line per delivery. On request it refuses the next delivery once
+ * with 503, to show a retry. Thread-safe.
  */
 final class VerifyingReceiver implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,11 +35,14 @@ final class VerifyingReceiver implements AutoCloseable {
   private final String secret;
   private final PrintStream out;
   private final HttpServer server;
-  private final ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
-    Thread t = new Thread(r, "demo-receiver");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService executor =
+      Executors.newFixedThreadPool(
+          4,
+          r -> {
+            Thread t = new Thread(r, "demo-receiver");
+            t.setDaemon(true);
+            return t;
+          });
   private int verified;
   private int refused;
   private int invalid;
@@ -102,12 +106,17 @@ final class VerifyingReceiver implements AutoCloseable {
   }
 
   private void handle(HttpExchange exchange) throws IOException {
-    try (exchange; InputStream in = exchange.getRequestBody()) {
+    try (exchange;
+        InputStream in = exchange.getRequestBody()) {
       byte[] body = in.readAllBytes();
       String subscriber = exchange.getRequestURI().getPath().replaceFirst("^/", "");
       String id = exchange.getRequestHeaders().getFirst("webhook-id");
-      String problem = signatureProblem(id, exchange.getRequestHeaders().getFirst("webhook-timestamp"),
-          exchange.getRequestHeaders().getFirst("webhook-signature"), body);
+      String problem =
+          signatureProblem(
+              id,
+              exchange.getRequestHeaders().getFirst("webhook-timestamp"),
+              exchange.getRequestHeaders().getFirst("webhook-signature"),
+              body);
       int status = answer(subscriber, id, problem, body);
       exchange.sendResponseHeaders(status, -1);
     } catch (RuntimeException e) {
@@ -131,8 +140,14 @@ final class VerifyingReceiver implements AutoCloseable {
       refuseNext = false;
       refused++;
       refusedDelivery = delivery;
-      out.println(label + "REFUSED   " + describe(data) + " [" + id + "]: answered 503 on purpose;"
-          + " the sidecar retries in about 2 s");
+      out.println(
+          label
+              + "REFUSED   "
+              + describe(data)
+              + " ["
+              + id
+              + "]: answered 503 on purpose;"
+              + " the sidecar retries in about 2 s");
       notifyAll();
       return 503;
     }
@@ -146,9 +161,13 @@ final class VerifyingReceiver implements AutoCloseable {
   /** One readable line: the record, the event, merged events, and the changes. */
   static String describe(JsonNode data) {
     int merged = data.path("coalesced_count").asInt(1);
-    StringBuilder line = new StringBuilder()
-        .append(data.path("model").asText()).append(' ').append(data.path("record_id").asLong())
-        .append(' ').append(data.path("event").asText());
+    StringBuilder line =
+        new StringBuilder()
+            .append(data.path("model").asText())
+            .append(' ')
+            .append(data.path("record_id").asLong())
+            .append(' ')
+            .append(data.path("event").asText());
     if (merged > 1) {
       line.append(" (").append(merged).append(" changes merged)");
     }
@@ -157,8 +176,12 @@ final class VerifyingReceiver implements AutoCloseable {
       JsonNode old = field.getValue().path("old");
       JsonNode now = field.getValue().path("new");
       String event = data.path("event").asText();
-      changes.add(field.getKey() + ": " + ("create".equals(event) ? show(now)
-          : "unlink".equals(event) ? show(old) : show(old) + " -> " + show(now)));
+      changes.add(
+          field.getKey()
+              + ": "
+              + ("create".equals(event)
+                  ? show(now)
+                  : "unlink".equals(event) ? show(old) : show(old) + " -> " + show(now)));
     }
     if (!changes.isEmpty()) {
       line.append("  ").append(String.join(", ", changes));
@@ -167,7 +190,9 @@ final class VerifyingReceiver implements AutoCloseable {
   }
 
   private static String show(JsonNode v) {
-    return v == null || v.isMissingNode() || v.isNull() ? "null" : v.isTextual() ? "'" + v.asText() + "'" : v.toString();
+    return v == null || v.isMissingNode() || v.isNull()
+        ? "null"
+        : v.isTextual() ? "'" + v.asText() + "'" : v.toString();
   }
 
   /** Why a request's signature does not verify, or null when it does (Standard Webhooks). */
@@ -184,8 +209,9 @@ final class VerifyingReceiver implements AutoCloseable {
     if (Math.abs(Instant.now().getEpochSecond() - ts) > TOLERANCE_SECONDS) {
       return "webhook-timestamp is more than 5 minutes off";
     }
-    byte[] expected = WebhookSigner.signatureHeader(List.of(secret), id, ts, body)
-        .getBytes(StandardCharsets.US_ASCII);
+    byte[] expected =
+        WebhookSigner.signatureHeader(List.of(secret), id, ts, body)
+            .getBytes(StandardCharsets.US_ASCII);
     for (String candidate : signatures.split(" ")) {
       if (MessageDigest.isEqual(expected, candidate.getBytes(StandardCharsets.US_ASCII))) {
         return null;

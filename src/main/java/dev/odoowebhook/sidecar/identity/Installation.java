@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.identity;
 
 import dev.odoowebhook.sidecar.persistence.DatabaseErrors;
@@ -14,9 +15,9 @@ import org.slf4j.LoggerFactory;
  * Whether the database is the one the sidecar was set up on, or a copy of it (a restore, Odoo's
  * duplicate database, a staging copy), by the identity recorded in webhook_installation
  * (sql/V15__webhook_installation.sql, sql/R__webhook_installation.sql). On a copy the database
- * holds the deliveries itself (its active subscribers are paused: routed, not sent) until an
- * admin confirms with {@code confirm-copy}, so every sidecar and the addon see the same hold.
- * Stateless and thread-safe; every method asks the database.
+ * holds the deliveries itself (its active subscribers are paused: routed, not sent) until an admin
+ * confirms with {@code confirm-copy}, so every sidecar and the addon see the same hold. Stateless
+ * and thread-safe; every method asks the database.
  */
 public final class Installation {
   private static final Logger log = LoggerFactory.getLogger(Installation.class);
@@ -38,8 +39,8 @@ public final class Installation {
   /**
    * What /health, {@code status} and the addon show: the state and one sentence about it.
    *
-   * @param deliveriesHeld true while this database is a copy that must not deliver (HELD or
-   *     COPY): /health should report it
+   * @param deliveriesHeld true while this database is a copy that must not deliver (HELD or COPY):
+   *     /health should report it
    */
   public record Status(State state, String message) {
     public boolean deliveriesHeld() {
@@ -50,9 +51,9 @@ public final class Installation {
   private Installation() {}
 
   /**
-   * The start-up check of every sidecar: records the identity the first time, notices a
-   * pg_upgrade (same database, new cluster), and on a copy holds the deliveries, saying so in
-   * the log. Never fails the start: an error is logged and the status says what it can.
+   * The start-up check of every sidecar: records the identity the first time, notices a pg_upgrade
+   * (same database, new cluster), and on a copy holds the deliveries, saying so in the log. Never
+   * fails the start: an error is logged and the status says what it can.
    */
   public static Status checkAtStart(DataSource dataSource) {
     try (Connection c = dataSource.getConnection();
@@ -64,15 +65,20 @@ public final class Installation {
       }
       Status status = read(st);
       switch (outcome) {
-        case "held" -> log.warn("HOLDING DELIVERIES: {} Events are still captured and routed; nothing"
-            + " is sent until then.", status.message());
-        case "upgraded" -> log.info("Same database in a new cluster (pg_upgrade): installation identity kept.");
+        case "held" ->
+            log.warn(
+                "HOLDING DELIVERIES: {} Events are still captured and routed; nothing"
+                    + " is sent until then.",
+                status.message());
+        case "upgraded" ->
+            log.info("Same database in a new cluster (pg_upgrade): installation identity kept.");
         case "recorded" -> log.info("Installation identity recorded for this database.");
         default -> log.debug("Installation identity checked: {}.", outcome);
       }
       return status;
     } catch (SQLException e) {
-      log.error("Could not check whether this database is a copy ({}); run `migrate` as the owner.",
+      log.error(
+          "Could not check whether this database is a copy ({}); run `migrate` as the owner.",
           DatabaseErrors.firstLine(e));
       return new Status(State.ORIGINAL, "Unknown: " + DatabaseErrors.firstLine(e));
     }
@@ -94,9 +100,9 @@ public final class Installation {
   }
 
   /**
-   * An admin's confirmation that this copy may deliver: records it as the installation and,
-   * if {@code resume}, resumes the subscribers the hold paused. Returns how many were resumed,
-   * or -1 when the database was not held.
+   * An admin's confirmation that this copy may deliver: records it as the installation and, if
+   * {@code resume}, resumes the subscribers the hold paused. Returns how many were resumed, or -1
+   * when the database was not held.
    */
   public static int confirmCopy(Connection c, boolean resume) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT webhook_confirm_copy(?)")) {
@@ -110,7 +116,8 @@ public final class Installation {
   }
 
   private static Status read(Statement st) throws SQLException {
-    try (ResultSet rs = st.executeQuery("SELECT state, message FROM webhook_installation_status()")) {
+    try (ResultSet rs =
+        st.executeQuery("SELECT state, message FROM webhook_installation_status()")) {
       rs.next();
       return new Status(State.fromSql(rs.getString(1)), rs.getString(2));
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The orphan cleanup and retention purge (sql/V4): removes not-yet-sent deliveries and events of
- * records that no longer exist, then history older than its retention. Every step removes at
- * most WEBHOOK_CLEANUP_BATCH rows per transaction. One sidecar at a time runs it (an advisory
- * lock held on its connection); each run is recorded in webhook_job_run with what it removed.
+ * records that no longer exist, then history older than its retention. Every step removes at most
+ * WEBHOOK_CLEANUP_BATCH rows per transaction. One sidecar at a time runs it (an advisory lock held
+ * on its connection); each run is recorded in webhook_job_run with what it removed.
  */
 public final class CleanupJob {
   public static final String NAME = "cleanup";
@@ -34,6 +35,7 @@ public final class CleanupJob {
   private final Duration unroutedAge;
   private final Duration deviceAge;
   private final Duration archiveAge;
+
   /** The webhook_job_run of the last run, or 0. */
   private volatile long lastRunId;
 
@@ -66,8 +68,9 @@ public final class CleanupJob {
 
   private ObjectNode recorded(Connection c) throws SQLException {
     long runId;
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO webhook_job_run (job, instance_id) VALUES (?, ?) RETURNING id")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO webhook_job_run (job, instance_id) VALUES (?, ?) RETURNING id")) {
       ps.setString(1, NAME);
       ps.setString(2, instanceId);
       try (ResultSet rs = ps.executeQuery()) {
@@ -85,14 +88,26 @@ public final class CleanupJob {
         m.put("events", drain(c, "SELECT webhook_cleanup_orphan_events(?, ?)", model));
       }
       ObjectNode purged = result.putObject("purged");
-      purged.put("sent_deliveries", drain(c, "SELECT webhook_purge_sent(?::interval, ?)", interval(sentAge)));
-      purged.put("dead_deliveries", drain(c, "SELECT webhook_purge_dead(?::interval, ?)", interval(deadAge)));
+      purged.put(
+          "sent_deliveries",
+          drain(c, "SELECT webhook_purge_sent(?::interval, ?)", interval(sentAge)));
+      purged.put(
+          "dead_deliveries",
+          drain(c, "SELECT webhook_purge_dead(?::interval, ?)", interval(deadAge)));
       // Moved to webhook_event_archive, respecting pull devices' cursors (sql/V5).
-      purged.put("events", drain(c, "SELECT webhook_purge_events(?::interval, ?::interval, ?::interval, ?)",
-          interval(sentAge), interval(unroutedAge), interval(deviceAge)));
-      purged.put("archived_events", drain(c, "SELECT webhook_purge_archive(?::interval, ?)",
-          interval(archiveAge)));
-      try (PreparedStatement ps = c.prepareStatement("SELECT webhook_purge_bookkeeping(?::interval)")) {
+      purged.put(
+          "events",
+          drain(
+              c,
+              "SELECT webhook_purge_events(?::interval, ?::interval, ?::interval, ?)",
+              interval(sentAge),
+              interval(unroutedAge),
+              interval(deviceAge)));
+      purged.put(
+          "archived_events",
+          drain(c, "SELECT webhook_purge_archive(?::interval, ?)", interval(archiveAge)));
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT webhook_purge_bookkeeping(?::interval)")) {
         ps.setString(1, interval(deadAge));
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
@@ -108,7 +123,9 @@ public final class CleanupJob {
     }
   }
 
-  /** The webhook_job_run row of the last run (0 before the first): what it removed, or its error. */
+  /**
+   * The webhook_job_run row of the last run (0 before the first): what it removed, or its error.
+   */
   public long lastRunId() {
     return lastRunId;
   }
@@ -135,7 +152,8 @@ public final class CleanupJob {
 
   private static List<String> trackedModels(Connection c) throws SQLException {
     List<String> models = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT model FROM webhook_tracked_model ORDER BY model");
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT model FROM webhook_tracked_model ORDER BY model");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         models.add(rs.getString(1));
@@ -144,9 +162,11 @@ public final class CleanupJob {
     return models;
   }
 
-  private static void finish(Connection c, long runId, ObjectNode result, String error) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "UPDATE webhook_job_run SET finished_at = now(), result = ?::jsonb, error = ? WHERE id = ?")) {
+  private static void finish(Connection c, long runId, ObjectNode result, String error)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE webhook_job_run SET finished_at = now(), result = ?::jsonb, error = ? WHERE id = ?")) {
       ps.setString(1, result.toString());
       ps.setString(2, error);
       ps.setLong(3, runId);

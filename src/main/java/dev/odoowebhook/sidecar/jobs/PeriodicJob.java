@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.jobs;
 
 import com.codahale.metrics.Counter;
@@ -28,8 +29,13 @@ public final class PeriodicJob {
   }
 
   /** The same, with the first run after {@code first} instead of after one period. */
-  public static void schedule(ScheduledExecutorService scheduler, String name, Duration first,
-      Duration every, Counter errors, Body body) {
+  public static void schedule(
+      ScheduledExecutorService scheduler,
+      String name,
+      Duration first,
+      Duration every,
+      Counter errors,
+      Body body) {
     scheduler.scheduleWithFixedDelay(
         () -> {
           try {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.jobs;
 
 import dev.odoowebhook.sidecar.persistence.Database;
@@ -19,7 +20,9 @@ public final class RecordBreakerStates {
   private final String instanceId;
   private final Supplier<Map<Long, String>> states;
 
-  /** @param states per subscriber id: closed, open or half_open */
+  /**
+   * @param states per subscriber id: closed, open or half_open
+   */
   public RecordBreakerStates(Database db, String instanceId, Supplier<Map<Long, String>> states) {
     this.db = db;
     this.instanceId = instanceId;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.jobs;
 
 import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
@@ -10,8 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Puts deliveries back in the queue whose sidecar died while sending them (their lease ran
- * out). Safe to run on every sidecar at once: rows are taken with SKIP LOCKED.
+ * Puts deliveries back in the queue whose sidecar died while sending them (their lease ran out).
+ * Safe to run on every sidecar at once: rows are taken with SKIP LOCKED.
  */
 public final class RecoverLeases {
   private static final Logger log = LoggerFactory.getLogger(RecoverLeases.class);
@@ -31,7 +32,8 @@ public final class RecoverLeases {
       int recovered = rs.getInt(1);
       if (recovered > 0) {
         metrics.leasesRecovered.inc(recovered);
-        log.warn("{} deliveries were left in processing by a stopped sidecar; they are queued again.",
+        log.warn(
+            "{} deliveries were left in processing by a stopped sidecar; they are queued again.",
             recovered);
       }
       return recovered;

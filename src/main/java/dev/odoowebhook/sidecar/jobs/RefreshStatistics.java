@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.jobs;
 
 import dev.odoowebhook.sidecar.persistence.Database;
@@ -11,10 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the planner's statistics of the event, delivery and attempt tables fresh while they
- * grow (webhook_refresh_statistics, sql/V10): a plan cached while a table was nearly empty
- * scans all of it until its statistics change, and autovacuum only looks once a minute. Runs
- * every second; a failure only means autovacuum does it later, so it is logged quietly.
+ * Keeps the planner's statistics of the event, delivery and attempt tables fresh while they grow
+ * (webhook_refresh_statistics, sql/V10): a plan cached while a table was nearly empty scans all of
+ * it until its statistics change, and autovacuum only looks once a minute. Runs every second; a
+ * failure only means autovacuum does it later, so it is logged quietly.
  */
 public final class RefreshStatistics {
   private static final Logger log = LoggerFactory.getLogger(RefreshStatistics.class);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.jobs;
 
 import dev.odoowebhook.sidecar.persistence.Database;
@@ -10,8 +11,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the cleanup when an admin asked for it now (webhook_request_job('cleanup'): the addon's
- * "Run now", or psql), looked for every few seconds; one sidecar takes each request
+ * Runs the cleanup when an admin asked for it now (webhook_request_job('cleanup'): the addon's "Run
+ * now", or psql), looked for every few seconds; one sidecar takes each request
  * (webhook_pick_job_request, SKIP LOCKED) and records how it ended.
  */
 public final class RunRequestedJobs {
@@ -34,7 +35,8 @@ public final class RunRequestedJobs {
       String error = null;
       try {
         if (cleanup.run() == null) {
-          error = "Another sidecar was running the cleanup at that moment; its run is in the job history.";
+          error =
+              "Another sidecar was running the cleanup at that moment; its run is in the job history.";
         }
       } catch (SQLException | RuntimeException e) {
         error = e.getMessage();
@@ -45,7 +47,8 @@ public final class RunRequestedJobs {
 
   private Long pick() throws SQLException {
     try (Connection c = db.connection();
-        PreparedStatement ps = c.prepareStatement("SELECT webhook_pick_job_request('cleanup', ?)")) {
+        PreparedStatement ps =
+            c.prepareStatement("SELECT webhook_pick_job_request('cleanup', ?)")) {
       ps.setString(1, instanceId);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.metrics;
 
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
@@ -19,6 +20,7 @@ import io.prometheus.metrics.model.snapshots.SummarySnapshot;
 public final class DescribedExports implements MultiCollector {
   /** Holds only the exporter: its scrape is the Dropwizard registry in Prometheus form. */
   private final PrometheusRegistry exports = new PrometheusRegistry();
+
   private final SidecarMetrics metrics;
 
   private DescribedExports(SidecarMetrics metrics) {
@@ -43,8 +45,10 @@ public final class DescribedExports implements MultiCollector {
   private MetricSnapshot describe(MetricSnapshot s) {
     MetricMetadata m = s.getMetadata();
     String help = metrics.help(m.getPrometheusName());
-    MetricMetadata meta = m.hasUnit() ? new MetricMetadata(m.getName(), help, m.getUnit())
-        : new MetricMetadata(m.getName(), help);
+    MetricMetadata meta =
+        m.hasUnit()
+            ? new MetricMetadata(m.getName(), help, m.getUnit())
+            : new MetricMetadata(m.getName(), help);
     if (s instanceof CounterSnapshot c) {
       return new CounterSnapshot(meta, c.getDataPoints());
     }

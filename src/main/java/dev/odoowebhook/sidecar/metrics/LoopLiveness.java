@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.metrics;
 
 import java.time.Duration;
@@ -9,14 +10,14 @@ import java.util.WeakHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The background loops of one sidecar (router, dispatcher, recorder of sent deliveries) and
- * whether each is alive: a loop reports with one call per turn, {@link #alive(Object)}, and
- * /health fails naming the first watched loop whose thread has died or that has not reported
- * within its bound (a loop stuck on a lock, or that never started). The bound must cover a
- * loop's longest normal turn: its wait for work plus one slow database round trip.
+ * The background loops of one sidecar (router, dispatcher, recorder of sent deliveries) and whether
+ * each is alive: a loop reports with one call per turn, {@link #alive(Object)}, and /health fails
+ * naming the first watched loop whose thread has died or that has not reported within its bound (a
+ * loop stuck on a lock, or that never started). The bound must cover a loop's longest normal turn:
+ * its wait for work plus one slow database round trip.
  *
- * <p>Reports are kept per loop object, weakly, for all sidecars of the JVM, so that a loop
- * needs no reference to its sidecar's registry to report. Thread-safe.
+ * <p>Reports are kept per loop object, weakly, for all sidecars of the JVM, so that a loop needs no
+ * reference to its sidecar's registry to report. Thread-safe.
  */
 public final class LoopLiveness {
   /** The shortest bound a sidecar gives its loops: one slow database round trip fits easily. */
@@ -25,7 +26,8 @@ public final class LoopLiveness {
   /** A loop's last report: which thread made it, and when. */
   private record Report(Thread thread, long nanos) {}
 
-  private static final Map<Object, Report> REPORTS = Collections.synchronizedMap(new WeakHashMap<>());
+  private static final Map<Object, Report> REPORTS =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   /** One watched loop, known since the watch began. */
   private record Watched(String name, Object loop, long boundNanos, long sinceNanos) {}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.persistence;
 
 import com.codahale.metrics.MetricRegistry;
@@ -12,8 +13,8 @@ import java.util.Properties;
 import javax.sql.DataSource;
 
 /**
- * The sidecar's connection pool (HikariCP over pgjdbc) to Odoo's database. Queries and
- * migrations use it; the LISTEN connection is separate (pgjdbc-ng). Thread-safe.
+ * The sidecar's connection pool (HikariCP over pgjdbc) to Odoo's database. Queries and migrations
+ * use it; the LISTEN connection is separate (pgjdbc-ng). Thread-safe.
  */
 public final class Database implements AutoCloseable {
   private final HikariDataSource dataSource;
@@ -78,9 +79,9 @@ public final class Database implements AutoCloseable {
   }
 
   /**
-   * Opens one connection outside the pool, with pgjdbc alone, and runs a trivial query: the
-   * error, if any, is PostgreSQL's own (password, database, role) or the network's, within
-   * {@code timeout}, with no pool retrying behind it.
+   * Opens one connection outside the pool, with pgjdbc alone, and runs a trivial query: the error,
+   * if any, is PostgreSQL's own (password, database, role) or the network's, within {@code
+   * timeout}, with no pool retrying behind it.
    */
   public void probe(Duration timeout) throws SQLException {
     Properties props = new Properties();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.persistence;
 
 import dev.odoowebhook.sidecar.config.SidecarConfig;
@@ -16,17 +17,17 @@ public final class DatabaseErrors {
       "To try the sidecar without a database: java -jar target/odoo-webhook-sidecar-demo.jar demo";
 
   /**
-   * SQLSTATEs of a server that is there but not ready yet: starting up or shutting down
-   * (57P03 cannot_connect_now) or full (53300 too_many_connections). Worth waiting for.
+   * SQLSTATEs of a server that is there but not ready yet: starting up or shutting down (57P03
+   * cannot_connect_now) or full (53300 too_many_connections). Worth waiting for.
    */
   private static final Set<String> NOT_READY = Set.of("57P03", "53300");
 
   private DatabaseErrors() {}
 
   /**
-   * Whether the server could not be reached or is not ready yet, so waiting may help. Anything
-   * else is the server's definitive answer (wrong password, no such database or role, no
-   * pg_hba.conf entry): waiting would not change it.
+   * Whether the server could not be reached or is not ready yet, so waiting may help. Anything else
+   * is the server's definitive answer (wrong password, no such database or role, no pg_hba.conf
+   * entry): waiting would not change it.
    */
   public static boolean isUnreachable(SQLException e) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
@@ -51,7 +52,10 @@ public final class DatabaseErrors {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     String url = config.dbUrl();
     if (hasCause(e, UnknownHostException.class)) {
-      return "Unknown database host in WEBHOOK_DB_URL=" + url + " (" + rootMessage(e)
+      return "Unknown database host in WEBHOOK_DB_URL="
+          + url
+          + " ("
+          + rootMessage(e)
           + "). Check the host name.";
     }
     if (state.startsWith("08") || hasCause(e, ConnectException.class)) {
@@ -63,11 +67,17 @@ public final class DatabaseErrors {
     }
     switch (state) {
       case "3D000":
-        return "PostgreSQL at " + url + ": " + firstLine(e)
+        return "PostgreSQL at "
+            + url
+            + ": "
+            + firstLine(e)
             + ". Check the database name in WEBHOOK_DB_URL (Odoo's database).";
       case "28P01":
       case "28000":
-        return "PostgreSQL at " + url + ": " + firstLine(e)
+        return "PostgreSQL at "
+            + url
+            + ": "
+            + firstLine(e)
             + ". Check WEBHOOK_DB_USER and WEBHOOK_DB_PASSWORD.";
       case "57P03":
       case "53300":

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 /** A request the API refuses: HTTP status, a stable error code and a message saying what to do. */

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
+import dev.odoowebhook.sidecar.delivery.PayloadMode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import dev.odoowebhook.sidecar.delivery.PayloadMode;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -17,14 +18,15 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Bearer tokens of the pull API (table webhook_api_token). A token is {@code whpt_} and 256
- * random bits; only its SHA-256 is stored. A fast hash suffices because the input is random,
- * not a password: there is no dictionary to try, and a slow hash would only cost every request.
- * Shown once at creation, revocable by name. Thread-safe.
+ * Bearer tokens of the pull API (table webhook_api_token). A token is {@code whpt_} and 256 random
+ * bits; only its SHA-256 is stored. A fast hash suffices because the input is random, not a
+ * password: there is no dictionary to try, and a slow hash would only cost every request. Shown
+ * once at creation, revocable by name. Thread-safe.
  */
 public final class ApiTokens {
   public static final String PREFIX = "whpt_";
   private static final SecureRandom RANDOM = new SecureRandom();
+
   /** Characters of a token: the prefix and 32 bytes in unpadded base64url. */
   private static final int LENGTH = PREFIX.length() + 43;
 
@@ -60,8 +62,9 @@ public final class ApiTokens {
   public static String create(Connection c, String name, List<String> models, PayloadMode content)
       throws SQLException {
     String token = newToken();
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO webhook_api_token (name, token_hash, models, content) VALUES (?, ?, ?, ?)")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO webhook_api_token (name, token_hash, models, content) VALUES (?, ?, ?, ?)")) {
       ps.setString(1, name);
       ps.setString(2, hash(token));
       ps.setArray(3, c.createArrayOf("text", models.toArray()));
@@ -73,8 +76,9 @@ public final class ApiTokens {
 
   /** Revokes the active token of a name; false if there is none. */
   public static boolean revoke(Connection c, String name) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "UPDATE webhook_api_token SET revoked_at = now() WHERE name = ? AND revoked_at IS NULL")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE webhook_api_token SET revoked_at = now() WHERE name = ? AND revoked_at IS NULL")) {
       ps.setString(1, name);
       return ps.executeUpdate() > 0;
     }
@@ -88,20 +92,25 @@ public final class ApiTokens {
     if (token == null || token.length() != LENGTH || !token.startsWith(PREFIX)) {
       return Optional.empty();
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "WITH t AS (SELECT id, name, models, content, last_used_at FROM webhook_api_token"
-            + "          WHERE token_hash = ? AND revoked_at IS NULL),"
-            + " touched AS (UPDATE webhook_api_token u SET last_used_at = now() FROM t"
-            + "              WHERE u.id = t.id AND (t.last_used_at IS NULL"
-            + "                                     OR t.last_used_at < now() - interval '1 minute'))"
-            + " SELECT id, name, models, content FROM t")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "WITH t AS (SELECT id, name, models, content, last_used_at FROM webhook_api_token"
+                + "          WHERE token_hash = ? AND revoked_at IS NULL),"
+                + " touched AS (UPDATE webhook_api_token u SET last_used_at = now() FROM t"
+                + "              WHERE u.id = t.id AND (t.last_used_at IS NULL"
+                + "                                     OR t.last_used_at < now() - interval '1 minute'))"
+                + " SELECT id, name, models, content FROM t")) {
       ps.setString(1, hash(token));
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
         }
-        return Optional.of(new ApiToken(rs.getLong(1), rs.getString(2), strings(rs.getArray(3)),
-            PayloadMode.fromSql(rs.getString(4))));
+        return Optional.of(
+            new ApiToken(
+                rs.getLong(1),
+                rs.getString(2),
+                strings(rs.getArray(3)),
+                PayloadMode.fromSql(rs.getString(4))));
       }
     }
   }

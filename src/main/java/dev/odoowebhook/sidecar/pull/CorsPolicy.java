@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import dev.odoowebhook.sidecar.config.ConfigException;
@@ -7,8 +8,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Which browser origins may call the pull API (WEBHOOK_PULL_CORS_ORIGINS): an allow-list of
- * exact origins, or {@code *}. Empty allows none, so browsers are refused by default. Immutable.
+ * Which browser origins may call the pull API (WEBHOOK_PULL_CORS_ORIGINS): an allow-list of exact
+ * origins, or {@code *}. Empty allows none, so browsers are refused by default. Immutable.
  */
 public final class CorsPolicy {
   private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s]+");
@@ -34,8 +35,10 @@ public final class CorsPolicy {
       } else if (ORIGIN.matcher(o).matches()) {
         origins.add(o.toLowerCase(Locale.ROOT));
       } else {
-        throw new ConfigException("Invalid WEBHOOK_PULL_CORS_ORIGINS entry \"" + o
-            + "\": expected an origin such as https://app.example.com (scheme and host, no path), or *.");
+        throw new ConfigException(
+            "Invalid WEBHOOK_PULL_CORS_ORIGINS entry \""
+                + o
+                + "\": expected an origin such as https://app.example.com (scheme and host, no path), or *.");
       }
     }
     this.any = star;

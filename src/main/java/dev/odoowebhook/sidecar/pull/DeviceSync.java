@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,17 +20,19 @@ import java.util.regex.Pattern;
 
 /**
  * Per-device smart sync (table webhook_device): {@code pull} returns the net change per record
- * since the device's cursor and a next cursor, {@code acknowledge} moves the cursor up to what
- * a pull offered, {@code state} and {@code reset}. The cursor is webhook_event.routed_seq, which
- * commits in order (sql/V5), so "routed_seq > cursor" never skips nor repeats an event.
- * A device below the retention horizon, or pulling other models than it synced so far, gets
- * {@code resync_required} instead of a gap. Thread-safe (state lives in the database).
+ * since the device's cursor and a next cursor, {@code acknowledge} moves the cursor up to what a
+ * pull offered, {@code state} and {@code reset}. The cursor is webhook_event.routed_seq, which
+ * commits in order (sql/V5), so "routed_seq > cursor" never skips nor repeats an event. A device
+ * below the retention horizon, or pulling other models than it synced so far, gets {@code
+ * resync_required} instead of a gap. Thread-safe (state lives in the database).
  */
 final class DeviceSync {
   static final int MAX_LIMIT = 1000;
   static final int DEFAULT_LIMIT = 500;
+
   /** Pending events are counted up to this many (state), so a far-behind device is cheap. */
   private static final int PENDING_COUNT_CAP = 10_000;
+
   private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
   private final Database db;
@@ -61,18 +64,28 @@ final class DeviceSync {
     ObjectNode body = json.createObjectNode();
     body.put("device_id", deviceId);
     if (!device.models().equals(selection.patterns())) {
-      return resync(body, device, "models_changed", "This device syncs " + String.join(", ", device.models())
-          + ". To sync other models, reload them from Odoo and call reset with the new models or profile.");
+      return resync(
+          body,
+          device,
+          "models_changed",
+          "This device syncs "
+              + String.join(", ", device.models())
+              + ". To sync other models, reload them from Odoo and call reset with the new models or profile.");
     }
     Page page = readPage(token, deviceId, selection, limit);
     if (page == null) {
-      return resync(body, device, "behind_retention", "Events this device has not acknowledged were"
-          + " removed by retention. Call reset, reload the models from Odoo, then pull again.");
+      return resync(
+          body,
+          device,
+          "behind_retention",
+          "Events this device has not acknowledged were"
+              + " removed by retention. Call reset, reload the models from Odoo, then pull again.");
     }
     try (Connection c = db.connection();
-        PreparedStatement ps = c.prepareStatement(
-            "UPDATE webhook_device SET offered_seq = greatest(offered_seq, ?), last_sync_at = now()"
-                + " WHERE token_id = ? AND device_id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE webhook_device SET offered_seq = greatest(offered_seq, ?), last_sync_at = now()"
+                    + " WHERE token_id = ? AND device_id = ?")) {
       ps.setLong(1, page.next);
       ps.setLong(2, token.id());
       ps.setString(3, deviceId);
@@ -103,8 +116,13 @@ final class DeviceSync {
         o.set("changes", ch.changes());
       }
       if (token.content() == PayloadMode.RECORD) {
-        o.set("record", ch.event().equals("unlink") ? ch.lastValues()
-            : records.getOrDefault(ch.model(), Map.of()).getOrDefault(ch.recordId(), json.nullNode()));
+        o.set(
+            "record",
+            ch.event().equals("unlink")
+                ? ch.lastValues()
+                : records
+                    .getOrDefault(ch.model(), Map.of())
+                    .getOrDefault(ch.recordId(), json.nullNode()));
       }
     }
     return body;
@@ -114,7 +132,8 @@ final class DeviceSync {
    * The records of a page's creates and writes as they are now, one query per model
    * (webhook_read_records, the rule the webhooks' record payload uses): model -> id -> record.
    */
-  private Map<String, Map<Long, JsonNode>> records(List<NetEffect.Change> changes) throws SQLException {
+  private Map<String, Map<Long, JsonNode>> records(List<NetEffect.Change> changes)
+      throws SQLException {
     Map<String, List<Long>> ids = new HashMap<>();
     for (NetEffect.Change ch : changes) {
       if (!ch.event().equals("unlink")) {
@@ -123,8 +142,9 @@ final class DeviceSync {
     }
     Map<String, Map<Long, JsonNode>> records = new HashMap<>();
     try (Connection c = db.connection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT record_id, record::text FROM webhook_read_records(?, NULL, ?)")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT record_id, record::text FROM webhook_read_records(?, NULL, ?)")) {
       for (Map.Entry<String, List<Long>> m : ids.entrySet()) {
         ps.setString(1, m.getKey());
         ps.setArray(2, c.createArrayOf("bigint", m.getValue().toArray()));
@@ -151,28 +171,32 @@ final class DeviceSync {
   /** The device, created at cursor 0 with this selection on its first pull. */
   private static Device register(Connection c, ApiToken token, String deviceId, ModelSelection s)
       throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO webhook_device AS d (token_id, device_id, profile, models) VALUES (?, ?, ?, ?)"
-            + " ON CONFLICT (token_id, device_id) DO UPDATE SET last_sync_at = now()"
-            + " RETURNING d.profile, d.models, d.cursor_seq, d.offered_seq")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO webhook_device AS d (token_id, device_id, profile, models) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT (token_id, device_id) DO UPDATE SET last_sync_at = now()"
+                + " RETURNING d.profile, d.models, d.cursor_seq, d.offered_seq")) {
       ps.setLong(1, token.id());
       ps.setString(2, deviceId);
       ps.setString(3, s.profile());
       ps.setArray(4, c.createArrayOf("text", s.patterns().toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return new Device(rs.getString(1), ApiTokens.strings(rs.getArray(2)), rs.getLong(3), rs.getLong(4));
+        return new Device(
+            rs.getString(1), ApiTokens.strings(rs.getArray(2)), rs.getLong(3), rs.getLong(4));
       }
     }
   }
 
-  private record Page(long cursor, long next, boolean hasMore, int events, List<NetEffect.Change> changes) {}
+  private record Page(
+      long cursor, long next, boolean hasMore, int events, List<NetEffect.Change> changes) {}
 
   /**
-   * Reads one page in one snapshot: the cursor, the retention horizon, the events after the
-   * cursor and the newest routed_seq. Null when the device is behind the horizon.
+   * Reads one page in one snapshot: the cursor, the retention horizon, the events after the cursor
+   * and the newest routed_seq. Null when the device is behind the horizon.
    */
-  private Page readPage(ApiToken token, String deviceId, ModelSelection s, int limit) throws SQLException {
+  private Page readPage(ApiToken token, String deviceId, ModelSelection s, int limit)
+      throws SQLException {
     try (Connection c = db.connection()) {
       c.setAutoCommit(false);
       c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
@@ -180,9 +204,10 @@ final class DeviceSync {
       try {
         long cursor;
         long horizon;
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT d.cursor_seq, h.removed_through FROM webhook_device d, webhook_pull_horizon h"
-                + " WHERE d.token_id = ? AND d.device_id = ?")) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT d.cursor_seq, h.removed_through FROM webhook_device d, webhook_pull_horizon h"
+                    + " WHERE d.token_id = ? AND d.device_id = ?")) {
           ps.setLong(1, token.id());
           ps.setString(2, deviceId);
           try (ResultSet rs = ps.executeQuery()) {
@@ -198,10 +223,12 @@ final class DeviceSync {
         int read = 0;
         long last = cursor;
         boolean more = false;
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT " + EventQueries.COLUMNS
-                + " FROM webhook_event WHERE routed_seq > ? AND model LIKE ANY (?)"
-                + " ORDER BY routed_seq LIMIT ?")) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT "
+                    + EventQueries.COLUMNS
+                    + " FROM webhook_event WHERE routed_seq > ? AND model LIKE ANY (?)"
+                    + " ORDER BY routed_seq LIMIT ?")) {
           ps.setLong(1, cursor);
           ps.setArray(2, c.createArrayOf("text", s.like()));
           ps.setInt(3, limit + 1);
@@ -230,9 +257,10 @@ final class DeviceSync {
 
   /** The newest routed_seq visible, or the retention horizon if everything is archived. */
   static long newest(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT greatest((SELECT max(routed_seq) FROM webhook_event WHERE routed_seq IS NOT NULL),"
-            + " (SELECT removed_through FROM webhook_pull_horizon), 0)");
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT greatest((SELECT max(routed_seq) FROM webhook_event WHERE routed_seq IS NOT NULL),"
+                    + " (SELECT removed_through FROM webhook_pull_horizon), 0)");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
@@ -244,10 +272,11 @@ final class DeviceSync {
       throw ApiError.badRequest("\"cursor\" must be a next_cursor returned by pull (0 or more).");
     }
     try (Connection c = db.connection()) {
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE webhook_device SET cursor_seq = greatest(cursor_seq, ?), acknowledged_at = now(),"
-              + " last_sync_at = now() WHERE token_id = ? AND device_id = ? AND ? <= offered_seq"
-              + " RETURNING cursor_seq")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE webhook_device SET cursor_seq = greatest(cursor_seq, ?), acknowledged_at = now(),"
+                  + " last_sync_at = now() WHERE token_id = ? AND device_id = ? AND ? <= offered_seq"
+                  + " RETURNING cursor_seq")) {
         ps.setLong(1, cursor);
         ps.setLong(2, token.id());
         ps.setString(3, deviceId);
@@ -264,8 +293,14 @@ final class DeviceSync {
       if (find(c, token, deviceId) == null) {
         throw unknownDevice(deviceId);
       }
-      throw new ApiError(409, "cursor_not_offered", "Cursor " + cursor + " was never offered to device "
-          + deviceId + "; acknowledge the next_cursor of a pull, after storing its changes.");
+      throw new ApiError(
+          409,
+          "cursor_not_offered",
+          "Cursor "
+              + cursor
+              + " was never offered to device "
+              + deviceId
+              + "; acknowledge the next_cursor of a pull, after storing its changes.");
     }
   }
 
@@ -276,10 +311,11 @@ final class DeviceSync {
       c.setReadOnly(true);
       try {
         ObjectNode body = json.createObjectNode();
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT d.profile, d.models, d.cursor_seq, d.offered_seq, d.created_at, d.last_sync_at,"
-                + " d.acknowledged_at, d.reset_at, h.removed_through"
-                + " FROM webhook_device d, webhook_pull_horizon h WHERE d.token_id = ? AND d.device_id = ?")) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT d.profile, d.models, d.cursor_seq, d.offered_seq, d.created_at, d.last_sync_at,"
+                    + " d.acknowledged_at, d.reset_at, h.removed_through"
+                    + " FROM webhook_device d, webhook_pull_horizon h WHERE d.token_id = ? AND d.device_id = ?")) {
           ps.setLong(1, token.id());
           ps.setString(2, deviceId);
           try (ResultSet rs = ps.executeQuery()) {
@@ -318,9 +354,10 @@ final class DeviceSync {
   }
 
   private static long pending(Connection c, long cursor, String[] like) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT count(*) FROM (SELECT 1 FROM webhook_event WHERE routed_seq > ? AND model LIKE ANY (?)"
-            + " LIMIT ?) p")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT count(*) FROM (SELECT 1 FROM webhook_event WHERE routed_seq > ? AND model LIKE ANY (?)"
+                + " LIMIT ?) p")) {
       ps.setLong(1, cursor);
       ps.setArray(2, c.createArrayOf("text", like));
       ps.setInt(3, PENDING_COUNT_CAP + 1);
@@ -332,36 +369,44 @@ final class DeviceSync {
   }
 
   /**
-   * Moves the cursor to the newest routed event, after the app reloaded its data from Odoo
-   * (call reset first, then reload, then pull: changes during the reload come again). With
-   * models or a profile, the device syncs those from now on; a new device is created.
+   * Moves the cursor to the newest routed event, after the app reloaded its data from Odoo (call
+   * reset first, then reload, then pull: changes during the reload come again). With models or a
+   * profile, the device syncs those from now on; a new device is created.
    */
-  ObjectNode reset(ApiToken token, String deviceId, String profile, List<String> models) throws SQLException {
+  ObjectNode reset(ApiToken token, String deviceId, String profile, List<String> models)
+      throws SQLException {
     try (Connection c = db.connection()) {
       boolean selecting = profile != null || models != null;
       ModelSelection s = selecting ? ModelSelection.resolve(c, token, profile, models) : null;
       if (s == null && find(c, token, deviceId) == null) {
-        throw new ApiError(404, "unknown_device", "Device " + deviceId + " has not synced yet; name its"
-            + " \"models\" or \"profile\" to reset it, or pull first.");
+        throw new ApiError(
+            404,
+            "unknown_device",
+            "Device "
+                + deviceId
+                + " has not synced yet; name its"
+                + " \"models\" or \"profile\" to reset it, or pull first.");
       }
-      try (PreparedStatement ps = c.prepareStatement(
-          "WITH head AS (SELECT greatest((SELECT max(routed_seq) FROM webhook_event WHERE routed_seq IS NOT NULL),"
-              + "                          (SELECT removed_through FROM webhook_pull_horizon), 0) AS seq)"
-              + " INSERT INTO webhook_device AS d (token_id, device_id, profile, models, cursor_seq, offered_seq,"
-              + "                                  reset_at)"
-              + " SELECT ?, ?, ?, ?, head.seq, head.seq, now() FROM head"
-              + " ON CONFLICT (token_id, device_id) DO UPDATE"
-              + " SET cursor_seq = greatest(EXCLUDED.cursor_seq, d.offered_seq),"
-              + "     offered_seq = greatest(EXCLUDED.cursor_seq, d.offered_seq),"
-              + "     profile = CASE WHEN ? THEN EXCLUDED.profile ELSE d.profile END,"
-              + "     models = CASE WHEN ? THEN EXCLUDED.models ELSE d.models END,"
-              + "     reset_at = now(), last_sync_at = now()"
-              + " RETURNING d.cursor_seq")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "WITH head AS (SELECT greatest((SELECT max(routed_seq) FROM webhook_event WHERE routed_seq IS NOT NULL),"
+                  + "                          (SELECT removed_through FROM webhook_pull_horizon), 0) AS seq)"
+                  + " INSERT INTO webhook_device AS d (token_id, device_id, profile, models, cursor_seq, offered_seq,"
+                  + "                                  reset_at)"
+                  + " SELECT ?, ?, ?, ?, head.seq, head.seq, now() FROM head"
+                  + " ON CONFLICT (token_id, device_id) DO UPDATE"
+                  + " SET cursor_seq = greatest(EXCLUDED.cursor_seq, d.offered_seq),"
+                  + "     offered_seq = greatest(EXCLUDED.cursor_seq, d.offered_seq),"
+                  + "     profile = CASE WHEN ? THEN EXCLUDED.profile ELSE d.profile END,"
+                  + "     models = CASE WHEN ? THEN EXCLUDED.models ELSE d.models END,"
+                  + "     reset_at = now(), last_sync_at = now()"
+                  + " RETURNING d.cursor_seq")) {
         ps.setLong(1, token.id());
         ps.setString(2, deviceId);
         ps.setString(3, s == null ? null : s.profile());
         // A new device always has a selection (checked above); the array is unused otherwise.
-        ps.setArray(4, c.createArrayOf("text", (s == null ? List.of("*") : s.patterns()).toArray()));
+        ps.setArray(
+            4, c.createArrayOf("text", (s == null ? List.of("*") : s.patterns()).toArray()));
         ps.setBoolean(5, selecting);
         ps.setBoolean(6, selecting);
         try (ResultSet rs = ps.executeQuery()) {
@@ -376,19 +421,24 @@ final class DeviceSync {
   }
 
   private static Device find(Connection c, ApiToken token, String deviceId) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT profile, models, cursor_seq, offered_seq FROM webhook_device WHERE token_id = ? AND device_id = ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT profile, models, cursor_seq, offered_seq FROM webhook_device WHERE token_id = ? AND device_id = ?")) {
       ps.setLong(1, token.id());
       ps.setString(2, deviceId);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next()
-            ? new Device(rs.getString(1), ApiTokens.strings(rs.getArray(2)), rs.getLong(3), rs.getLong(4))
+            ? new Device(
+                rs.getString(1), ApiTokens.strings(rs.getArray(2)), rs.getLong(3), rs.getLong(4))
             : null;
       }
     }
   }
 
   private static ApiError unknownDevice(String deviceId) {
-    return new ApiError(404, "unknown_device", "Device " + deviceId + " has not synced yet with this token; pull first.");
+    return new ApiError(
+        404,
+        "unknown_device",
+        "Device " + deviceId + " has not synced yet with this token; pull first.");
   }
 }

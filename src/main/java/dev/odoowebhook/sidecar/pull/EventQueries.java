@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,9 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The read-only queries of the pull API: the event list with filters and paging by routed_seq,
- * and the check-updates summary. Only routed events (routed_seq set), only models the token may
- * read. Thread-safe.
+ * The read-only queries of the pull API: the event list with filters and paging by routed_seq, and
+ * the check-updates summary. Only routed events (routed_seq set), only models the token may read.
+ * Thread-safe.
  */
 final class EventQueries {
   static final int MAX_LIMIT = 1000;
@@ -37,10 +38,14 @@ final class EventQueries {
 
   ObjectNode list(ApiToken token, Filter f) throws SQLException {
     try (Connection c = db.connection()) {
-      ModelSelection s = ModelSelection.resolve(c, token, null, f.model() == null ? null : List.of(f.model()));
-      StringBuilder sql = new StringBuilder(
-          "SELECT " + COLUMNS + " FROM webhook_event"
-              + " WHERE routed_seq > ? AND model LIKE ANY (?)");
+      ModelSelection s =
+          ModelSelection.resolve(c, token, null, f.model() == null ? null : List.of(f.model()));
+      StringBuilder sql =
+          new StringBuilder(
+              "SELECT "
+                  + COLUMNS
+                  + " FROM webhook_event"
+                  + " WHERE routed_seq > ? AND model LIKE ANY (?)");
       List<Object> params = new ArrayList<>();
       params.add(f.after());
       params.add(c.createArrayOf("text", s.like()));
@@ -100,7 +105,8 @@ final class EventQueries {
   }
 
   /** Whether anything changed since a time, how much per model, and when last. */
-  ObjectNode updates(ApiToken token, Instant since, String profile, List<String> models) throws SQLException {
+  ObjectNode updates(ApiToken token, Instant since, String profile, List<String> models)
+      throws SQLException {
     try (Connection c = db.connection()) {
       ModelSelection s = ModelSelection.resolve(c, token, profile, models);
       ObjectNode body = json.createObjectNode();
@@ -108,10 +114,11 @@ final class EventQueries {
       ObjectNode perModel = json.createObjectNode();
       long total = 0;
       Instant lastChange = null;
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT model, count(*), max(captured_at) FROM webhook_event"
-              + " WHERE routed_seq IS NOT NULL AND captured_at > ? AND model LIKE ANY (?)"
-              + " GROUP BY model ORDER BY model")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT model, count(*), max(captured_at) FROM webhook_event"
+                  + " WHERE routed_seq IS NOT NULL AND captured_at > ? AND model LIKE ANY (?)"
+                  + " GROUP BY model ORDER BY model")) {
         ps.setTimestamp(1, Timestamp.from(since));
         ps.setArray(2, c.createArrayOf("text", s.like()));
         try (ResultSet rs = ps.executeQuery()) {
@@ -137,13 +144,22 @@ final class EventQueries {
     }
   }
 
-  /** The columns {@link #event} reads, in its order: an event and its changes of captured fields. */
-  static final String COLUMNS = "routed_seq, id, model, record_id, event, changed_fields, captured_at,"
-      + " webhook_event_changes(event, old_values, new_values)::text AS changes";
+  /**
+   * The columns {@link #event} reads, in its order: an event and its changes of captured fields.
+   */
+  static final String COLUMNS =
+      "routed_seq, id, model, record_id, event, changed_fields, captured_at,"
+          + " webhook_event_changes(event, old_values, new_values)::text AS changes";
 
   static NetEffect.Event event(ResultSet rs) throws SQLException {
-    return new NetEffect.Event(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getLong(4),
-        rs.getString(5), ApiTokens.strings(rs.getArray(6)),
-        rs.getObject(7, OffsetDateTime.class).toInstant(), rs.getString(8));
+    return new NetEffect.Event(
+        rs.getLong(1),
+        rs.getLong(2),
+        rs.getString(3),
+        rs.getLong(4),
+        rs.getString(5),
+        ApiTokens.strings(rs.getArray(6)),
+        rs.getObject(7, OffsetDateTime.class).toInstant(),
+        rs.getString(8));
   }
 }

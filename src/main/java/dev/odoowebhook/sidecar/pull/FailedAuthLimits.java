@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import java.time.Duration;
@@ -6,12 +7,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Failed authentications per client address: after {@link #DEFAULT_MAX_FAILURES} within
- * {@link #DEFAULT_WINDOW}, the address is refused (429, Retry-After) until the window ends,
- * before its token costs a database query. Each unknown token otherwise costs a lookup, so a
- * flood of guesses would take the pool from real clients. Fixed windows: simple, and a client
- * that fixed its token waits at most one window. Addresses behind one NAT share a limit, which
- * is why it is generous. At most {@link #MAX_ADDRESSES} windows are kept. Thread-safe.
+ * Failed authentications per client address: after {@link #DEFAULT_MAX_FAILURES} within {@link
+ * #DEFAULT_WINDOW}, the address is refused (429, Retry-After) until the window ends, before its
+ * token costs a database query. Each unknown token otherwise costs a lookup, so a flood of guesses
+ * would take the pool from real clients. Fixed windows: simple, and a client that fixed its token
+ * waits at most one window. Addresses behind one NAT share a limit, which is why it is generous. At
+ * most {@link #MAX_ADDRESSES} windows are kept. Thread-safe.
  */
 final class FailedAuthLimits {
   static final int DEFAULT_MAX_FAILURES = 20;
@@ -51,7 +52,11 @@ final class FailedAuthLimits {
     if (windows.size() >= MAX_ADDRESSES) {
       windows.values().removeIf(w -> now - w.startNanos() >= windowNanos);
     }
-    windows.compute(address, (a, w) -> w == null || now - w.startNanos() >= windowNanos
-        ? new Window(now, 1) : new Window(w.startNanos(), w.failures() + 1));
+    windows.compute(
+        address,
+        (a, w) ->
+            w == null || now - w.startNanos() >= windowNanos
+                ? new Window(now, 1)
+                : new Window(w.startNanos(), w.failures() + 1));
   }
 }

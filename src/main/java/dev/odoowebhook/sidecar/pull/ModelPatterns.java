@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import java.util.ArrayList;
@@ -19,7 +20,9 @@ public final class ModelPatterns {
   public static String problemWith(String pattern) {
     return pattern != null && VALID.matcher(pattern).matches()
         ? null
-        : "\"" + pattern + "\" is not a model or model pattern; use e.g. res.partner, product.* or *";
+        : "\""
+            + pattern
+            + "\" is not a model or model pattern; use e.g. res.partner, product.* or *";
   }
 
   /** Sorted and without duplicates, so two selections compare equal when they mean the same. */

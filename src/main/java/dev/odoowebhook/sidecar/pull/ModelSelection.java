@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import java.sql.Connection;
@@ -9,8 +10,8 @@ import java.util.List;
 
 /**
  * The models a request asks for: listed, or named by an app profile (webhook_app_profile), or by
- * default everything the token may read. Always within the token's scopes: a request for more
- * is refused with 403 naming what is not allowed. Immutable.
+ * default everything the token may read. Always within the token's scopes: a request for more is
+ * refused with 403 naming what is not allowed. Immutable.
  */
 record ModelSelection(String profile, List<String> patterns) {
 
@@ -30,7 +31,8 @@ record ModelSelection(String profile, List<String> patterns) {
       patterns = profileModels(c, profile);
     } else if (models != null) {
       if (models.isEmpty()) {
-        throw ApiError.badRequest("\"models\" is empty; list models such as res.partner or product.*.");
+        throw ApiError.badRequest(
+            "\"models\" is empty; list models such as res.partner or product.*.");
       }
       for (String m : models) {
         String problem = ModelPatterns.problemWith(m);
@@ -44,16 +46,21 @@ record ModelSelection(String profile, List<String> patterns) {
     }
     List<String> refused = ModelPatterns.notCovered(token.scopes(), patterns);
     if (!refused.isEmpty()) {
-      throw new ApiError(403, "model_not_allowed", "This token may not read " + String.join(", ", refused)
-          + "; it may read " + String.join(", ", token.scopes())
-          + ". Ask for a token with those models (`token create --models ...`).");
+      throw new ApiError(
+          403,
+          "model_not_allowed",
+          "This token may not read "
+              + String.join(", ", refused)
+              + "; it may read "
+              + String.join(", ", token.scopes())
+              + ". Ask for a token with those models (`token create --models ...`).");
     }
     return new ModelSelection(profile, ModelPatterns.normalized(patterns));
   }
 
   private static List<String> profileModels(Connection c, String profile) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT name, models FROM webhook_app_profile ORDER BY name")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT name, models FROM webhook_app_profile ORDER BY name")) {
       List<String> names = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -63,8 +70,14 @@ record ModelSelection(String profile, List<String> patterns) {
           names.add(rs.getString(1));
         }
       }
-      throw ApiError.badRequest("Unknown profile \"" + profile + "\"; profiles: "
-          + (names.isEmpty() ? "none (add rows to webhook_app_profile)" : String.join(", ", names)) + ".");
+      throw ApiError.badRequest(
+          "Unknown profile \""
+              + profile
+              + "\"; profiles: "
+              + (names.isEmpty()
+                  ? "none (add rows to webhook_app_profile)"
+                  : String.join(", ", names))
+              + ".");
     }
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -15,21 +16,34 @@ import java.util.TreeSet;
 /**
  * Folds a page of events, in routed_seq order, into one change per record: its net effect for a
  * device that has seen none of them. The rules of webhook_net_event() (sql/R__webhook_route.sql)
- * and webhook_net_changes() (sql/R__webhook_content.sql) with nothing
- * announced: create+write = create, write+write = write with the union of fields,
- * write+unlink = unlink, create+unlink = nothing, unlink+create = create. Not thread-safe.
+ * and webhook_net_changes() (sql/R__webhook_content.sql) with nothing announced: create+write =
+ * create, write+write = write with the union of fields, write+unlink = unlink, create+unlink =
+ * nothing, unlink+create = create. Not thread-safe.
  */
 final class NetEffect {
   private static final ObjectMapper JSON = dev.odoowebhook.sidecar.delivery.Payload.exactJson();
 
   /**
-   * One event as read from webhook_event; changes is {field: {old, new}} of its captured fields
-   * as JSON text (webhook_event_changes), null when nothing was captured.
+   * One event as read from webhook_event; changes is {field: {old, new}} of its captured fields as
+   * JSON text (webhook_event_changes), null when nothing was captured.
    */
-  record Event(long seq, long eventId, String model, long recordId, String event,
-               List<String> changedFields, Instant capturedAt, String changes) {
-    Event(long seq, long eventId, String model, long recordId, String event,
-          List<String> changedFields, Instant capturedAt) {
+  record Event(
+      long seq,
+      long eventId,
+      String model,
+      long recordId,
+      String event,
+      List<String> changedFields,
+      Instant capturedAt,
+      String changes) {
+    Event(
+        long seq,
+        long eventId,
+        String model,
+        long recordId,
+        String event,
+        List<String> changedFields,
+        Instant capturedAt) {
       this(seq, eventId, model, recordId, event, changedFields, capturedAt, null);
     }
   }
@@ -39,8 +53,16 @@ final class NetEffect {
    * {field: {old, new}} of captured fields ({} when none); lastValues, for an unlink, the values
    * the record had when it was deleted (the old side of its last event, not of the net change).
    */
-  record Change(String model, long recordId, String event, List<String> changedFields,
-                long seq, Instant changedAt, int events, ObjectNode changes, ObjectNode lastValues) {}
+  record Change(
+      String model,
+      long recordId,
+      String event,
+      List<String> changedFields,
+      long seq,
+      Instant changedAt,
+      int events,
+      ObjectNode changes,
+      ObjectNode lastValues) {}
 
   private record Key(String model, long recordId) {}
 
@@ -50,9 +72,18 @@ final class NetEffect {
     Key key = new Key(e.model(), e.recordId());
     Change older = changes.remove(key);
     if (older == null) {
-      changes.put(key, new Change(e.model(), e.recordId(), e.event(),
-          e.event().equals("write") ? e.changedFields() : null, e.seq(), e.capturedAt(), 1,
-          (ObjectNode) json(e.changes()), lastValuesOf(e)));
+      changes.put(
+          key,
+          new Change(
+              e.model(),
+              e.recordId(),
+              e.event(),
+              e.event().equals("write") ? e.changedFields() : null,
+              e.seq(),
+              e.capturedAt(),
+              1,
+              (ObjectNode) json(e.changes()),
+              lastValuesOf(e)));
       return;
     }
     String net = netEvent(older.event(), e.event());
@@ -65,9 +96,18 @@ final class NetEffect {
       union.addAll(e.changedFields());
       fields = new ArrayList<>(union);
     }
-    changes.put(key, new Change(e.model(), e.recordId(), net, fields, e.seq(), e.capturedAt(),
-        older.events() + 1, netChanges(older.changes(), (ObjectNode) json(e.changes())),
-        lastValuesOf(e)));
+    changes.put(
+        key,
+        new Change(
+            e.model(),
+            e.recordId(),
+            net,
+            fields,
+            e.seq(),
+            e.capturedAt(),
+            older.events() + 1,
+            netChanges(older.changes(), (ObjectNode) json(e.changes())),
+            lastValuesOf(e)));
   }
 
   private static ObjectNode lastValuesOf(Event e) {
@@ -75,17 +115,24 @@ final class NetEffect {
   }
 
   /**
-   * webhook_net_changes(older, newer): per field, the old value before the older change and the
-   * new value after the newer one.
+   * webhook_net_changes(older, newer): per field, the old value before the older change and the new
+   * value after the newer one.
    */
   static ObjectNode netChanges(ObjectNode older, ObjectNode newer) {
     ObjectNode net = older.deepCopy();
-    newer.properties().forEach(f -> {
-      ObjectNode both = JSON.createObjectNode();
-      both.set("old", older.has(f.getKey()) ? older.get(f.getKey()).get("old") : f.getValue().get("old"));
-      both.set("new", f.getValue().get("new"));
-      net.set(f.getKey(), both);
-    });
+    newer
+        .properties()
+        .forEach(
+            f -> {
+              ObjectNode both = JSON.createObjectNode();
+              both.set(
+                  "old",
+                  older.has(f.getKey())
+                      ? older.get(f.getKey()).get("old")
+                      : f.getValue().get("old"));
+              both.set("new", f.getValue().get("new"));
+              net.set(f.getKey(), both);
+            });
     return net;
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import com.codahale.metrics.Timer;
@@ -35,9 +36,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pull API for apps on WEBHOOK_PULL_PORT (off by default), described in
- * api/pull-api.openapi.yaml. Every request but a CORS preflight needs a bearer token
- * (401 with one generic answer otherwise), is rate-limited per token (429 with Retry-After)
- * and answers JSON. Routes:
+ * api/pull-api.openapi.yaml. Every request but a CORS preflight needs a bearer token (401 with one
+ * generic answer otherwise), is rate-limited per token (429 with Retry-After) and answers JSON.
+ * Routes:
  *
  * <pre>
  * GET  /v1/events                    events with filters, paged by seq
@@ -48,25 +49,30 @@ import org.slf4j.LoggerFactory;
  * POST /v1/devices/{id}/reset        cursor to now, after the app reloaded from Odoo
  * </pre>
  *
- * Served by a {@link GuardedHttpServer}: idle and slow clients cost no thread, headers and
- * bodies must arrive within {@link #REQUEST_ARRIVAL}, bodies are at most {@link #MAX_BODY}
- * bytes. An address whose requests fail to authenticate too often is answered 429 without a
- * database query ({@link FailedAuthLimits}). Errors are JSON {@code {"error", "message"}}; a
- * handler's failure is logged and answered 500, never lost.
+ * Served by a {@link GuardedHttpServer}: idle and slow clients cost no thread, headers and bodies
+ * must arrive within {@link #REQUEST_ARRIVAL}, bodies are at most {@link #MAX_BODY} bytes. An
+ * address whose requests fail to authenticate too often is answered 429 without a database query
+ * ({@link FailedAuthLimits}). Errors are JSON {@code {"error", "message"}}; a handler's failure is
+ * logged and answered 500, never lost.
  */
 public final class PullServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PullServer.class);
   static final int MAX_BODY = 64 * 1024;
   private static final int THREADS = 8;
+
   /** How long a request's headers, and then its body, may take to arrive. */
   static final Duration REQUEST_ARRIVAL = Duration.ofSeconds(10);
+
   private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
   private static final String UNAUTHORIZED =
       "Send a valid API token: Authorization: Bearer whpt_... (see `token create`).";
+
   /** A token's length: anything else is refused without a database query. */
   private static final int TOKEN_LENGTH = ApiTokens.newToken().length();
+
   /** Times the API answers: inside PostgreSQL's timestamp range, far beyond any real clock. */
   private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+
   private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
   private final GuardedHttpServer server;
@@ -79,8 +85,15 @@ public final class PullServer implements AutoCloseable {
   private final EventQueries events;
   private final SidecarMetrics metrics;
 
-  PullServer(String host, int port, Database db, CorsPolicy cors, int ratePerSecond,
-      FailedAuthLimits failedAuth, SidecarMetrics metrics) throws IOException {
+  PullServer(
+      String host,
+      int port,
+      Database db,
+      CorsPolicy cors,
+      int ratePerSecond,
+      FailedAuthLimits failedAuth,
+      SidecarMetrics metrics)
+      throws IOException {
     this.db = db;
     this.metrics = metrics;
     this.cors = cors;
@@ -88,16 +101,21 @@ public final class PullServer implements AutoCloseable {
     this.failedAuth = failedAuth;
     this.devices = new DeviceSync(db, json);
     this.events = new EventQueries(db, json);
-    this.server = GuardedHttpServer.start(host, port,
-        new GuardedHttpServer.Limits("webhook-pull-http", THREADS, IDLE_TIMEOUT, REQUEST_ARRIVAL),
-        new Handler.Abstract() {
-          @Override
-          public boolean handle(Request request, Response response, Callback callback) {
-            PullServer.this.handle(new Exchange(request, response, callback));
-            return true;
-          }
-        });
-    log.info("Pull API on http://{}:{}/v1/ (rate limit {}/s per token)", host, port(), ratePerSecond);
+    this.server =
+        GuardedHttpServer.start(
+            host,
+            port,
+            new GuardedHttpServer.Limits(
+                "webhook-pull-http", THREADS, IDLE_TIMEOUT, REQUEST_ARRIVAL),
+            new Handler.Abstract() {
+              @Override
+              public boolean handle(Request request, Response response, Callback callback) {
+                PullServer.this.handle(new Exchange(request, response, callback));
+                return true;
+              }
+            });
+    log.info(
+        "Pull API on http://{}:{}/v1/ (rate limit {}/s per token)", host, port(), ratePerSecond);
   }
 
   /**
@@ -106,10 +124,17 @@ public final class PullServer implements AutoCloseable {
    *
    * @throws IOException when the port cannot be bound
    */
-  public static PullServer start(SidecarConfig config, Database db, SidecarMetrics metrics) throws IOException {
+  public static PullServer start(SidecarConfig config, Database db, SidecarMetrics metrics)
+      throws IOException {
     CorsPolicy cors = new CorsPolicy(config.text(Setting.PULL_CORS_ORIGINS));
-    return new PullServer(config.text(Setting.PULL_HOST), config.integer(Setting.PULL_PORT), db, cors,
-        config.integer(Setting.PULL_RATE_LIMIT), new FailedAuthLimits(), metrics);
+    return new PullServer(
+        config.text(Setting.PULL_HOST),
+        config.integer(Setting.PULL_PORT),
+        db,
+        cors,
+        config.integer(Setting.PULL_RATE_LIMIT),
+        new FailedAuthLimits(),
+        metrics);
   }
 
   public int port() {
@@ -166,14 +191,23 @@ public final class PullServer implements AutoCloseable {
         error(exchange, e.status, JsonErrorHandler.code(e.status), e.getMessage());
       } catch (SQLException e) {
         // The message may quote values; the path and SQL state are enough to find it.
-        log.warn("Pull API {} {} failed in the database: SQLState {}: {}", exchange.method(),
-            exchange.path(), e.getSQLState(), e.getMessage());
+        log.warn(
+            "Pull API {} {} failed in the database: SQLState {}: {}",
+            exchange.method(),
+            exchange.path(),
+            e.getSQLState(),
+            e.getMessage());
         boolean down = e.getSQLState() != null && e.getSQLState().startsWith("08");
         if (down) {
           exchange.setHeader("Retry-After", "5");
         }
-        error(exchange, down ? 503 : 500, down ? "database_unavailable" : "internal",
-            down ? "The database is not reachable; retry shortly." : "Internal error; the sidecar's log says more.");
+        error(
+            exchange,
+            down ? 503 : 500,
+            down ? "database_unavailable" : "internal",
+            down
+                ? "The database is not reachable; retry shortly."
+                : "Internal error; the sidecar's log says more.");
       }
     } catch (Throwable t) {
       log.error("Pull API {} {} failed.", exchange.method(), exchange.path(), t);
@@ -206,8 +240,12 @@ public final class PullServer implements AutoCloseable {
     if (throttled > 0) {
       metrics.pullAuthThrottled.inc();
       exchange.setHeader("Retry-After", Long.toString(throttled));
-      error(exchange, 429, "too_many_failed_authentications", "Too many requests from this address"
-          + " had no valid token; retry after the Retry-After seconds with a valid token.");
+      error(
+          exchange,
+          429,
+          "too_many_failed_authentications",
+          "Too many requests from this address"
+              + " had no valid token; retry after the Retry-After seconds with a valid token.");
       return;
     }
     ApiToken token = authenticate(exchange);
@@ -220,8 +258,13 @@ public final class PullServer implements AutoCloseable {
     if (!limits.tryAcquire(token.id())) {
       exchange.setHeader("Retry-After", Long.toString(TokenRateLimits.PERIOD.toSeconds()));
       metrics.pullRateLimited.inc();
-      error(exchange, 429, "rate_limited", "More than " + limits.perSecond()
-          + " requests per second with this token; retry after the Retry-After seconds.");
+      error(
+          exchange,
+          429,
+          "rate_limited",
+          "More than "
+              + limits.perSecond()
+              + " requests per second with this token; retry after the Retry-After seconds.");
       return;
     }
     send(exchange, 200, route(exchange, token));
@@ -229,7 +272,10 @@ public final class PullServer implements AutoCloseable {
 
   private void preflight(Exchange exchange, String origin, boolean allowed) throws IOException {
     if (origin == null || !allowed) {
-      error(exchange, 403, "cors_origin_not_allowed",
+      error(
+          exchange,
+          403,
+          "cors_origin_not_allowed",
           "This origin may not call the pull API; add it to WEBHOOK_PULL_CORS_ORIGINS.");
       return;
     }
@@ -274,7 +320,8 @@ public final class PullServer implements AutoCloseable {
       if (since == null) {
         throw ApiError.badRequest("Give \"since\", a time such as 2026-11-22T10:00:00Z.");
       }
-      return events.updates(token, time(since, "since"), query.get("profile"), csv(query.get("models")));
+      return events.updates(
+          token, time(since, "since"), query.get("profile"), csv(query.get("models")));
     }
     if (parts.length >= 4 && parts.length <= 5 && parts[2].equals("devices")) {
       String device = DeviceSync.checkDeviceId(decode(parts[3], "the device id in the path"));
@@ -289,7 +336,11 @@ public final class PullServer implements AutoCloseable {
       JsonNode body = body(exchange);
       switch (parts[4]) {
         case "pull":
-          return devices.pull(token, device, text(body, "profile"), strings(body, "models"),
+          return devices.pull(
+              token,
+              device,
+              text(body, "profile"),
+              strings(body, "models"),
               limit(body.path("limit"), DeviceSync.DEFAULT_LIMIT, DeviceSync.MAX_LIMIT));
         case "ack":
           if (!body.path("cursor").canConvertToLong() || !body.path("cursor").isIntegralNumber()) {
@@ -313,7 +364,10 @@ public final class PullServer implements AutoCloseable {
   private static EventQueries.Filter filter(Map<String, String> q) {
     for (String name : q.keySet()) {
       if (!Set.of("model", "record_id", "event", "since", "after", "limit").contains(name)) {
-        throw ApiError.badRequest("Unknown parameter \"" + name + "\"; filters: model, record_id, event, since, after, limit.");
+        throw ApiError.badRequest(
+            "Unknown parameter \""
+                + name
+                + "\"; filters: model, record_id, event, since, after, limit.");
       }
     }
     String model = q.get("model");
@@ -327,8 +381,10 @@ public final class PullServer implements AutoCloseable {
     Long recordId = q.get("record_id") == null ? null : number(q.get("record_id"), "record_id");
     long after = q.get("after") == null ? 0 : number(q.get("after"), "after");
     Instant since = q.get("since") == null ? null : time(q.get("since"), "since");
-    int limit = q.get("limit") == null ? EventQueries.DEFAULT_LIMIT
-        : (int) Math.min(Integer.MAX_VALUE, number(q.get("limit"), "limit"));
+    int limit =
+        q.get("limit") == null
+            ? EventQueries.DEFAULT_LIMIT
+            : (int) Math.min(Integer.MAX_VALUE, number(q.get("limit"), "limit"));
     if (limit < 1 || limit > EventQueries.MAX_LIMIT) {
       throw ApiError.badRequest("\"limit\" is 1 to " + EventQueries.MAX_LIMIT + ".");
     }
@@ -344,7 +400,8 @@ public final class PullServer implements AutoCloseable {
     } catch (NumberFormatException e) {
       // answered below
     }
-    throw ApiError.badRequest("\"" + name + "\" takes a whole number (0 or more), not \"" + text + "\".");
+    throw ApiError.badRequest(
+        "\"" + name + "\" takes a whole number (0 or more), not \"" + text + "\".");
   }
 
   private static Instant time(String text, String name) {
@@ -352,11 +409,13 @@ public final class PullServer implements AutoCloseable {
     try {
       t = OffsetDateTime.parse(text.trim()).toInstant();
     } catch (DateTimeParseException | ArithmeticException e) {
-      throw ApiError.badRequest("\"" + name + "\" takes a time such as 2026-11-22T10:00:00Z, not \"" + text + "\".");
+      throw ApiError.badRequest(
+          "\"" + name + "\" takes a time such as 2026-11-22T10:00:00Z, not \"" + text + "\".");
     }
     // PostgreSQL's timestamps end in year 294276; years past 9999 are a client's mistake.
     if (t.isBefore(EARLIEST) || t.isAfter(LATEST)) {
-      throw ApiError.badRequest("\"" + name + "\" is a time between years 1 and 9999, not \"" + text + "\".");
+      throw ApiError.badRequest(
+          "\"" + name + "\" is a time between years 1 and 9999, not \"" + text + "\".");
     }
     return t;
   }
@@ -388,12 +447,14 @@ public final class PullServer implements AutoCloseable {
       return null;
     }
     if (!n.isArray()) {
-      throw ApiError.badRequest("\"" + name + "\" is a list of strings, e.g. [\"res.partner\", \"product.*\"].");
+      throw ApiError.badRequest(
+          "\"" + name + "\" is a list of strings, e.g. [\"res.partner\", \"product.*\"].");
     }
     List<String> list = new ArrayList<>();
     for (JsonNode item : n) {
       if (!item.isTextual()) {
-        throw ApiError.badRequest("\"" + name + "\" is a list of strings, e.g. [\"res.partner\", \"product.*\"].");
+        throw ApiError.badRequest(
+            "\"" + name + "\" is a list of strings, e.g. [\"res.partner\", \"product.*\"].");
       }
       list.add(item.asText());
     }
@@ -451,12 +512,17 @@ public final class PullServer implements AutoCloseable {
     try {
       return URLDecoder.decode(raw, StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw ApiError.badRequest("Bad percent-escape in " + what + ": \"" + raw
-          + "\"; escape % as %25 and other characters as %XX in UTF-8.");
+      throw ApiError.badRequest(
+          "Bad percent-escape in "
+              + what
+              + ": \""
+              + raw
+              + "\"; escape % as %25 and other characters as %XX in UTF-8.");
     }
   }
 
-  private void error(Exchange exchange, int status, String code, String message) throws IOException {
+  private void error(Exchange exchange, int status, String code, String message)
+      throws IOException {
     ObjectNode body = json.createObjectNode();
     body.put("error", code);
     body.put("message", message);
@@ -466,7 +532,8 @@ public final class PullServer implements AutoCloseable {
   private void send(Exchange exchange, int status, ObjectNode body) throws IOException {
     byte[] bytes = json.writeValueAsBytes(body);
     exchange.setHeader("Cache-Control", "no-store");
-    GuardedHttpServer.send(exchange.response(), exchange.callback(), status, "application/json", bytes);
+    GuardedHttpServer.send(
+        exchange.response(), exchange.callback(), status, "application/json", bytes);
   }
 
   @Override

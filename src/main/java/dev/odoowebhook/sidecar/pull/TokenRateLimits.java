@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import dev.failsafe.RateLimiter;
@@ -6,8 +7,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * One Failsafe rate limiter per API token (WEBHOOK_PULL_RATE_LIMIT requests per second, bursty:
- * the permits refill every second). Thread-safe.
+ * One Failsafe rate limiter per API token (WEBHOOK_PULL_RATE_LIMIT requests per second, bursty: the
+ * permits refill every second). Thread-safe.
  */
 final class TokenRateLimits {
   /** How long a refused client should wait: the bursty limiter refills once per period. */

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.route;
 
-import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.capture.EventListener;
 import dev.odoowebhook.sidecar.capture.Wakeup;
+import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.persistence.Database;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,25 +15,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The router loop: turns committed events into deliveries (webhook_route_events(), which applies
- * the subscribers' filters and merges events into open deliveries), then tells the dispatcher.
- * When there is nothing to route it sleeps through the wake-up handshake of sql/V2: writers
- * NOTIFY only while it waits, and a fallback poll covers missed notifications and reconnects.
- * Each step is one call of webhook_route_or_wait() (sql/V7) on the LISTEN connection, which
- * holds the waiting lock; the pool routes only while that connection is down.
+ * the subscribers' filters and merges events into open deliveries), then tells the dispatcher. When
+ * there is nothing to route it sleeps through the wake-up handshake of sql/V2: writers NOTIFY only
+ * while it waits, and a fallback poll covers missed notifications and reconnects. Each step is one
+ * call of webhook_route_or_wait() (sql/V7) on the LISTEN connection, which holds the waiting lock;
+ * the pool routes only while that connection is down.
  *
- * <p>With a minimum interval (WEBHOOK_ROUTE_MIN_INTERVAL), a pass that follows a wait is held
- * back until that long after the previous pass, with the waiting lock released meanwhile (so
- * writers stop notifying): under a steady stream of writes one pass then takes many commits'
- * events instead of one, which saves CPU where Odoo and the sidecar share cores.
+ * <p>With a minimum interval (WEBHOOK_ROUTE_MIN_INTERVAL), a pass that follows a wait is held back
+ * until that long after the previous pass, with the waiting lock released meanwhile (so writers
+ * stop notifying): under a steady stream of writes one pass then takes many commits' events instead
+ * of one, which saves CPU where Odoo and the sidecar share cores.
  */
 public final class RouteEvents implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(RouteEvents.class);
+
   /** Pause while a writer that skipped its NOTIFY may still commit, or another router works. */
   private static final Duration SHORT_PAUSE = Duration.ofMillis(10);
+
   /**
    * A long transaction can keep a writer open for minutes: back off up to this pause. Small,
-   * because under a steady load some writer nearly always holds the lock, and this pause is
-   * then the wake-up latency.
+   * because under a steady load some writer nearly always holds the lock, and this pause is then
+   * the wake-up latency.
    */
   private static final Duration LONGEST_SHORT_PAUSE = Duration.ofMillis(40);
 
@@ -113,7 +116,8 @@ public final class RouteEvents implements Runnable {
     // Writers that commit meanwhile need not NOTIFY: this pass will read their events anyway.
     listener.stopWaiting();
     long left;
-    while ((left = holdOffNanos(lastPassNanos, System.nanoTime(), minIntervalNanos)) > 0 && running) {
+    while ((left = holdOffNanos(lastPassNanos, System.nanoTime(), minIntervalNanos)) > 0
+        && running) {
       Thread.sleep(Math.max(1, Math.min(50, left / 1_000_000))); // short naps: stop() is prompt
     }
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -56,8 +57,11 @@ class HealthAndMetricsTest {
   }
 
   static HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(10))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
@@ -65,33 +69,49 @@ class HealthAndMetricsTest {
     // Wait for this record's own delivery (the other test may have run first and sent one),
     // then for the counter, which the sidecar bumps just after recording the answer.
     long id = p.partner("metered");
-    Await.until("metered delivered", Duration.ofSeconds(20),
-        () -> p.receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id),
+    Await.until(
+        "metered delivered",
+        Duration.ofSeconds(20),
+        () ->
+            p.receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id),
         p::statuses);
     Pattern sentTotal = Pattern.compile("(?m)^webhook_deliveries_sent_total (\\S+)$");
-    Await.until("webhook_deliveries_sent_total >= 1", Duration.ofSeconds(10), () -> {
-      try {
-        Matcher m = sentTotal.matcher(get("/metrics").body());
-        return m.find() && Double.parseDouble(m.group(1)) >= 1;
-      } catch (Exception e) {
-        return false;
-      }
-    });
+    Await.until(
+        "webhook_deliveries_sent_total >= 1",
+        Duration.ofSeconds(10),
+        () -> {
+          try {
+            Matcher m = sentTotal.matcher(get("/metrics").body());
+            return m.find() && Double.parseDouble(m.group(1)) >= 1;
+          } catch (Exception e) {
+            return false;
+          }
+        });
     HttpResponse<String> r = get("/metrics");
     assertEquals(200, r.statusCode());
     String text = r.body();
-    for (String name : new String[] {"webhook_deliveries_sent", "webhook_events_routed", "webhook_route_passes_total",
-        "webhook_deliveries_queued{status=\"sent\"}", "webhook_http_request_duration_seconds",
-        "webhook_delivery_latency_seconds", "webhook_listener_connected", "webhook_db_pool_active_connections",
-        "webhook_circuit_breaker_open{subscriber=\"crm\"}"}) {
+    for (String name :
+        new String[] {
+          "webhook_deliveries_sent",
+          "webhook_events_routed",
+          "webhook_route_passes_total",
+          "webhook_deliveries_queued{status=\"sent\"}",
+          "webhook_http_request_duration_seconds",
+          "webhook_delivery_latency_seconds",
+          "webhook_listener_connected",
+          "webhook_db_pool_active_connections",
+          "webhook_circuit_breaker_open{subscriber=\"crm\"}"
+        }) {
       assertTrue(text.contains(name), name + " missing from:\n" + text);
     }
     // A real parser: Prometheus' own promtool (Debian package prometheus).
     Process promtool;
     try {
-      promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+      promtool =
+          new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
     } catch (IOException e) {
-      throw new AssertionError("promtool is needed to check the metrics: apt-get install prometheus", e);
+      throw new AssertionError(
+          "promtool is needed to check the metrics: apt-get install prometheus", e);
     }
     promtool.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
     promtool.getOutputStream().close();
@@ -109,7 +129,8 @@ class HealthAndMetricsTest {
     assertEquals("ok", body.get("status").asText());
     assertEquals("ok", body.get("database").asText());
     assertEquals("connected", body.get("listener").asText());
-    assertTrue(body.has("oldest_waiting_delivery_seconds") && body.has("deliveries_due"), ok.body());
+    assertTrue(
+        body.has("oldest_waiting_delivery_seconds") && body.has("deliveries_due"), ok.body());
 
     proxy.cut();
     try {
@@ -121,17 +142,23 @@ class HealthAndMetricsTest {
     } finally {
       proxy.restore();
     }
-    Await.until("healthy again", Duration.ofSeconds(30), () -> {
-      try {
-        return get("/health").statusCode() == 200;
-      } catch (Exception e) {
-        return false;
-      }
-    });
+    Await.until(
+        "healthy again",
+        Duration.ofSeconds(30),
+        () -> {
+          try {
+            return get("/health").statusCode() == 200;
+          } catch (Exception e) {
+            return false;
+          }
+        });
     // And the pipeline works again: nothing was lost while the database was away.
     long id = p.partner("after the outage");
-    Await.until("delivered after the outage", Duration.ofSeconds(30),
-        () -> p.receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id),
+    Await.until(
+        "delivered after the outage",
+        Duration.ofSeconds(30),
+        () ->
+            p.receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id),
         p::statuses);
   }
 }

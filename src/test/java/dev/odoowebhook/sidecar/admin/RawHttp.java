@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.admin;
 
 import java.io.ByteArrayOutputStream;
@@ -13,8 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * HTTP over a plain socket, for what a well-behaved client cannot send: half a request, a URL
- * with a bad percent-escape, a request from another loopback address.
+ * HTTP over a plain socket, for what a well-behaved client cannot send: half a request, a URL with
+ * a bad percent-escape, a request from another loopback address.
  */
 public final class RawHttp {
   private RawHttp() {}
@@ -34,7 +35,9 @@ public final class RawHttp {
 
   /** The same, from a given local address such as 127.0.0.2. */
   public static Answer exchange(String fromAddress, int port, String request) throws IOException {
-    try (Socket s = new Socket(InetAddress.getByName("127.0.0.1"), port, InetAddress.getByName(fromAddress), 0)) {
+    try (Socket s =
+        new Socket(
+            InetAddress.getByName("127.0.0.1"), port, InetAddress.getByName(fromAddress), 0)) {
       s.setSoTimeout(10_000);
       s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
       s.getOutputStream().flush();
@@ -55,7 +58,9 @@ public final class RawHttp {
     Map<String, String> headers = new HashMap<>();
     for (int i = 1; i < lines.length; i++) {
       int colon = lines[i].indexOf(':');
-      headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+      headers.put(
+          lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+          lines[i].substring(colon + 1).trim());
     }
     return new Answer(status, headers, text.substring(end + 4));
   }

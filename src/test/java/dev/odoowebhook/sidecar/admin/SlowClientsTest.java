@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,17 +27,20 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Clients that connect and take their time (half a request, then silence or a trickle) against
- * a running sidecar's admin port and pull API: real clients are still answered, and a request
- * that never finishes arriving is cut off.
+ * Clients that connect and take their time (half a request, then silence or a trickle) against a
+ * running sidecar's admin port and pull API: real clients are still answered, and a request that
+ * never finishes arriving is cut off.
  */
 class SlowClientsTest {
   static final int SLOW_CLIENTS = 50;
   static Pipeline p;
   static Sidecar sidecar;
   static String token;
-  static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  static final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   @BeforeAll
   static void start() throws Exception {
@@ -64,8 +68,9 @@ class SlowClientsTest {
 
   /** Status of a real request, or -1 when it got no answer within 5 s. */
   static int status(int port, String path, String bearer) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(5));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(5));
     if (bearer != null) {
       b.header("Authorization", "Bearer " + bearer);
     }
@@ -84,9 +89,15 @@ class SlowClientsTest {
     List<Socket> slow = new ArrayList<>();
     try {
       for (int i = 0; i < SLOW_CLIENTS; i++) {
-        slow.add(RawHttp.halfSent(sidecar.adminPort(), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
-        slow.add(RawHttp.halfSent(sidecar.pullPort(), "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            + "Authorization: Bearer " + token + "\r\n"));
+        slow.add(
+            RawHttp.halfSent(sidecar.adminPort(), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+        slow.add(
+            RawHttp.halfSent(
+                sidecar.pullPort(),
+                "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer "
+                    + token
+                    + "\r\n"));
       }
       int healthOk = 0;
       int pullOk = 0;
@@ -94,10 +105,15 @@ class SlowClientsTest {
         healthOk += status(sidecar.adminPort(), "/health", null) == 200 ? 1 : 0;
         pullOk += status(sidecar.pullPort(), "/v1/events?limit=10", token) == 200 ? 1 : 0;
       }
-      assertEquals(10, healthOk, "/health answered 200 while " + SLOW_CLIENTS + " slow clients wait");
-      assertEquals(10, pullOk, "the pull API answered 200 while " + SLOW_CLIENTS + " slow clients wait");
+      assertEquals(
+          10, healthOk, "/health answered 200 while " + SLOW_CLIENTS + " slow clients wait");
+      assertEquals(
+          10, pullOk, "the pull API answered 200 while " + SLOW_CLIENTS + " slow clients wait");
       long open = slow.stream().filter(RawHttp::isOpenAndSilent).count();
-      assertEquals(2L * SLOW_CLIENTS, open, "slow clients within the bound are kept, not dropped to make room");
+      assertEquals(
+          2L * SLOW_CLIENTS,
+          open,
+          "slow clients within the bound are kept, not dropped to make room");
     } finally {
       slow.forEach(RawHttp::closeQuietly);
     }
@@ -107,8 +123,10 @@ class SlowClientsTest {
   void shouldDisconnectClientsThatNeverFinishTheirHeaders() throws Exception {
     // Both trickle a header line every half second, so only a bound on the whole request
     // (not an idle timeout) can end them.
-    Socket admin = RawHttp.halfSent(sidecar.adminPort(), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-    Socket pull = RawHttp.halfSent(sidecar.pullPort(), "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    Socket admin =
+        RawHttp.halfSent(sidecar.adminPort(), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    Socket pull =
+        RawHttp.halfSent(sidecar.pullPort(), "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     try {
       boolean adminClosed = false;
       boolean pullClosed = false;
@@ -128,9 +146,14 @@ class SlowClientsTest {
 
   @Test
   void shouldAnswer408ToABodyThatNeverFinishesArriving() throws Exception {
-    Socket s = RawHttp.halfSent(sidecar.pullPort(), "POST /v1/devices/slow-body/pull HTTP/1.1\r\n"
-        + "Host: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
-        + "Content-Length: 100\r\n\r\n{\"limit\": ");
+    Socket s =
+        RawHttp.halfSent(
+            sidecar.pullPort(),
+            "POST /v1/devices/slow-body/pull HTTP/1.1\r\n"
+                + "Host: 127.0.0.1\r\nAuthorization: Bearer "
+                + token
+                + "\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 100\r\n\r\n{\"limit\": ");
     try {
       s.setSoTimeout(40_000);
       String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

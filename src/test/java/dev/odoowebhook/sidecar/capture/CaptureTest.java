@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,7 +25,8 @@ class CaptureTest {
 
   @BeforeEach
   void trackPartnersAfresh() {
-    db.exec("SELECT webhook_track('res.partner'); TRUNCATE res_partner RESTART IDENTITY; TRUNCATE webhook_event");
+    db.exec(
+        "SELECT webhook_track('res.partner'); TRUNCATE res_partner RESTART IDENTITY; TRUNCATE webhook_event");
   }
 
   private List<Map<String, Object>> events() {
@@ -43,7 +45,8 @@ class CaptureTest {
 
   @Test
   void shouldCaptureMultiRowUpdateInOneTriggerCallWithChangedFields() throws SQLException {
-    db.exec("INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 10) g; TRUNCATE webhook_event");
+    db.exec(
+        "INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 10) g; TRUNCATE webhook_event");
     try (Connection c = db.connect();
         Statement st = c.createStatement()) {
       st.execute("SET track_functions = 'all'");
@@ -53,7 +56,10 @@ class CaptureTest {
     assertEquals(10, db.count("SELECT count(*) FROM webhook_event WHERE event = 'write'"));
     assertEquals(List.of("email"), events().get(0).get("changed_fields"));
     // One statement-level call for the ten rows (not ten row-level calls).
-    assertEquals(1, db.count("SELECT calls FROM pg_stat_user_functions WHERE funcname = webhook_capture_function_name('res_partner')"));
+    assertEquals(
+        1,
+        db.count(
+            "SELECT calls FROM pg_stat_user_functions WHERE funcname = webhook_capture_function_name('res_partner')"));
   }
 
   @Test
@@ -85,18 +91,35 @@ class CaptureTest {
       c.createStatement().execute("UPDATE res_partner SET comment = 'kept' WHERE id = 2");
       c.commit();
     }
-    assertEquals(List.of(
+    assertEquals(
+        List.of(
             Map.of("record_id", 1L, "changed_fields", List.of("email")),
             Map.of("record_id", 2L, "changed_fields", List.of("comment"))),
-        events().stream().map(e -> Map.of("record_id", e.get("record_id"), "changed_fields", e.get("changed_fields"))).toList());
+        events().stream()
+            .map(
+                e ->
+                    Map.of(
+                        "record_id", e.get("record_id"), "changed_fields", e.get("changed_fields")))
+            .toList());
   }
 
   @Test
   void shouldCaptureDeleteAsUnlink() {
     db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
     db.exec("DELETE FROM res_partner");
-    assertEquals(List.of(Map.of("model", "res.partner", "record_id", 1L, "event", "unlink")),
-        events().stream().map(e -> Map.of("model", e.get("model"), "record_id", e.get("record_id"), "event", e.get("event"))).toList());
+    assertEquals(
+        List.of(Map.of("model", "res.partner", "record_id", 1L, "event", "unlink")),
+        events().stream()
+            .map(
+                e ->
+                    Map.of(
+                        "model",
+                        e.get("model"),
+                        "record_id",
+                        e.get("record_id"),
+                        "event",
+                        e.get("event")))
+            .toList());
   }
 
   @Test
@@ -171,13 +194,15 @@ class CaptureTest {
   @Test
   void shouldKeepOdooWritingWhenAColumnOfATrackedTableIsDroppedOrAdded() {
     db.exec("ALTER TABLE res_partner ADD COLUMN legacy_code text");
-    db.exec("INSERT INTO res_partner (name, legacy_code) VALUES ('a', 'x'); TRUNCATE webhook_event");
+    db.exec(
+        "INSERT INTO res_partner (name, legacy_code) VALUES ('a', 'x'); TRUNCATE webhook_event");
     // A module uninstall drops its columns: the event trigger regenerates the capture function.
     db.exec("ALTER TABLE res_partner DROP COLUMN legacy_code");
     db.exec("UPDATE res_partner SET email = 'still@works.example'");
     db.exec("ALTER TABLE res_partner ADD COLUMN vat text");
     db.exec("UPDATE res_partner SET vat = 'BE0477472701'");
-    assertEquals(List.of(List.of("email"), List.of("vat")),
+    assertEquals(
+        List.of(List.of("email"), List.of("vat")),
         events().stream().map(e -> e.get("changed_fields")).toList());
   }
 
@@ -186,9 +211,12 @@ class CaptureTest {
     db.exec("CREATE TABLE ir_model (id serial PRIMARY KEY, model varchar)");
     try {
       db.exec("INSERT INTO ir_model (model) VALUES ('res.partner')");
-      IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> db.exec("SELECT webhook_track('res.partnr')"));
-      assertTrue(e.getMessage().contains("Model \"res.partnr\" is not installed in this Odoo database"), e.getMessage());
+      IllegalStateException e =
+          assertThrows(
+              IllegalStateException.class, () -> db.exec("SELECT webhook_track('res.partnr')"));
+      assertTrue(
+          e.getMessage().contains("Model \"res.partnr\" is not installed in this Odoo database"),
+          e.getMessage());
       db.exec("SELECT webhook_track('res.partner')");
     } finally {
       db.exec("DROP TABLE ir_model");
@@ -202,28 +230,34 @@ class CaptureTest {
     db.exec("UPDATE res_partner SET email = 'after@example.com'");
     assertEquals(1, events().size(), "the event captured before untrack stays");
     assertFalse(db.value("SELECT webhook_capture_installed('res.partner')", Boolean.class));
-    assertEquals(0, db.count("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'webhook_capture_%'"));
+    assertEquals(
+        0, db.count("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'webhook_capture_%'"));
   }
 
   @Test
   void shouldRefuseToTrackAMissingTableWithAClearMessage() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> db.exec("SELECT webhook_track('res.nothing')"));
-    assertTrue(e.getMessage().contains("Table \"res_nothing\" for model \"res.nothing\" does not exist"), e.getMessage());
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> db.exec("SELECT webhook_track('res.nothing')"));
+    assertTrue(
+        e.getMessage().contains("Table \"res_nothing\" for model \"res.nothing\" does not exist"),
+        e.getMessage());
   }
 
   @Test
   void shouldRefuseToTrackATableWithoutIdColumn() {
     db.exec("CREATE TABLE IF NOT EXISTS res_no_id (code text)");
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> db.exec("SELECT webhook_track('res.no_id')"));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> db.exec("SELECT webhook_track('res.no_id')"));
     assertTrue(e.getMessage().contains("has no integer \"id\" column"), e.getMessage());
   }
 
   @Test
   void shouldRefuseToUntrackAModelThatIsNotTracked() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> db.exec("SELECT webhook_untrack('sale.order')"));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> db.exec("SELECT webhook_untrack('sale.order')"));
     assertTrue(e.getMessage().contains("Model \"sale.order\" is not tracked"), e.getMessage());
   }
 }

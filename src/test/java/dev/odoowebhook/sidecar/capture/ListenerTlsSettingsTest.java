@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,20 +17,27 @@ class ListenerTlsSettingsTest {
 
   @Test
   void shouldUsePgjdbcsEffectiveSslmode() {
-    assertEquals("prefer", mode("jdbc:postgresql://h/db"), "pgjdbc's default, not pgjdbc-ng's disable");
+    assertEquals(
+        "prefer", mode("jdbc:postgresql://h/db"), "pgjdbc's default, not pgjdbc-ng's disable");
     assertEquals("verify-full", mode("jdbc:postgresql://h/db?ssl=true"));
     assertEquals("prefer", mode("jdbc:postgresql://h/db?ssl=false"));
     assertEquals("require", mode("jdbc:postgresql://h/db?sslmode=require&ssl=true"));
     assertEquals("verify-ca", mode("jdbc:postgresql://h/db?sslmode=verify-ca"));
-    assertEquals("require",
+    assertEquals(
+        "require",
         mode("jdbc:postgresql://h/db?ssl=true&sslfactory=org.postgresql.ssl.NonValidatingFactory"));
-    assertThrows(IllegalArgumentException.class, () -> mode("jdbc:postgresql://h/db?sslmode=sometimes"));
+    assertThrows(
+        IllegalArgumentException.class, () -> mode("jdbc:postgresql://h/db?sslmode=sometimes"));
   }
 
   @Test
   void shouldNameTheTlsParametersItCannotFollow() {
-    Map<String, String> p = JdbcUrl.parse("jdbc:postgresql://h/db?sslmode=require&sslrootcert=/r.crt"
-        + "&sslhostnameverifier=x.Y&sslfactory=x.Factory&connectTimeout=3").parameters();
-    assertEquals(List.of("sslhostnameverifier", "sslfactory"), ListenerDataSource.ignoredTlsParameters(p));
+    Map<String, String> p =
+        JdbcUrl.parse(
+                "jdbc:postgresql://h/db?sslmode=require&sslrootcert=/r.crt"
+                    + "&sslhostnameverifier=x.Y&sslfactory=x.Factory&connectTimeout=3")
+            .parameters();
+    assertEquals(
+        List.of("sslhostnameverifier", "sslfactory"), ListenerDataSource.ignoredTlsParameters(p));
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,8 +28,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The LISTEN connection (pgjdbc-ng) follows WEBHOOK_DB_URL's TLS settings as the pool (pgjdbc)
- * does, against a cluster of the test's own that accepts TLS connections only: the sidecar is
- * woken by NOTIFY, not by the fallback poll (5 minutes here).
+ * does, against a cluster of the test's own that accepts TLS connections only: the sidecar is woken
+ * by NOTIFY, not by the fallback poll (5 minutes here).
  */
 class TlsListenerTest {
   private static final Map<String, String> NO_POLLING = Map.of("WEBHOOK_POLL_INTERVAL", "5m");
@@ -70,8 +71,11 @@ class TlsListenerTest {
 
   @Test
   void shouldRefuseConnectionsWithoutTls() {
-    SQLException e = assertThrows(SQLException.class,
-        () -> DriverManager.getConnection(db.url() + "?sslmode=disable", "postgres", "").close());
+    SQLException e =
+        assertThrows(
+            SQLException.class,
+            () ->
+                DriverManager.getConnection(db.url() + "?sslmode=disable", "postgres", "").close());
     assertTrue(e.getMessage().contains("no encryption"), e.getMessage());
   }
 
@@ -102,10 +106,17 @@ class TlsListenerTest {
     logger.addAppender(logged);
     try (EventListener listener = new EventListener(db.config(settings), new Wakeup())) {
       assertFalse(listener.ensureConnected());
-      String line = logged.list.stream().map(ILoggingEvent::getFormattedMessage)
-          .filter(m -> m.startsWith("Cannot open the LISTEN connection")).findFirst().orElse("none logged");
-      assertTrue(line.contains("(sslmode=disable)") && line.contains("no encryption")
-          && line.contains("set sslmode in WEBHOOK_DB_URL"), line);
+      String line =
+          logged.list.stream()
+              .map(ILoggingEvent::getFormattedMessage)
+              .filter(m -> m.startsWith("Cannot open the LISTEN connection"))
+              .findFirst()
+              .orElse("none logged");
+      assertTrue(
+          line.contains("(sslmode=disable)")
+              && line.contains("no encryption")
+              && line.contains("set sslmode in WEBHOOK_DB_URL"),
+          line);
       assertFalse(line.contains("hunter2"), line);
     } finally {
       logger.detachAppender(logged);
@@ -118,20 +129,34 @@ class TlsListenerTest {
     Sidecar sidecar = Sidecar.start(db.config(settings));
     try {
       EventListener listener = sidecar.listener();
-      Await.until("the listener to connect over TLS", Duration.ofSeconds(15), listener::isConnected);
-      Await.until("the listener to wait", Duration.ofSeconds(10),
+      Await.until(
+          "the listener to connect over TLS", Duration.ofSeconds(15), listener::isConnected);
+      Await.until(
+          "the listener to wait",
+          Duration.ofSeconds(10),
           () -> db.value("SELECT webhook_sidecar_waiting()", Boolean.class));
       long before = listener.notificationCount();
       for (int i = 1; i <= 3; i++) {
         long id = db.count("INSERT INTO res_partner (name) VALUES (?) RETURNING id", "p" + i);
-        Await.until("delivery " + i + " woken by NOTIFY", Duration.ofSeconds(15),
-            () -> receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id));
+        Await.until(
+            "delivery " + i + " woken by NOTIFY",
+            Duration.ofSeconds(15),
+            () ->
+                receiver.requests().stream()
+                    .anyMatch(r -> r.data().get("record_id").asLong() == id));
       }
-      assertTrue(listener.notificationCount() > before, "notifications counted: " + listener.notificationCount());
+      assertTrue(
+          listener.notificationCount() > before,
+          "notifications counted: " + listener.notificationCount());
       assertTrue(listener.isConnected());
-      assertEquals(Boolean.TRUE, db.value("SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a"
-          + " USING (pid) WHERE a.application_name = 'odoo-webhook-sidecar listener'"
-          + " AND a.datname = current_database()", Boolean.class), "the listener's connection uses TLS");
+      assertEquals(
+          Boolean.TRUE,
+          db.value(
+              "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a"
+                  + " USING (pid) WHERE a.application_name = 'odoo-webhook-sidecar listener'"
+                  + " AND a.datname = current_database()",
+              Boolean.class),
+          "the listener's connection uses TLS");
     } finally {
       sidecar.stop();
     }

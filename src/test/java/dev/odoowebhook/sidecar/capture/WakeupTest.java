@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +32,8 @@ class WakeupTest extends PipelineTest {
     try (Connection listener = p.db.connect();
         Connection sidecar = p.db.connect()) {
       listener.createStatement().execute("LISTEN webhook_event");
-      assertEquals(0, notificationsAfterAWrite(listener), "no sidecar waiting: writers pay no NOTIFY");
+      assertEquals(
+          0, notificationsAfterAWrite(listener), "no sidecar waiting: writers pay no NOTIFY");
 
       sidecar.createStatement().execute("SELECT webhook_sidecar_try_wait()");
       assertEquals(1, notificationsAfterAWrite(listener), "a waiting sidecar is woken");
@@ -59,8 +61,11 @@ class WakeupTest extends PipelineTest {
   }
 
   private static String routeOrWait(Connection sidecar, boolean release) throws Exception {
-    try (var rs = sidecar.createStatement().executeQuery(
-        "SELECT routed, state FROM webhook_route_or_wait(100, " + release + ")")) {
+    try (var rs =
+        sidecar
+            .createStatement()
+            .executeQuery(
+                "SELECT routed, state FROM webhook_route_or_wait(100, " + release + ")")) {
       rs.next();
       return rs.getInt(1) + " " + rs.getString(2);
     }
@@ -82,9 +87,12 @@ class WakeupTest extends PipelineTest {
       writer.setAutoCommit(false);
       writer.createStatement().execute("INSERT INTO res_partner (name) VALUES ('in flight')");
       p.partner("committed before the writer");
-      assertEquals("1 writer_open", routeOrWait(sidecar, false),
+      assertEquals(
+          "1 writer_open",
+          routeOrWait(sidecar, false),
           "a writer that skipped its NOTIFY is open: routes what committed, must not sleep");
-      assertFalse(p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class), "and holds no lock");
+      assertFalse(
+          p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class), "and holds no lock");
       writer.commit();
       assertEquals("1 waiting", routeOrWait(sidecar, false));
       assertEquals(3, p.db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NOT NULL"));
@@ -95,12 +103,18 @@ class WakeupTest extends PipelineTest {
   void shouldDeliverPromptlyByNotificationWithoutPolling() {
     p.subscribe("erp", "", "");
     Sidecar sidecar = p.startSidecar(NO_POLLING);
-    Await.until("the listener to wait", Duration.ofSeconds(10),
+    Await.until(
+        "the listener to wait",
+        Duration.ofSeconds(10),
         () -> p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class));
     for (int i = 1; i <= 3; i++) {
       long id = p.partner("p" + i);
-      Await.until("delivery " + i + " woken by NOTIFY", Duration.ofSeconds(10),
-          () -> p.receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id),
+      Await.until(
+          "delivery " + i + " woken by NOTIFY",
+          Duration.ofSeconds(10),
+          () ->
+              p.receiver.requests().stream()
+                  .anyMatch(r -> r.data().get("record_id").asLong() == id),
           p::statuses);
     }
     assertTrue(sidecar.listener().notificationCount() >= 1);
@@ -110,22 +124,35 @@ class WakeupTest extends PipelineTest {
   void shouldReconnectAfterTheListenerBackendIsTerminatedAndMissNothing() throws Exception {
     p.subscribe("erp", "", "");
     Sidecar sidecar = p.startSidecar(NO_POLLING);
-    Await.until("the listener to wait", Duration.ofSeconds(10),
+    Await.until(
+        "the listener to wait",
+        Duration.ofSeconds(10),
         () -> p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class));
     try (Connection c = p.db.connect()) {
       c.setAutoCommit(false);
-      c.createStatement().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-          + " WHERE application_name = 'odoo-webhook-sidecar listener' AND datname = current_database()");
+      c.createStatement()
+          .execute(
+              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                  + " WHERE application_name = 'odoo-webhook-sidecar listener' AND datname = current_database()");
       // Written while the listener is gone: no notification can announce it.
       c.createStatement().execute("INSERT INTO res_partner (name) VALUES ('during the gap')");
       c.commit();
     }
-    Await.until("the listener to reconnect", Duration.ofSeconds(20),
+    Await.until(
+        "the listener to reconnect",
+        Duration.ofSeconds(20),
         () -> sidecar.listener().reconnectCount() >= 1 && sidecar.listener().isConnected());
-    Await.until("the gap's event delivered", Duration.ofSeconds(20),
-        () -> p.receiver.requests().size() == 1, p::statuses);
+    Await.until(
+        "the gap's event delivered",
+        Duration.ofSeconds(20),
+        () -> p.receiver.requests().size() == 1,
+        p::statuses);
     long id = p.partner("after the reconnect");
-    Await.until("woken by NOTIFY again", Duration.ofSeconds(20),
-        () -> p.receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id), p::statuses);
+    Await.until(
+        "woken by NOTIFY again",
+        Duration.ofSeconds(20),
+        () ->
+            p.receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id),
+        p::statuses);
   }
 }

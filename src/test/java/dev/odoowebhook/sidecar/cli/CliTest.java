@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import static dev.odoowebhook.sidecar.support.CommandLine.assertOneClearLine;
@@ -18,7 +19,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The command line, as a process, against a real database: results on stdout, one clear line per error. */
+/**
+ * The command line, as a process, against a real database: results on stdout, one clear line per
+ * error.
+ */
 @ExtendWith({MigratedDatabase.class, CliProcess.class})
 class CliTest {
   static TestDatabase db;
@@ -37,12 +41,17 @@ class CliTest {
     // servers): the sidecar's restricted role, for one, cannot apply the schema.
     String role = "webhook_no_create_" + Long.toHexString(System.nanoTime());
     try (TestDatabase fresh = TestPostgres.get().newDatabase()) {
-      fresh.exec("REVOKE CREATE ON SCHEMA public FROM PUBLIC; CREATE ROLE " + role + " LOGIN PASSWORD 'secret-for-test'");
+      fresh.exec(
+          "REVOKE CREATE ON SCHEMA public FROM PUBLIC; CREATE ROLE "
+              + role
+              + " LOGIN PASSWORD 'secret-for-test'");
       try {
         Map<String, String> env = new HashMap<>(fresh.env());
         env.put("WEBHOOK_DB_USER", role);
         env.put("WEBHOOK_DB_PASSWORD", "secret-for-test");
-        assertOneClearLine(cli.run(env, "migrate"), Cli.FAILED,
+        assertOneClearLine(
+            cli.run(env, "migrate"),
+            Cli.FAILED,
             "the schema could not be applied: permission denied for schema public. Run `migrate` as the owner");
       } finally {
         fresh.exec("DROP OWNED BY " + role + "; DROP ROLE " + role);
@@ -52,7 +61,8 @@ class CliTest {
 
   @Test
   void shouldTrackAndUntrackAModel() {
-    db.exec("CREATE TABLE IF NOT EXISTS sale_order (id serial PRIMARY KEY, name text, write_date timestamp, write_uid int)");
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS sale_order (id serial PRIMARY KEY, name text, write_date timestamp, write_uid int)");
     Result r = cli.run("track", "sale.order");
     assertEquals(Cli.OK, r.code(), r.toString());
     assertTrue(db.value("SELECT webhook_capture_installed('sale.order')", Boolean.class));
@@ -63,14 +73,29 @@ class CliTest {
 
   @Test
   void shouldNameAMissingTableWhenTrackingAnUnknownModel() {
-    assertOneClearLine(cli.run("track", "res.unknown"), Cli.FAILED, "Table \"res_unknown\" for model \"res.unknown\" does not exist");
+    assertOneClearLine(
+        cli.run("track", "res.unknown"),
+        Cli.FAILED,
+        "Table \"res_unknown\" for model \"res.unknown\" does not exist");
   }
 
   @Test
   void shouldAddASubscriberAndShowTheGeneratedSecretOnce() {
     db.exec("SELECT webhook_track('res.partner')");
-    Result r = cli.run("subscriber", "add", "--name", "crm", "--url", "https://crm.example.com/hooks",
-        "--models", "res.partner", "--events", "create,write", "--header", "Authorization=Bearer t0k3n");
+    Result r =
+        cli.run(
+            "subscriber",
+            "add",
+            "--name",
+            "crm",
+            "--url",
+            "https://crm.example.com/hooks",
+            "--models",
+            "res.partner",
+            "--events",
+            "create,write",
+            "--header",
+            "Authorization=Bearer t0k3n");
     assertEquals(Cli.OK, r.code(), r.toString());
     Map<String, Object> s = db.rows("SELECT * FROM webhook_subscriber WHERE name = 'crm'").get(0);
     String secret = (String) s.get("secret");
@@ -85,39 +110,129 @@ class CliTest {
 
   @Test
   void shouldRejectBadSubscriberInputWithOneLineEach() {
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "not a url"), Cli.USAGE, "--url");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "ftp://files.example.com"), Cli.USAGE, "only http:// and https://");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "http://"), Cli.USAGE, "--url");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--secret", "abc"), Cli.USAGE, "whsec_");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--secret", "whsec_c2hvcnQ="), Cli.USAGE, "24 to 64 bytes");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--events", "create,delete"), Cli.USAGE, "--events");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--models", "sale.nothing"), Cli.FAILED, "sale.nothing is not tracked");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--timeout", "forever"), Cli.USAGE, "--timeout");
-    assertOneClearLine(cli.run("subscriber", "add", "--url", "https://a.example"), Cli.USAGE, "needs --name");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--colour", "red"), Cli.USAGE, "Unknown option --colour");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--header", "webhook-id=forged"), Cli.USAGE, "--header webhook-id is set by the sidecar itself");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "x", "--url", "https://a.example", "--header", "Connection=close"), Cli.USAGE, "--header Connection is part of HTTP's framing");
-    assertEquals(0, db.count("SELECT count(*) FROM webhook_subscriber WHERE name = 'x'"), "nothing half-created");
+    assertOneClearLine(
+        cli.run("subscriber", "add", "--name", "x", "--url", "not a url"), Cli.USAGE, "--url");
+    assertOneClearLine(
+        cli.run("subscriber", "add", "--name", "x", "--url", "ftp://files.example.com"),
+        Cli.USAGE,
+        "only http:// and https://");
+    assertOneClearLine(
+        cli.run("subscriber", "add", "--name", "x", "--url", "http://"), Cli.USAGE, "--url");
+    assertOneClearLine(
+        cli.run(
+            "subscriber", "add", "--name", "x", "--url", "https://a.example", "--secret", "abc"),
+        Cli.USAGE,
+        "whsec_");
+    assertOneClearLine(
+        cli.run(
+            "subscriber",
+            "add",
+            "--name",
+            "x",
+            "--url",
+            "https://a.example",
+            "--secret",
+            "whsec_c2hvcnQ="),
+        Cli.USAGE,
+        "24 to 64 bytes");
+    assertOneClearLine(
+        cli.run(
+            "subscriber",
+            "add",
+            "--name",
+            "x",
+            "--url",
+            "https://a.example",
+            "--events",
+            "create,delete"),
+        Cli.USAGE,
+        "--events");
+    assertOneClearLine(
+        cli.run(
+            "subscriber",
+            "add",
+            "--name",
+            "x",
+            "--url",
+            "https://a.example",
+            "--models",
+            "sale.nothing"),
+        Cli.FAILED,
+        "sale.nothing is not tracked");
+    assertOneClearLine(
+        cli.run(
+            "subscriber",
+            "add",
+            "--name",
+            "x",
+            "--url",
+            "https://a.example",
+            "--timeout",
+            "forever"),
+        Cli.USAGE,
+        "--timeout");
+    assertOneClearLine(
+        cli.run("subscriber", "add", "--url", "https://a.example"), Cli.USAGE, "needs --name");
+    assertOneClearLine(
+        cli.run(
+            "subscriber", "add", "--name", "x", "--url", "https://a.example", "--colour", "red"),
+        Cli.USAGE,
+        "Unknown option --colour");
+    assertOneClearLine(
+        cli.run(
+            "subscriber",
+            "add",
+            "--name",
+            "x",
+            "--url",
+            "https://a.example",
+            "--header",
+            "webhook-id=forged"),
+        Cli.USAGE,
+        "--header webhook-id is set by the sidecar itself");
+    assertOneClearLine(
+        cli.run(
+            "subscriber",
+            "add",
+            "--name",
+            "x",
+            "--url",
+            "https://a.example",
+            "--header",
+            "Connection=close"),
+        Cli.USAGE,
+        "--header Connection is part of HTTP's framing");
+    assertEquals(
+        0,
+        db.count("SELECT count(*) FROM webhook_subscriber WHERE name = 'x'"),
+        "nothing half-created");
   }
 
   @Test
   void shouldRefuseADuplicateSubscriberName() {
     cli.run("subscriber", "add", "--name", "twice", "--url", "https://a.example");
-    assertOneClearLine(cli.run("subscriber", "add", "--name", "twice", "--url", "https://b.example"), Cli.FAILED, "exists already");
+    assertOneClearLine(
+        cli.run("subscriber", "add", "--name", "twice", "--url", "https://b.example"),
+        Cli.FAILED,
+        "exists already");
   }
 
   @Test
   void shouldExplainADeadDatabase() {
     Map<String, String> env = new HashMap<>(db.env());
     env.put("WEBHOOK_DB_URL", "jdbc:postgresql://127.0.0.1:1/odoo");
-    assertOneClearLine(cli.run(env, "status"), Cli.FAILED, "Cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/odoo");
+    assertOneClearLine(
+        cli.run(env, "status"),
+        Cli.FAILED,
+        "Cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/odoo");
   }
 
   @Test
   void shouldExplainAMissingDatabaseAndAMissingSchema() {
     Map<String, String> env = new HashMap<>(db.env());
     env.put("WEBHOOK_DB_URL", db.url() + "_missing");
-    assertOneClearLine(cli.run(env, "status"), Cli.FAILED, "Check the database name in WEBHOOK_DB_URL");
+    assertOneClearLine(
+        cli.run(env, "status"), Cli.FAILED, "Check the database name in WEBHOOK_DB_URL");
     env.put("WEBHOOK_DB_URL", db.url().substring(0, db.url().lastIndexOf('/') + 1) + "postgres");
     assertOneClearLine(cli.run(env, "status"), Cli.FAILED, "Run the `migrate` command first");
   }
@@ -130,7 +245,8 @@ class CliTest {
     assertOneClearLine(cli.run("--workers", "many", "status"), Cli.USAGE, "--workers");
     assertOneClearLine(cli.run("--http-port", "70000", "status"), Cli.USAGE, "--http-port");
     assertOneClearLine(cli.run("--lease", "0s", "status"), Cli.USAGE, "must be more than zero");
-    assertOneClearLine(cli.run("--route-min-interval", "5s", "status"), Cli.USAGE, "expected 0ms to 1s");
+    assertOneClearLine(
+        cli.run("--route-min-interval", "5s", "status"), Cli.USAGE, "expected 0ms to 1s");
   }
 
   @Test
@@ -146,7 +262,8 @@ class CliTest {
   void shouldReplayByStatusAndRejectAmbiguousReplays() {
     assertOneClearLine(cli.run("replay"), Cli.USAGE, "Say which deliveries to replay");
     assertOneClearLine(cli.run("replay", "--id", "abc"), Cli.USAGE, "--id takes a whole number");
-    assertOneClearLine(cli.run("replay", "--id", "999999"), Cli.FAILED, "Delivery 999999 does not exist");
+    assertOneClearLine(
+        cli.run("replay", "--id", "999999"), Cli.FAILED, "Delivery 999999 does not exist");
     Result r = cli.run("replay", "--dead", "--dry-run");
     assertEquals(Cli.OK, r.code(), r.toString());
     assertTrue(r.out().contains("0 deliveries would be replayed"), r.out());
@@ -156,7 +273,8 @@ class CliTest {
   void shouldPrintStatusAndHelp() {
     Result r = cli.run("status");
     assertEquals(Cli.OK, r.code(), r.toString());
-    assertTrue(r.out().contains("Deliveries: pending 0, processing 0, sent 0, failed 0, dead 0"), r.out());
+    assertTrue(
+        r.out().contains("Deliveries: pending 0, processing 0, sent 0, failed 0, dead 0"), r.out());
     for (String command : Help.COMMANDS.keySet()) {
       Result h = cli.run((command + " --help").split(" "));
       assertEquals(Cli.OK, h.code(), command);

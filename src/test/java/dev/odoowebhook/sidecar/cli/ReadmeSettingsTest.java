@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,7 +29,9 @@ class ReadmeSettingsTest {
       Files.writeString(readme, text, StandardCharsets.UTF_8);
       return;
     }
-    assertEquals(expected, text.substring(from + START.length(), to),
+    assertEquals(
+        expected,
+        text.substring(from + START.length(), to),
         "README.md's settings table is out of date: UPDATE_README=1 mvn test -Dtest=ReadmeSettingsTest");
   }
 }

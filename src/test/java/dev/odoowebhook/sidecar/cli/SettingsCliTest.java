@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import static dev.odoowebhook.sidecar.support.CommandLine.assertOneClearLine;
@@ -25,7 +26,9 @@ class SettingsCliTest {
   void shouldRefuseToStartWithAMisspeltVariableNamingTheSetting() {
     Map<String, String> env = new HashMap<>(db.env());
     env.put("WEBHOOK_BLOCK_PRIVATE_TARGET", "true");
-    assertOneClearLine(cli.run(env, "status"), Cli.USAGE,
+    assertOneClearLine(
+        cli.run(env, "status"),
+        Cli.USAGE,
         "Unknown environment variable WEBHOOK_BLOCK_PRIVATE_TARGET (did you mean WEBHOOK_BLOCK_PRIVATE_TARGETS?)");
   }
 
@@ -40,13 +43,17 @@ class SettingsCliTest {
 
   @Test
   void shouldNameTheClosestFlagForAMisspeltOne() {
-    assertOneClearLine(cli.run("--block-private-target", "true", "status"), Cli.USAGE,
+    assertOneClearLine(
+        cli.run("--block-private-target", "true", "status"),
+        Cli.USAGE,
         "Unknown option --block-private-target for `status`: did you mean --block-private-targets?");
   }
 
   @Test
   void shouldRefuseADurationThatWouldOverflow() {
-    assertOneClearLine(cli.run("--poll-interval", "999999999d", "status"), Cli.USAGE,
+    assertOneClearLine(
+        cli.run("--poll-interval", "999999999d", "status"),
+        Cli.USAGE,
         "--poll-interval = \"999999999d\": expected 10ms to 1h");
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,7 +25,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** What pause, resume and rotate-secret do to deliveries, with an in-process sidecar and a real receiver. */
+/**
+ * What pause, resume and rotate-secret do to deliveries, with an in-process sidecar and a real
+ * receiver.
+ */
 @ExtendWith({MigratedDatabase.class, CliProcess.class})
 class SubscriberDeliveryTest {
   static final Duration WAIT = Duration.ofSeconds(20);
@@ -35,8 +39,9 @@ class SubscriberDeliveryTest {
 
   @BeforeEach
   void setUp() {
-    db.exec("SELECT webhook_track('res.partner'); TRUNCATE res_partner RESTART IDENTITY;"
-        + " TRUNCATE webhook_subscriber, webhook_event CASCADE");
+    db.exec(
+        "SELECT webhook_track('res.partner'); TRUNCATE res_partner RESTART IDENTITY;"
+            + " TRUNCATE webhook_subscriber, webhook_event CASCADE");
     receiver = new Receiver();
   }
 
@@ -53,13 +58,18 @@ class SubscriberDeliveryTest {
   }
 
   private String statusOf(String subscriber) {
-    return db.value("SELECT d.status FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
-        + " WHERE s.name = ?", String.class, subscriber);
+    return db.value(
+        "SELECT d.status FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
+            + " WHERE s.name = ?",
+        String.class,
+        subscriber);
   }
 
   private String statuses() {
-    return db.rows("SELECT s.name, d.status, d.attempts FROM webhook_delivery d"
-        + " JOIN webhook_subscriber s ON s.id = d.subscriber_id ORDER BY d.id").toString();
+    return db.rows(
+            "SELECT s.name, d.status, d.attempts FROM webhook_delivery d"
+                + " JOIN webhook_subscriber s ON s.id = d.subscriber_id ORDER BY d.id")
+        .toString();
   }
 
   @Test
@@ -70,16 +80,27 @@ class SubscriberDeliveryTest {
     startSidecar();
     db.exec("INSERT INTO res_partner (name) VALUES ('Azure Interior')");
 
-    Await.until("the live subscriber's delivery sent", WAIT, () -> "sent".equals(statusOf("live")), this::statuses);
+    Await.until(
+        "the live subscriber's delivery sent",
+        WAIT,
+        () -> "sent".equals(statusOf("live")),
+        this::statuses);
     Thread.sleep(3000); // several dispatch rounds: the paused one must still wait
     assertEquals("pending", statusOf("held"), "routed, waiting: " + statuses());
-    assertEquals(0, db.count("SELECT attempts FROM webhook_delivery d JOIN webhook_subscriber s"
-        + " ON s.id = d.subscriber_id WHERE s.name = 'held'"), "never attempted while paused");
+    assertEquals(
+        0,
+        db.count(
+            "SELECT attempts FROM webhook_delivery d JOIN webhook_subscriber s"
+                + " ON s.id = d.subscriber_id WHERE s.name = 'held'"),
+        "never attempted while paused");
     assertEquals(1, receiver.requests().size());
 
     Result resumed = cli.run("subscriber", "resume", "held");
     assertTrue(resumed.out().contains("its 1 waiting deliveries"), resumed.out());
-    Await.until("the paused subscriber's delivery sent after resume", WAIT, () -> "sent".equals(statusOf("held")),
+    Await.until(
+        "the paused subscriber's delivery sent after resume",
+        WAIT,
+        () -> "sent".equals(statusOf("held")),
         this::statuses);
     assertEquals(2, receiver.requests().size());
   }
@@ -99,9 +120,12 @@ class SubscriberDeliveryTest {
     Await.until("one delivery sent", WAIT, () -> receiver.requests().size() == 1, this::statuses);
     Receiver.Request r = receiver.requests().get(0);
     assertEquals(2, r.header("webhook-signature").split(" ").length, r.header("webhook-signature"));
-    new Webhook(fresh).verify(r.body(), r.headers()); // Svix's verifier: throws if no signature matches
+    new Webhook(fresh)
+        .verify(r.body(), r.headers()); // Svix's verifier: throws if no signature matches
     new Webhook(old).verify(r.body(), r.headers());
-    assertThrows(WebhookVerificationException.class,
-        () -> new Webhook(WebhookSigner.newSecret()).verify(r.body(), r.headers()), "the check is real");
+    assertThrows(
+        WebhookVerificationException.class,
+        () -> new Webhook(WebhookSigner.newSecret()).verify(r.body(), r.headers()),
+        "the check is real");
   }
 }

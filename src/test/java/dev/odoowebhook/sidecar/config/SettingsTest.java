@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,7 +33,10 @@ class SettingsTest {
   @Test
   void shouldRefuseAMisspeltVariableNamingTheClosestSetting() {
     String message = refusal("WEBHOOK_BLOCK_PRIVATE_TARGET", "true");
-    assertTrue(message.contains("WEBHOOK_BLOCK_PRIVATE_TARGET (did you mean WEBHOOK_BLOCK_PRIVATE_TARGETS?)"), message);
+    assertTrue(
+        message.contains(
+            "WEBHOOK_BLOCK_PRIVATE_TARGET (did you mean WEBHOOK_BLOCK_PRIVATE_TARGETS?)"),
+        message);
     assertFalse(message.contains("\n"), message);
     message = refusal("WEBHOOK_POLL_INTERVALL", "2s", "WEBHOOK_WORKER", "4");
     assertTrue(message.contains("did you mean WEBHOOK_POLL_INTERVAL?"), message);
@@ -41,8 +45,16 @@ class SettingsTest {
 
   @Test
   void shouldAcceptTheVariablesThatAreNotSettings() {
-    assertNotNull(config("WEBHOOK_LOG_LEVEL", "DEBUG", "WEBHOOK_TEST_DB_URL", "x", "WEBHOOK_SECRET", "x",
-        "OTHER_VARIABLE", "x"));
+    assertNotNull(
+        config(
+            "WEBHOOK_LOG_LEVEL",
+            "DEBUG",
+            "WEBHOOK_TEST_DB_URL",
+            "x",
+            "WEBHOOK_SECRET",
+            "x",
+            "OTHER_VARIABLE",
+            "x"));
   }
 
   @Test
@@ -76,7 +88,10 @@ class SettingsTest {
   void shouldParseEachValueOnceToItsType() {
     SidecarConfig c = config("WEBHOOK_POLL_INTERVAL", "750ms", "WEBHOOK_WORKERS", "7");
     assertEquals(Duration.ofMillis(750), c.duration(Setting.POLL_INTERVAL));
-    assertSame(c.duration(Setting.POLL_INTERVAL), c.duration(Setting.POLL_INTERVAL), "parsed when built, not when read");
+    assertSame(
+        c.duration(Setting.POLL_INTERVAL),
+        c.duration(Setting.POLL_INTERVAL),
+        "parsed when built, not when read");
     assertEquals(7, c.integer(Setting.WORKERS));
     assertThrows(IllegalArgumentException.class, () -> c.duration(Setting.WORKERS));
     assertThrows(IllegalArgumentException.class, () -> c.bool(Setting.POLL_INTERVAL));
@@ -90,28 +105,45 @@ class SettingsTest {
 
   @Test
   void shouldMaskAPasswordInsideTheJdbcUrlEverywhere() {
-    for (String url : new String[] {
-        "jdbc:postgresql://127.0.0.1:5432/odoo?password=hunter2&sslmode=require",
-        "jdbc:postgresql://odoo:hunter2@127.0.0.1:5432/odoo?sslmode=require"}) {
+    for (String url :
+        new String[] {
+          "jdbc:postgresql://127.0.0.1:5432/odoo?password=hunter2&sslmode=require",
+          "jdbc:postgresql://odoo:hunter2@127.0.0.1:5432/odoo?sslmode=require"
+        }) {
       SidecarConfig c = config("WEBHOOK_DB_URL", url);
       assertFalse(c.describe().contains("hunter2"), c.describe());
       assertTrue(c.describe().contains("<masked>"), c.describe());
       assertFalse(c.dbUrl().contains("hunter2"), c.dbUrl());
       assertTrue(c.dbUrl().endsWith("127.0.0.1:5432/odoo?sslmode=require"), c.dbUrl());
       assertEquals("hunter2", c.text(Setting.DB_PASSWORD), "the URL's password is the one used");
-      SQLException down = new SQLException("Connection refused", "08001", new ConnectException("refused"));
+      SQLException down =
+          new SQLException("Connection refused", "08001", new ConnectException("refused"));
       String explained = DatabaseErrors.explain(down, c);
       assertFalse(explained.contains("hunter2"), explained);
     }
-    assertEquals("odoo", config("WEBHOOK_DB_URL", "jdbc:postgresql://h/db?user=odoo&password=x",
-        "WEBHOOK_DB_USER", "other").text(Setting.DB_USER), "the URL's user, as pgjdbc");
-    assertTrue(refusal("WEBHOOK_DB_URL", "jdbc:postgresql://h/db?sslmode=sometimes")
-        .contains("sslmode=sometimes is not one of disable, allow, prefer"));
+    assertEquals(
+        "odoo",
+        config(
+                "WEBHOOK_DB_URL",
+                "jdbc:postgresql://h/db?user=odoo&password=x",
+                "WEBHOOK_DB_USER",
+                "other")
+            .text(Setting.DB_USER),
+        "the URL's user, as pgjdbc");
+    assertTrue(
+        refusal("WEBHOOK_DB_URL", "jdbc:postgresql://h/db?sslmode=sometimes")
+            .contains("sslmode=sometimes is not one of disable, allow, prefer"));
     String message = refusal("WEBHOOK_DB_URL", "jdbc:postgresql://odoo:hunter2@/odoo");
     assertFalse(message.contains("hunter2"), message);
-    message = refusal("WEBHOOK_DB_URL", "jdbc:postgresql://h/db?password=hunter2", "WEBHOOK_DB_PASSWORD", "pw-separate");
+    message =
+        refusal(
+            "WEBHOOK_DB_URL",
+            "jdbc:postgresql://h/db?password=hunter2",
+            "WEBHOOK_DB_PASSWORD",
+            "pw-separate");
     assertFalse(message.contains("hunter2") || message.contains("pw-separate"), message);
-    assertEquals("Cannot connect to jdbc:postgresql://u:<masked>@h/db?sslpassword=<masked>&password=<masked>",
+    assertEquals(
+        "Cannot connect to jdbc:postgresql://u:<masked>@h/db?sslpassword=<masked>&password=<masked>",
         JdbcUrl.mask("Cannot connect to jdbc:postgresql://u:pw@h/db?sslpassword=k&password=p"));
   }
 }

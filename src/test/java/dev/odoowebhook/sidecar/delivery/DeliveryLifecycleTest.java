@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -44,8 +45,11 @@ class DeliveryLifecycleTest extends PipelineTest {
     assertEquals("create", r.data().get("event").asText());
     assertEquals(1, r.data().get("coalesced_count").asInt());
     // A tampered body must not verify: the check is real.
-    assertThrows(WebhookVerificationException.class,
-        () -> new Webhook(p.secret).verify(r.body().replace("\"create\"", "\"unlink\""), r.headers()));
+    assertThrows(
+        WebhookVerificationException.class,
+        () ->
+            new Webhook(p.secret)
+                .verify(r.body().replace("\"create\"", "\"unlink\""), r.headers()));
     Map<String, Object> attempt = p.db.rows("SELECT * FROM webhook_attempt").get(0);
     assertEquals(200, attempt.get("status_code"));
     assertNull(attempt.get("error_type"));
@@ -55,7 +59,10 @@ class DeliveryLifecycleTest extends PipelineTest {
   @Test
   void shouldSignWithOldAndNewSecretWhileASecretRotates() throws Exception {
     String old = WebhookSigner.newSecret();
-    p.subscribe("rotating", "previous_secret, previous_secret_expires_at", "'" + old + "', now() + interval '1 hour'");
+    p.subscribe(
+        "rotating",
+        "previous_secret, previous_secret_expires_at",
+        "'" + old + "', now() + interval '1 hour'");
     p.startSidecar(Map.of());
     p.partner("Deco Addict");
     p.awaitStatus(1, "sent", WAIT);
@@ -69,14 +76,18 @@ class DeliveryLifecycleTest extends PipelineTest {
   void shouldRetryAFailedDeliveryAndRecordBothAttempts() {
     p.subscribe("flaky", "backoff_base_ms", "100");
     AtomicInteger calls = new AtomicInteger();
-    p.receiver.respondWith(r -> calls.incrementAndGet() == 1
-        ? new Response(500, Map.of(), "database is locked", 0) : Response.ok());
+    p.receiver.respondWith(
+        r ->
+            calls.incrementAndGet() == 1
+                ? new Response(500, Map.of(), "database is locked", 0)
+                : Response.ok());
     p.startSidecar(Map.of());
     p.partner("Gemini Furniture");
     p.awaitStatus(1, "sent", WAIT);
 
-    List<Map<String, Object>> attempts = p.db.rows(
-        "SELECT attempt, status_code, error_type, response_excerpt, message_id, duration_ms FROM webhook_attempt ORDER BY id");
+    List<Map<String, Object>> attempts =
+        p.db.rows(
+            "SELECT attempt, status_code, error_type, response_excerpt, message_id, duration_ms FROM webhook_attempt ORDER BY id");
     assertEquals(2, attempts.size());
     assertEquals(500, attempts.get(0).get("status_code"));
     assertEquals("http_error", attempts.get(0).get("error_type"));
@@ -103,12 +114,18 @@ class DeliveryLifecycleTest extends PipelineTest {
     p.partner("Deco Addict");
     p.db.exec("SELECT webhook_route_events(100)");
     assertEquals(Duration.ZERO, store.nextDueIn(), "a new delivery is due now");
-    p.db.exec("SELECT * FROM webhook_claim_deliveries('me', 10, interval '1 minute', ARRAY[" + sub + "::bigint], ARRAY[10])");
+    p.db.exec(
+        "SELECT * FROM webhook_claim_deliveries('me', 10, interval '1 minute', ARRAY["
+            + sub
+            + "::bigint], ARRAY[10])");
     assertNull(store.nextDueIn(), "the only delivery is in flight");
-    p.db.exec("UPDATE webhook_delivery SET status = 'failed', locked_by = NULL, locked_until = NULL,"
-        + " next_attempt_at = now() + interval '1 hour'");
+    p.db.exec(
+        "UPDATE webhook_delivery SET status = 'failed', locked_by = NULL, locked_until = NULL,"
+            + " next_attempt_at = now() + interval '1 hour'");
     Duration due = store.nextDueIn();
-    assertTrue(due.compareTo(Duration.ofMinutes(59)) > 0 && due.compareTo(Duration.ofMinutes(61)) < 0, "due in " + due);
+    assertTrue(
+        due.compareTo(Duration.ofMinutes(59)) > 0 && due.compareTo(Duration.ofMinutes(61)) < 0,
+        "due in " + due);
   }
 
   @Test
@@ -117,14 +134,17 @@ class DeliveryLifecycleTest extends PipelineTest {
     // changed: a failure must make it read again, or the retry would wait for the poll (60 s).
     p.subscribe("flaky", "backoff_base_ms, backoff_factor", "200, 1");
     AtomicInteger calls = new AtomicInteger();
-    p.receiver.respondWith(r -> calls.incrementAndGet() == 1 ? Response.status(503) : Response.ok());
+    p.receiver.respondWith(
+        r -> calls.incrementAndGet() == 1 ? Response.status(503) : Response.ok());
     p.startSidecar(Map.of("WEBHOOK_POLL_INTERVAL", "60s"));
     p.partner("Azure Interior");
     p.awaitStatus(1, "sent", WAIT);
-    List<Map<String, Object>> attempts = p.db.rows("SELECT started_at FROM webhook_attempt ORDER BY id");
+    List<Map<String, Object>> attempts =
+        p.db.rows("SELECT started_at FROM webhook_attempt ORDER BY id");
     assertEquals(2, attempts.size());
-    long gapMs = ((Timestamp) attempts.get(1).get("started_at")).getTime()
-        - ((Timestamp) attempts.get(0).get("started_at")).getTime();
+    long gapMs =
+        ((Timestamp) attempts.get(1).get("started_at")).getTime()
+            - ((Timestamp) attempts.get(0).get("started_at")).getTime();
     assertTrue(gapMs >= 150 && gapMs < 10_000, "retried " + gapMs + " ms after a 200 ms backoff");
   }
 
@@ -135,20 +155,25 @@ class DeliveryLifecycleTest extends PipelineTest {
     p.startSidecar(Map.of("WEBHOOK_BREAKER_FAILURES", "100"));
     p.partner("Lumber Inc");
     p.awaitStatus(1, "dead", WAIT);
-    assertEquals(3, p.db.count("SELECT count(*) FROM webhook_attempt"), "the first attempt and 2 retries");
+    assertEquals(
+        3, p.db.count("SELECT count(*) FROM webhook_attempt"), "the first attempt and 2 retries");
     assertEquals(3, p.db.count("SELECT attempts FROM webhook_delivery"));
     String deadId = p.receiver.requests().get(0).header("webhook-id");
 
     p.receiver.respondWith(r -> Response.ok());
     long delivery = p.db.count("SELECT id FROM webhook_delivery WHERE subscriber_id = ?", sub);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code = new Cli(p.db.env(), new PrintStream(out, true, StandardCharsets.UTF_8), System.err)
-        .run(new String[] {"replay", "--id", Long.toString(delivery)});
+    int code =
+        new Cli(p.db.env(), new PrintStream(out, true, StandardCharsets.UTF_8), System.err)
+            .run(new String[] {"replay", "--id", Long.toString(delivery)});
     assertEquals(Cli.OK, code);
-    assertTrue(out.toString(StandardCharsets.UTF_8).contains("Delivery " + delivery + " is pending again"));
+    assertTrue(
+        out.toString(StandardCharsets.UTF_8)
+            .contains("Delivery " + delivery + " is pending again"));
     p.awaitStatus(1, "sent", WAIT);
     List<Receiver.Request> got = p.receiver.requests();
-    assertNotEquals(deadId, got.get(got.size() - 1).header("webhook-id"), "a replay is a new message");
+    assertNotEquals(
+        deadId, got.get(got.size() - 1).header("webhook-id"), "a replay is a new message");
     assertEquals(1, p.db.count("SELECT attempts FROM webhook_delivery"), "replay resets attempts");
   }
 
@@ -156,15 +181,20 @@ class DeliveryLifecycleTest extends PipelineTest {
   void shouldHonourRetryAfterOn429() {
     p.subscribe("busy", "", ""); // default schedule would wait 60 s
     AtomicInteger calls = new AtomicInteger();
-    p.receiver.respondWith(r -> calls.incrementAndGet() == 1
-        ? new Response(429, Map.of("Retry-After", "1"), "slow down", 0) : Response.ok());
+    p.receiver.respondWith(
+        r ->
+            calls.incrementAndGet() == 1
+                ? new Response(429, Map.of("Retry-After", "1"), "slow down", 0)
+                : Response.ok());
     p.startSidecar(Map.of());
     p.partner("Ready Mat");
     p.awaitStatus(1, "sent", WAIT);
-    List<Map<String, Object>> attempts = p.db.rows("SELECT started_at, error_type FROM webhook_attempt ORDER BY id");
+    List<Map<String, Object>> attempts =
+        p.db.rows("SELECT started_at, error_type FROM webhook_attempt ORDER BY id");
     assertEquals("rate_limited", attempts.get(0).get("error_type"));
-    long gapMs = ((Timestamp) attempts.get(1).get("started_at")).getTime()
-        - ((Timestamp) attempts.get(0).get("started_at")).getTime();
+    long gapMs =
+        ((Timestamp) attempts.get(1).get("started_at")).getTime()
+            - ((Timestamp) attempts.get(0).get("started_at")).getTime();
     assertTrue(gapMs >= 900 && gapMs < 10_000, "waited " + gapMs + " ms for Retry-After: 1");
   }
 
@@ -187,7 +217,8 @@ class DeliveryLifecycleTest extends PipelineTest {
     p.awaitStatus(1, "dead", WAIT);
     Map<String, Object> a = p.db.rows("SELECT error_type, duration_ms FROM webhook_attempt").get(0);
     assertEquals("timeout", a.get("error_type"));
-    assertTrue((Integer) a.get("duration_ms") < 1_800, "gave up after " + a.get("duration_ms") + " ms");
+    assertTrue(
+        (Integer) a.get("duration_ms") < 1_800, "gave up after " + a.get("duration_ms") + " ms");
   }
 
   @Test
@@ -206,7 +237,8 @@ class DeliveryLifecycleTest extends PipelineTest {
     pause(1_000);
     // Without the breaker, 5 deliveries retried every ~10 ms would have made hundreds of calls.
     assertEquals(afterOpening, p.receiver.requests().size(), p.statuses());
-    assertEquals(0, p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'processing'"));
+    assertEquals(
+        0, p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'processing'"));
   }
 
   private static void pause(long ms) {
@@ -221,7 +253,8 @@ class DeliveryLifecycleTest extends PipelineTest {
   void shouldResumeAfterTheBreakerDelayOnceTheEndpointHeals() {
     p.subscribe("recovering", "backoff_base_ms, backoff_factor, max_retries", "50, 1, 100");
     AtomicInteger calls = new AtomicInteger();
-    p.receiver.respondWith(r -> calls.incrementAndGet() <= 3 ? Response.status(500) : Response.ok());
+    p.receiver.respondWith(
+        r -> calls.incrementAndGet() <= 3 ? Response.status(500) : Response.ok());
     p.startSidecar(Map.of("WEBHOOK_BREAKER_FAILURES", "3", "WEBHOOK_BREAKER_DELAY", "500ms"));
     for (int i = 0; i < 5; i++) {
       p.partner("p" + i);
@@ -241,13 +274,14 @@ class DeliveryLifecycleTest extends PipelineTest {
     // Regression: 32 workers racing for 2 bulkhead permits used to count as failures of the
     // subscriber and open its breaker for 30 s.
     p.awaitStatus(200, "sent", WAIT);
-    assertEquals(200, p.db.count("SELECT count(*) FROM webhook_attempt"), "one attempt each, none failed");
+    assertEquals(
+        200, p.db.count("SELECT count(*) FROM webhook_attempt"), "one attempt each, none failed");
   }
 
   /**
-   * Successes are recorded in batches that never wait for a lock (sql/V9): a batch takes the
-   * rows it can and leaves a busy row, or one whose lease another sidecar took, to the one-by-one
-   * call, which waits and tells the cases apart.
+   * Successes are recorded in batches that never wait for a lock (sql/V9): a batch takes the rows
+   * it can and leaves a busy row, or one whose lease another sidecar took, to the one-by-one call,
+   * which waits and tells the cases apart.
    */
   @Test
   void shouldRecordSuccessesTogetherAndLeaveBusyOrForeignOnesToTheSingleCall() throws Exception {
@@ -256,17 +290,32 @@ class DeliveryLifecycleTest extends PipelineTest {
       p.partner("p" + i);
     }
     p.db.exec("SELECT webhook_route_events(100)");
-    assertEquals(4, p.db.count("SELECT count(*) FROM webhook_claim_deliveries('me', 10, interval '1 minute',"
-        + " ARRAY[" + sub + "::bigint], ARRAY[10])"));
-    List<Long> ids = p.db.rows("SELECT id FROM webhook_delivery ORDER BY id").stream()
-        .map(r -> ((Number) r.get("id")).longValue()).toList();
-    p.db.exec("UPDATE webhook_delivery SET locked_by = 'other' WHERE id = " + ids.get(2)); // lease taken over
-    String batch = "SELECT * FROM webhook_finish_sent('me', ARRAY" + ids + "::bigint[],"
-        + " ARRAY[now(), now(), now(), now()], ARRAY[5, 6, 7, 8], ARRAY['m1', 'm2', 'm3', 'm4'],"
-        + " ARRAY[200, 201, 202, 204], ARRAY['ok', NULL, 'ok', 'ok'])";
-    try (java.sql.Connection holder = p.db.connect(); java.sql.Connection caller = p.db.connect()) {
+    assertEquals(
+        4,
+        p.db.count(
+            "SELECT count(*) FROM webhook_claim_deliveries('me', 10, interval '1 minute',"
+                + " ARRAY["
+                + sub
+                + "::bigint], ARRAY[10])"));
+    List<Long> ids =
+        p.db.rows("SELECT id FROM webhook_delivery ORDER BY id").stream()
+            .map(r -> ((Number) r.get("id")).longValue())
+            .toList();
+    p.db.exec(
+        "UPDATE webhook_delivery SET locked_by = 'other' WHERE id = "
+            + ids.get(2)); // lease taken over
+    String batch =
+        "SELECT * FROM webhook_finish_sent('me', ARRAY"
+            + ids
+            + "::bigint[],"
+            + " ARRAY[now(), now(), now(), now()], ARRAY[5, 6, 7, 8], ARRAY['m1', 'm2', 'm3', 'm4'],"
+            + " ARRAY[200, 201, 202, 204], ARRAY['ok', NULL, 'ok', 'ok'])";
+    try (java.sql.Connection holder = p.db.connect();
+        java.sql.Connection caller = p.db.connect()) {
       holder.setAutoCommit(false);
-      holder.createStatement().execute("SELECT 1 FROM webhook_delivery WHERE id = " + ids.get(3) + " FOR UPDATE");
+      holder
+          .createStatement()
+          .execute("SELECT 1 FROM webhook_delivery WHERE id = " + ids.get(3) + " FOR UPDATE");
       // A batch that waited for the held row would hit this timeout instead of answering.
       caller.createStatement().execute("SET statement_timeout = '5s'");
       List<Long> recorded = new java.util.ArrayList<>();
@@ -278,17 +327,35 @@ class DeliveryLifecycleTest extends PipelineTest {
       assertEquals(List.of(ids.get(0), ids.get(1)), recorded.stream().sorted().toList());
       holder.rollback();
     }
-    assertEquals(List.of(Map.of("status", "sent", "last_status_code", 200), Map.of("status", "sent", "last_status_code", 201),
-        Map.of("status", "processing", "last_status_code", -1), Map.of("status", "processing", "last_status_code", -1)),
-        p.db.rows("SELECT status, coalesce(last_status_code, -1) AS last_status_code FROM webhook_delivery ORDER BY id"));
-    assertEquals(List.of(Map.of("delivery_id", ids.get(0), "attempt", 1, "duration_ms", 5, "message_id", "m1"),
-        Map.of("delivery_id", ids.get(1), "attempt", 1, "duration_ms", 6, "message_id", "m2")),
-        p.db.rows("SELECT delivery_id, attempt, duration_ms, message_id FROM webhook_attempt ORDER BY delivery_id"));
+    assertEquals(
+        List.of(
+            Map.of("status", "sent", "last_status_code", 200),
+            Map.of("status", "sent", "last_status_code", 201),
+            Map.of("status", "processing", "last_status_code", -1),
+            Map.of("status", "processing", "last_status_code", -1)),
+        p.db.rows(
+            "SELECT status, coalesce(last_status_code, -1) AS last_status_code FROM webhook_delivery ORDER BY id"));
+    assertEquals(
+        List.of(
+            Map.of("delivery_id", ids.get(0), "attempt", 1, "duration_ms", 5, "message_id", "m1"),
+            Map.of("delivery_id", ids.get(1), "attempt", 1, "duration_ms", 6, "message_id", "m2")),
+        p.db.rows(
+            "SELECT delivery_id, attempt, duration_ms, message_id FROM webhook_attempt ORDER BY delivery_id"));
     // What the batch left: the single call waits for locks and says why it could not record.
-    assertEquals("lease_lost", p.db.value("SELECT webhook_finish_attempt(?, 'me', true, now(), 7, 'm3', 202,"
-        + " NULL, NULL, NULL)", String.class, ids.get(2)));
-    assertEquals("sent", p.db.value("SELECT webhook_finish_attempt(?, 'me', true, now(), 8, 'm4', 204,"
-        + " NULL, NULL, NULL)", String.class, ids.get(3)));
+    assertEquals(
+        "lease_lost",
+        p.db.value(
+            "SELECT webhook_finish_attempt(?, 'me', true, now(), 7, 'm3', 202,"
+                + " NULL, NULL, NULL)",
+            String.class,
+            ids.get(2)));
+    assertEquals(
+        "sent",
+        p.db.value(
+            "SELECT webhook_finish_attempt(?, 'me', true, now(), 8, 'm4', 204,"
+                + " NULL, NULL, NULL)",
+            String.class,
+            ids.get(3)));
   }
 
   @Test
@@ -301,11 +368,21 @@ class DeliveryLifecycleTest extends PipelineTest {
         p.partner("p" + i);
       }
       p.startSidecar(Map.of("WEBHOOK_WORKERS", "8"));
-      Await.until("the fast subscriber served", WAIT,
-          () -> p.db.count("SELECT count(*) FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
-              + " WHERE s.name = 'fast' AND d.status = 'sent'") == 100, p::statuses);
-      assertTrue(p.db.count("SELECT count(*) FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
-          + " WHERE s.name = 'slow' AND d.status = 'sent'") < 100, "the slow one is still at it: isolation, not luck");
+      Await.until(
+          "the fast subscriber served",
+          WAIT,
+          () ->
+              p.db.count(
+                      "SELECT count(*) FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
+                          + " WHERE s.name = 'fast' AND d.status = 'sent'")
+                  == 100,
+          p::statuses);
+      assertTrue(
+          p.db.count(
+                  "SELECT count(*) FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
+                      + " WHERE s.name = 'slow' AND d.status = 'sent'")
+              < 100,
+          "the slow one is still at it: isolation, not luck");
     }
   }
 }

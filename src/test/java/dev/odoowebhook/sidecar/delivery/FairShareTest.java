@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,18 +22,20 @@ class FairShareTest extends PipelineTest {
     AtomicInteger hanging = new AtomicInteger();
     AtomicInteger maxHanging = new AtomicInteger();
     try (Receiver stuck = new Receiver()) {
-      stuck.respondWith(r -> {
-        maxHanging.accumulateAndGet(hanging.incrementAndGet(), Math::max);
-        try {
-          release.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        hanging.decrementAndGet();
-        return Receiver.Response.ok();
-      });
+      stuck.respondWith(
+          r -> {
+            maxHanging.accumulateAndGet(hanging.incrementAndGet(), Math::max);
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            hanging.decrementAndGet();
+            return Receiver.Response.ok();
+          });
       // Concurrency far above the workers and the longest timeout: it would take them all.
-      p.db.addSubscriber("hanging", stuck.url(), p.secret, "max_concurrency, timeout_ms", "32, 300000");
+      p.db.addSubscriber(
+          "hanging", stuck.url(), p.secret, "max_concurrency, timeout_ms", "32, 300000");
       // Paused until the hanging one holds what it can get, so the order of claims cannot help.
       long healthy = p.subscribe("healthy", "paused", "true");
       p.startSidecar(Map.of("WEBHOOK_WORKERS", "8", "WEBHOOK_SHUTDOWN_GRACE", "1s"));
@@ -43,13 +46,22 @@ class FairShareTest extends PipelineTest {
       Await.until("the hanging subscriber holds its share", WAIT, () -> hanging.get() >= 4);
       p.db.exec("UPDATE webhook_subscriber SET paused = false WHERE id = " + healthy);
 
-      Await.until("20 deliveries of the healthy subscriber sent", WAIT,
-          () -> p.db.count("SELECT count(*) FROM webhook_delivery WHERE subscriber_id = ? AND status = 'sent'",
-              healthy) == 20,
+      Await.until(
+          "20 deliveries of the healthy subscriber sent",
+          WAIT,
+          () ->
+              p.db.count(
+                      "SELECT count(*) FROM webhook_delivery WHERE subscriber_id = ? AND status = 'sent'",
+                      healthy)
+                  == 20,
           p::statuses);
-      assertTrue(hanging.get() >= 4, "the hanging subscriber still holds its requests: " + hanging.get());
-      assertTrue(maxHanging.get() <= 4, "the hanging subscriber had " + maxHanging.get()
-          + " requests in flight, more than its share of 4");
+      assertTrue(
+          hanging.get() >= 4, "the hanging subscriber still holds its requests: " + hanging.get());
+      assertTrue(
+          maxHanging.get() <= 4,
+          "the hanging subscriber had "
+              + maxHanging.get()
+              + " requests in flight, more than its share of 4");
     } finally {
       release.countDown();
       p.stopSidecar();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,8 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * Invariant 3 whatever the settings: a lease shorter than a request does not let lease recovery
- * put a delivery that is still being sent back in the queue.
+ * Invariant 3 whatever the settings: a lease shorter than a request does not let lease recovery put
+ * a delivery that is still being sent back in the queue.
  */
 class LeaseRenewalTest extends PipelineTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
@@ -23,20 +24,29 @@ class LeaseRenewalTest extends PipelineTest {
     Map<Long, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     AtomicInteger maxInFlight = new AtomicInteger();
     AtomicInteger requests = new AtomicInteger();
-    p.receiver.respondWith(r -> {
-      requests.incrementAndGet();
-      AtomicInteger n = inFlight.computeIfAbsent(r.data().get("record_id").asLong(), k -> new AtomicInteger());
-      maxInFlight.accumulateAndGet(n.incrementAndGet(), Math::max);
-      try {
-        Thread.sleep(6_000); // three leases
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      n.decrementAndGet();
-      return Receiver.Response.ok();
-    });
-    p.startSidecar(Map.of("WEBHOOK_LEASE", "2s", "WEBHOOK_LEASE_RECOVERY_INTERVAL", "100ms",
-        "WEBHOOK_POLL_INTERVAL", "200ms"));
+    p.receiver.respondWith(
+        r -> {
+          requests.incrementAndGet();
+          AtomicInteger n =
+              inFlight.computeIfAbsent(
+                  r.data().get("record_id").asLong(), k -> new AtomicInteger());
+          maxInFlight.accumulateAndGet(n.incrementAndGet(), Math::max);
+          try {
+            Thread.sleep(6_000); // three leases
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          n.decrementAndGet();
+          return Receiver.Response.ok();
+        });
+    p.startSidecar(
+        Map.of(
+            "WEBHOOK_LEASE",
+            "2s",
+            "WEBHOOK_LEASE_RECOVERY_INTERVAL",
+            "100ms",
+            "WEBHOOK_POLL_INTERVAL",
+            "200ms"));
     p.partner("Slow Answer Ltd");
     p.awaitStatus(1, "sent", WAIT);
 

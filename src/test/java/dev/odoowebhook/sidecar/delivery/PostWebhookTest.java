@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,7 +29,8 @@ import org.junit.jupiter.api.Test;
  * byte by byte: what the receiver gets, what a slow or huge answer costs, connection reuse.
  */
 class PostWebhookTest {
-  private static final byte[] BODY = "{\"type\":\"res.partner.write\"}".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] BODY =
+      "{\"type\":\"res.partner.write\"}".getBytes(StandardCharsets.UTF_8);
 
   /** How the raw server answers each request: it writes to the socket itself. */
   private interface Answer {
@@ -43,19 +45,21 @@ class PostWebhookTest {
       new PostWebhook(Duration.ofSeconds(2), "test", TargetPolicy.allowAll(), 4);
 
   PostWebhookTest() throws IOException {
-    Thread accept = new Thread(() -> {
-      while (!server.isClosed()) {
-        try {
-          Socket s = server.accept();
-          connections.incrementAndGet();
-          Thread t = new Thread(() -> serve(s));
-          t.setDaemon(true);
-          t.start();
-        } catch (IOException closed) {
-          return;
-        }
-      }
-    });
+    Thread accept =
+        new Thread(
+            () -> {
+              while (!server.isClosed()) {
+                try {
+                  Socket s = server.accept();
+                  connections.incrementAndGet();
+                  Thread t = new Thread(() -> serve(s));
+                  t.setDaemon(true);
+                  t.start();
+                } catch (IOException closed) {
+                  return;
+                }
+              }
+            });
     accept.setDaemon(true);
     accept.start();
   }
@@ -67,7 +71,10 @@ class PostWebhookTest {
   }
 
   private void serve(Socket s) {
-    try (s; BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1))) {
+    try (s;
+        BufferedReader in =
+            new BufferedReader(
+                new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1))) {
       while (true) {
         List<String> headers = new ArrayList<>();
         String line;
@@ -97,8 +104,19 @@ class PostWebhookTest {
   }
 
   private Subscriber subscriber(Map<String, String> headers, Duration timeout) {
-    return new Subscriber(1, "test", URI.create("http://127.0.0.1:" + server.getLocalPort() + "/hook"),
-        WebhookSigner.newSecret(), null, null, true, timeout, null, 4, headers, Instant.now());
+    return new Subscriber(
+        1,
+        "test",
+        URI.create("http://127.0.0.1:" + server.getLocalPort() + "/hook"),
+        WebhookSigner.newSecret(),
+        null,
+        null,
+        true,
+        timeout,
+        null,
+        4,
+        headers,
+        Instant.now());
   }
 
   private AttemptResult post(Subscriber s) {
@@ -116,28 +134,37 @@ class PostWebhookTest {
 
   @Test
   void shouldGiveUpOnABodyThatTricklesPastTheTimeout() {
-    answer = out -> {
-      out.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-      for (int i = 0; i < 100; i++) { // one byte every 50 ms: each read is quick, the whole is 5 s
-        out.write('x');
-        out.flush();
-        Thread.sleep(50);
-      }
-    };
+    answer =
+        out -> {
+          out.write(
+              "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+                  .getBytes(StandardCharsets.ISO_8859_1));
+          for (int i = 0;
+              i < 100;
+              i++) { // one byte every 50 ms: each read is quick, the whole is 5 s
+            out.write('x');
+            out.flush();
+            Thread.sleep(50);
+          }
+        };
     long start = System.nanoTime();
     AttemptResult r = post(subscriber(Map.of(), Duration.ofMillis(400)));
     long tookMs = (System.nanoTime() - start) / 1_000_000;
     assertEquals(ErrorType.TIMEOUT, r.errorType(), r.toString());
     assertTrue(tookMs < 2_000, "the deadline bounds the whole answer, took " + tookMs + " ms");
     answer = out -> out.write(ok("ok"));
-    assertTrue(post(subscriber(Map.of(), Duration.ofSeconds(2))).success(), "the next request works");
+    assertTrue(
+        post(subscriber(Map.of(), Duration.ofSeconds(2))).success(), "the next request works");
   }
 
   @Test
   void shouldKeepAnExcerptOfAHugeAnswerAndGoOn() {
     String huge = "e".repeat(5_000_000);
-    answer = out -> out.write(("HTTP/1.1 500 Boom\r\nContent-Length: " + huge.length() + "\r\n\r\n" + huge)
-        .getBytes(StandardCharsets.ISO_8859_1));
+    answer =
+        out ->
+            out.write(
+                ("HTTP/1.1 500 Boom\r\nContent-Length: " + huge.length() + "\r\n\r\n" + huge)
+                    .getBytes(StandardCharsets.ISO_8859_1));
     AttemptResult r = post(subscriber(Map.of(), Duration.ofSeconds(5)));
     assertEquals(ErrorType.HTTP_ERROR, r.errorType());
     assertEquals(PostWebhook.EXCERPT_BYTES, r.responseExcerpt().length());
@@ -147,11 +174,13 @@ class PostWebhookTest {
 
   @Test
   void shouldSendCustomHeadersButKeepTheSignatureHeadersItsOwn() {
-    AttemptResult r = post(subscriber(Map.of("X-Tenant", "acme", "webhook-id", "forged"), Duration.ofSeconds(2)));
+    AttemptResult r =
+        post(subscriber(Map.of("X-Tenant", "acme", "webhook-id", "forged"), Duration.ofSeconds(2)));
     assertTrue(r.success(), r.toString());
     List<String> h = requestHeaders.get(0);
     assertTrue(h.contains("X-Tenant: acme"), h.toString());
-    assertEquals(List.of("webhook-id: msg_1_0"),
+    assertEquals(
+        List.of("webhook-id: msg_1_0"),
         h.stream().filter(l -> l.toLowerCase(Locale.ROOT).startsWith("webhook-id:")).toList());
     assertTrue(h.contains("Content-Type: application/json"), h.toString());
     assertTrue(h.contains("User-Agent: odoo-webhook-sidecar/test"), h.toString());

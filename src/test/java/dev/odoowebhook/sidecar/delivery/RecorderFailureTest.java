@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,11 +23,12 @@ class RecorderFailureTest extends PipelineTest {
   @Test
   void shouldStillSendEveryDeliveryAfterTheRecorderDied() {
     AtomicBoolean killed = new AtomicBoolean();
-    RecordSent.beforeBatch = () -> {
-      if (killed.compareAndSet(false, true)) {
-        throw new OutOfMemoryError("the recorder dies (test)");
-      }
-    };
+    RecordSent.beforeBatch =
+        () -> {
+          if (killed.compareAndSet(false, true)) {
+            throw new OutOfMemoryError("the recorder dies (test)");
+          }
+        };
     p.subscribe("crm", "", "");
     p.startSidecar(Map.of());
     for (int i = 0; i < 10; i++) {
@@ -40,13 +42,14 @@ class RecorderFailureTest extends PipelineTest {
   @Test
   void shouldStillSendEveryDeliveryWhileTheRecorderIsStuck() {
     CountDownLatch never = new CountDownLatch(1);
-    RecordSent.beforeBatch = () -> {
-      try {
-        never.await(); // a statement that never returns
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    };
+    RecordSent.beforeBatch =
+        () -> {
+          try {
+            never.await(); // a statement that never returns
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        };
     try {
       p.subscribe("crm", "", "");
       p.startSidecar(Map.of());

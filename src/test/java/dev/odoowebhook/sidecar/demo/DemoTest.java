@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,8 +27,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The `demo` command as a user runs it: a process that prints verified deliveries, answers
- * /health and /metrics, and on SIGTERM stops everything, exits 0 and leaves nothing behind.
+ * The `demo` command as a user runs it: a process that prints verified deliveries, answers /health
+ * and /metrics, and on SIGTERM stops everything, exits 0 and leaves nothing behind.
  */
 class DemoTest {
   private static final int DELIVERIES = 8;
@@ -36,26 +37,43 @@ class DemoTest {
   void shouldDeliverVerifiedWebhooksAndLeaveNothingBehindOnSigterm() throws Exception {
     int adminPort = freePort();
     Path log = Files.createTempFile("demo-", ".log");
-    ProcessBuilder pb = new ProcessBuilder(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), OdooWebhookSidecar.class.getName(), "demo")
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                OdooWebhookSidecar.class.getName(),
+                "demo")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     pb.environment().put("WEBHOOK_HTTP_PORT", Integer.toString(adminPort));
     Process demo = pb.start();
     try {
-      Await.until(DELIVERIES + " verified deliveries", Duration.ofSeconds(120),
-          () -> read(log).contains("Done: "), () -> read(log));
+      Await.until(
+          DELIVERIES + " verified deliveries",
+          Duration.ofSeconds(120),
+          () -> read(log).contains("Done: "),
+          () -> read(log));
       String out = read(log);
       assertEquals(DELIVERIES, count(out, " verified  "), out);
-      assertTrue(out.contains("Done: " + DELIVERIES + " deliveries verified, 1 refused once and retried, 0 with a bad signature"), out);
+      assertTrue(
+          out.contains(
+              "Done: "
+                  + DELIVERIES
+                  + " deliveries verified, 1 refused once and retried, 0 with a bad signature"),
+          out);
       assertTrue(out.contains("REFUSED   sale.order 1 write"), "a refusal:\n" + out);
-      assertTrue(out.contains("(4 changes merged)  amount_total: 1200.0 -> 1500.0"), "merged into the retry:\n" + out);
+      assertTrue(
+          out.contains("(4 changes merged)  amount_total: 1200.0 -> 1500.0"),
+          "merged into the retry:\n" + out);
       assertTrue(out.contains("the retry of the refused delivery"), out);
-      assertTrue(out.contains("confirmed-orders verified  sale.order 1 write  state: 'draft' -> 'sale'"), out);
+      assertTrue(
+          out.contains("confirmed-orders verified  sale.order 1 write  state: 'draft' -> 'sale'"),
+          out);
       assertEquals(1, count(out, "confirmed-orders verified"), "only the confirmation:\n" + out);
       assertTrue(out.contains("res.partner 3 unlink"), out);
-      assertTrue(out.contains("(nothing arrived, as it should)"), "the rollback sent nothing:\n" + out);
+      assertTrue(
+          out.contains("(nothing arrived, as it should)"), "the rollback sent nothing:\n" + out);
       assertFalse(out.contains("still waiting"), out);
 
       String admin = "http://127.0.0.1:" + adminPort;
@@ -73,7 +91,8 @@ class DemoTest {
       demo.destroy(); // SIGTERM, as Ctrl-C's SIGINT
       assertTrue(demo.waitFor(60, TimeUnit.SECONDS), "stopped within 60 s:\n" + read(log));
       assertEquals(0, demo.exitValue(), read(log));
-      assertTrue(read(log).contains("Stopped: PostgreSQL stopped, " + data + " removed."), read(log));
+      assertTrue(
+          read(log).contains("Stopped: PostgreSQL stopped, " + data + " removed."), read(log));
       assertFalse(Files.exists(data), "data folder removed");
       assertEquals(List.of(), processesMentioning(data.toString()), "no PostgreSQL process left");
       assertFalse(listening(pgPort), "nothing listens on PostgreSQL's port any more");
@@ -91,22 +110,27 @@ class DemoTest {
   }
 
   private static HttpResponse<String> get(String url) throws IOException, InterruptedException {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   /** Process ids whose command line names {@code text} (Linux /proc). */
   private static List<String> processesMentioning(String text) throws IOException {
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      return procs.filter(p -> p.getFileName().toString().matches("\\d+"))
-          .filter(p -> {
-            try {
-              return new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
-                  .contains(text);
-            } catch (IOException e) {
-              return false; // ended meanwhile
-            }
-          })
+      return procs
+          .filter(p -> p.getFileName().toString().matches("\\d+"))
+          .filter(
+              p -> {
+                try {
+                  return new String(
+                          Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
+                      .contains(text);
+                } catch (IOException e) {
+                  return false; // ended meanwhile
+                }
+              })
           .map(p -> p.getFileName().toString())
           .toList();
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,9 +23,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * PostgreSQL restarted (twice) under a steady write load while a sidecar process runs: its pool
- * and listener recover, the backlog is caught up, and every committed change is delivered.
- * Uses a private cluster so the shared server is never restarted.
+ * PostgreSQL restarted (twice) under a steady write load while a sidecar process runs: its pool and
+ * listener recover, the backlog is caught up, and every committed change is delivered. Uses a
+ * private cluster so the shared server is never restarted.
  */
 @Tag("faults")
 class DatabaseRestartTest {
@@ -33,11 +34,16 @@ class DatabaseRestartTest {
   void shouldRecoverFromDatabaseRestartsAndLoseNothing() throws Exception {
     try (OwnPostgres pg = OwnPostgres.start();
         Receiver receiver = new Receiver()) {
-      TestDatabase db = TestDatabase.createMigrated(TestPostgres.at(pg.url("postgres"), "postgres", ""));
+      TestDatabase db =
+          TestDatabase.createMigrated(TestPostgres.at(pg.url("postgres"), "postgres", ""));
       try {
         db.exec("SELECT webhook_track('res.partner')");
-        db.addSubscriber("erp", receiver.url(), WebhookSigner.newSecret(),
-            "backoff_base_ms, backoff_factor", "200, 1");
+        db.addSubscriber(
+            "erp",
+            receiver.url(),
+            WebhookSigner.newSecret(),
+            "backoff_base_ms, backoff_factor",
+            "200, 1");
         Map<String, String> env = new HashMap<>(db.env());
         env.put("WEBHOOK_POLL_INTERVAL", "500ms");
         env.put("WEBHOOK_LEASE", "3s");
@@ -47,41 +53,63 @@ class DatabaseRestartTest {
         AtomicInteger committed = new AtomicInteger();
         AtomicInteger refused = new AtomicInteger();
         try (SidecarProcess sidecar = SidecarProcess.start(env)) {
-          Thread writer = new Thread(() -> {
-            for (int i = 0; i < 5000 && !stop.get(); i++) {
-              try (Connection c = db.connect()) {
-                c.createStatement().execute(i % 4 == 0
-                    ? "INSERT INTO res_partner (name) VALUES ('p" + i + "')"
-                    : "UPDATE res_partner SET email = 'e" + i + "' WHERE id = (SELECT max(id) FROM res_partner)");
-                committed.incrementAndGet();
-              } catch (SQLException e) {
-                refused.incrementAndGet(); // the database is restarting: nothing was committed
-              }
-              try {
-                Thread.sleep(5);
-              } catch (InterruptedException e) {
-                return;
-              }
-            }
-          });
+          Thread writer =
+              new Thread(
+                  () -> {
+                    for (int i = 0; i < 5000 && !stop.get(); i++) {
+                      try (Connection c = db.connect()) {
+                        c.createStatement()
+                            .execute(
+                                i % 4 == 0
+                                    ? "INSERT INTO res_partner (name) VALUES ('p" + i + "')"
+                                    : "UPDATE res_partner SET email = 'e"
+                                        + i
+                                        + "' WHERE id = (SELECT max(id) FROM res_partner)");
+                        committed.incrementAndGet();
+                      } catch (SQLException e) {
+                        refused
+                            .incrementAndGet(); // the database is restarting: nothing was committed
+                      }
+                      try {
+                        Thread.sleep(5);
+                      } catch (InterruptedException e) {
+                        return;
+                      }
+                    }
+                  });
           writer.start();
           for (int restart = 0; restart < 2; restart++) {
             int before = receiver.requests().size();
-            Await.until("deliveries flowing", Duration.ofSeconds(30),
-                () -> receiver.requests().size() > before + 10, sidecar::log);
+            Await.until(
+                "deliveries flowing",
+                Duration.ofSeconds(30),
+                () -> receiver.requests().size() > before + 10,
+                sidecar::log);
             pg.restart();
           }
           Thread.sleep(2_000);
           stop.set(true);
           writer.join(30_000);
-          Await.until("the backlog caught up", Duration.ofSeconds(60),
-              () -> db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0
-                  && db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'") == 0,
-              () -> db.rows("SELECT status, count(*) FROM webhook_delivery GROUP BY status") + "\n" + sidecar.log());
+          Await.until(
+              "the backlog caught up",
+              Duration.ofSeconds(60),
+              () ->
+                  db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0
+                      && db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'")
+                          == 0,
+              () ->
+                  db.rows("SELECT status, count(*) FROM webhook_delivery GROUP BY status")
+                      + "\n"
+                      + sidecar.log());
           assertTrue(sidecar.isAlive(), "the sidecar survived:\n" + sidecar.log());
           Reconcile result = Reconcile.of(db, receiver.requests());
-          System.out.println("PostgreSQL restarted x2 under load: " + committed.get() + " writes committed, "
-              + refused.get() + " refused during restarts; " + result);
+          System.out.println(
+              "PostgreSQL restarted x2 under load: "
+                  + committed.get()
+                  + " writes committed, "
+                  + refused.get()
+                  + " refused during restarts; "
+                  + result);
           assertEquals(0, result.missing.size(), result.toString());
           assertTrue(sidecar.log().contains("LISTEN connection re-established"), sidecar.log());
           assertEquals(0, sidecar.terminate(30));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,14 +40,23 @@ class SecurityTest {
       p.startSidecar(Map.of("WEBHOOK_BLOCK_PRIVATE_TARGETS", "true"));
       p.partner("blocked");
       p.awaitStatus(1, "dead", Duration.ofSeconds(20));
-      assertEquals("blocked_target", p.db.value("SELECT last_error_type FROM webhook_delivery", String.class));
-      assertTrue(p.db.value("SELECT last_error FROM webhook_delivery", String.class).contains("WEBHOOK_TARGET_ALLOWLIST"));
+      assertEquals(
+          "blocked_target",
+          p.db.value("SELECT last_error_type FROM webhook_delivery", String.class));
+      assertTrue(
+          p.db
+              .value("SELECT last_error FROM webhook_delivery", String.class)
+              .contains("WEBHOOK_TARGET_ALLOWLIST"));
       assertEquals(0, p.receiver.requests().size(), "nothing was sent to the internal address");
       p.stopSidecar();
 
-      p.startSidecar(Map.of("WEBHOOK_BLOCK_PRIVATE_TARGETS", "true", "WEBHOOK_TARGET_ALLOWLIST", "127.0.0.1"));
+      p.startSidecar(
+          Map.of("WEBHOOK_BLOCK_PRIVATE_TARGETS", "true", "WEBHOOK_TARGET_ALLOWLIST", "127.0.0.1"));
       p.partner("allowed");
-      Await.until("allow-listed target delivered", Duration.ofSeconds(20), () -> p.receiver.requests().size() == 1);
+      Await.until(
+          "allow-listed target delivered",
+          Duration.ofSeconds(20),
+          () -> p.receiver.requests().size() == 1);
     }
   }
 
@@ -54,10 +64,28 @@ class SecurityTest {
   void shouldRejectAReceiverWithAnUntrustedCertificate() throws Exception {
     Path dir = Files.createTempDirectory("tls");
     Path keystore = dir.resolve("self-signed.p12");
-    Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-        "-genkeypair", "-alias", "receiver", "-keyalg", "EC", "-dname", "CN=127.0.0.1",
-        "-ext", "SAN=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12",
-        "-keystore", keystore.toString(), "-storepass", "changeit").redirectErrorStream(true).start();
+    Process keytool =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "receiver",
+                "-keyalg",
+                "EC",
+                "-dname",
+                "CN=127.0.0.1",
+                "-ext",
+                "SAN=ip:127.0.0.1",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                keystore.toString(),
+                "-storepass",
+                "changeit")
+            .redirectErrorStream(true)
+            .start();
     assertEquals(0, keytool.waitFor(), new String(keytool.getInputStream().readAllBytes()));
     KeyStore ks = KeyStore.getInstance("PKCS12");
     try (FileInputStream in = new FileInputStream(keystore.toFile())) {
@@ -70,20 +98,27 @@ class SecurityTest {
     HttpsServer https = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     https.setHttpsConfigurator(new HttpsConfigurator(tls));
     AtomicInteger hits = new AtomicInteger();
-    https.createContext("/", ex -> {
-      hits.incrementAndGet();
-      ex.sendResponseHeaders(200, -1);
-      ex.close();
-    });
+    https.createContext(
+        "/",
+        ex -> {
+          hits.incrementAndGet();
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
     https.start();
     try (Pipeline p = new Pipeline()) {
-      p.db.addSubscriber("tls", "https://127.0.0.1:" + https.getAddress().getPort() + "/hook", p.secret,
-          "max_retries", "0");
+      p.db.addSubscriber(
+          "tls",
+          "https://127.0.0.1:" + https.getAddress().getPort() + "/hook",
+          p.secret,
+          "max_retries",
+          "0");
       p.startSidecar(Map.of());
       p.partner("over tls");
       p.awaitStatus(1, "dead", Duration.ofSeconds(20));
       String error = p.db.value("SELECT error_message FROM webhook_attempt", String.class);
-      assertEquals("connection", p.db.value("SELECT error_type FROM webhook_attempt", String.class));
+      assertEquals(
+          "connection", p.db.value("SELECT error_type FROM webhook_attempt", String.class));
       assertTrue(error.toLowerCase().contains("certif") || error.contains("PKIX"), error);
       assertEquals(0, hits.get(), "no request reached a server whose certificate is not trusted");
     } finally {
@@ -94,8 +129,12 @@ class SecurityTest {
   @Test
   void shouldKeepSecretsOutOfLogsMetricsAndErrors() throws Exception {
     try (Pipeline p = new Pipeline()) {
-      p.subscribe("secretive", "max_retries, backoff_base_ms, headers", "1, 50, '{\"Authorization\": \"Bearer hdr-t0ken-42\"}'");
-      p.receiver.respondWith(r -> new dev.odoowebhook.sidecar.support.Receiver.Response(500, Map.of(), "no", 0));
+      p.subscribe(
+          "secretive",
+          "max_retries, backoff_base_ms, headers",
+          "1, 50, '{\"Authorization\": \"Bearer hdr-t0ken-42\"}'");
+      p.receiver.respondWith(
+          r -> new dev.odoowebhook.sidecar.support.Receiver.Response(500, Map.of(), "no", 0));
       int port;
       try (ServerSocket free = new ServerSocket(0)) {
         port = free.getLocalPort();
@@ -108,16 +147,30 @@ class SecurityTest {
         p.partner("a");
         p.awaitStatus(1, "dead", Duration.ofSeconds(30));
         HttpClient http = HttpClient.newHttpClient();
-        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-            HttpResponse.BodyHandlers.ofString()).body();
-        String health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
-            HttpResponse.BodyHandlers.ofString()).body();
+        String metrics =
+            http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body();
+        String health =
+            http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body();
         assertEquals(0, sidecar.terminate(30));
-        String everything = sidecar.log() + metrics + health
-            + p.db.rows("SELECT * FROM webhook_attempt") + p.db.rows("SELECT last_error FROM webhook_delivery");
+        String everything =
+            sidecar.log()
+                + metrics
+                + health
+                + p.db.rows("SELECT * FROM webhook_attempt")
+                + p.db.rows("SELECT last_error FROM webhook_delivery");
         assertTrue(sidecar.log().contains("WEBHOOK_DB_PASSWORD=<masked>"), sidecar.log());
-        for (String secret : new String[] {p.secret, p.secret.substring(6), "db-pa55word-42", "hdr-t0ken-42"}) {
-          assertFalse(everything.contains(secret), "a secret leaked: " + secret.substring(0, 4) + "...");
+        for (String secret :
+            new String[] {p.secret, p.secret.substring(6), "db-pa55word-42", "hdr-t0ken-42"}) {
+          assertFalse(
+              everything.contains(secret), "a secret leaked: " + secret.substring(0, 4) + "...");
         }
       }
     }

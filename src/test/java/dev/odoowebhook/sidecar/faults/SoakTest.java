@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,10 +21,10 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Minutes of steady writes with the cleanup and retention running often: the queue tables must
- * not bloat (dead row versions and size stay bounded). A private cluster, so autovacuum can be
- * made to wake every few seconds as it would over hours with the defaults. Not in the default
- * run: mvn -B test -Dgroups=long -DexcludedGroups=none -Dtest=SoakTest
+ * Minutes of steady writes with the cleanup and retention running often: the queue tables must not
+ * bloat (dead row versions and size stay bounded). A private cluster, so autovacuum can be made to
+ * wake every few seconds as it would over hours with the defaults. Not in the default run: mvn -B
+ * test -Dgroups=long -DexcludedGroups=none -Dtest=SoakTest
  */
 @Tag("long")
 class SoakTest {
@@ -33,10 +34,12 @@ class SoakTest {
     int minutes = Integer.parseInt(System.getProperty("soak.minutes", "3"));
     try (OwnPostgres pg = OwnPostgres.start("-c autovacuum_naptime=5s");
         Receiver receiver = new Receiver()) {
-      TestDatabase db = TestDatabase.createMigrated(TestPostgres.at(pg.url("postgres"), "postgres", ""));
+      TestDatabase db =
+          TestDatabase.createMigrated(TestPostgres.at(pg.url("postgres"), "postgres", ""));
       try {
-        db.exec("SELECT webhook_track('res.partner');"
-            + " INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 1000) g");
+        db.exec(
+            "SELECT webhook_track('res.partner');"
+                + " INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 1000) g");
         db.addSubscriber("erp", receiver.url(), WebhookSigner.newSecret(), "", "");
         Map<String, String> env = new HashMap<>(db.env());
         env.put("WEBHOOK_CLEANUP_INTERVAL", "10s");
@@ -51,9 +54,14 @@ class SoakTest {
           int i = 0;
           while (System.nanoTime() < end) {
             // About 200 writes a second, Odoo-like: mostly updates, some creates.
-            c.createStatement().execute(i % 10 == 0
-                ? "INSERT INTO res_partner (name) VALUES ('n" + i + "')"
-                : "UPDATE res_partner SET email = 'e" + i + "' WHERE id = " + (1 + i % 1000));
+            c.createStatement()
+                .execute(
+                    i % 10 == 0
+                        ? "INSERT INTO res_partner (name) VALUES ('n" + i + "')"
+                        : "UPDATE res_partner SET email = 'e"
+                            + i
+                            + "' WHERE id = "
+                            + (1 + i % 1000));
             i++;
             Thread.sleep(5);
             if (System.nanoTime() >= nextSample) {
@@ -61,12 +69,17 @@ class SoakTest {
               nextSample += Duration.ofSeconds(10).toNanos();
             }
           }
-          Await.until("the backlog drained", Duration.ofSeconds(60),
-              () -> db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'") == 0, sidecar::log);
+          Await.until(
+              "the backlog drained",
+              Duration.ofSeconds(60),
+              () -> db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'") == 0,
+              sidecar::log);
           assertEquals(0, sidecar.terminate(30));
         }
-        System.out.println("soak: seconds, webhook_event dead tuples, live tuples, bytes (event+delivery+attempt)");
-        samples.forEach(s -> System.out.println("soak: " + s[0] + ", " + s[1] + ", " + s[2] + ", " + s[3]));
+        System.out.println(
+            "soak: seconds, webhook_event dead tuples, live tuples, bytes (event+delivery+attempt)");
+        samples.forEach(
+            s -> System.out.println("soak: " + s[0] + ", " + s[1] + ", " + s[2] + ", " + s[3]));
         List<long[]> secondHalf = samples.subList(samples.size() / 2, samples.size());
         long maxDead = secondHalf.stream().mapToLong(s -> s[1]).max().orElse(0);
         long firstBytes = samples.get(samples.size() / 2)[3];
@@ -82,11 +95,18 @@ class SoakTest {
   }
 
   private static long[] sample(TestDatabase db, long seconds) {
-    Map<String, Object> r = db.rows("SELECT n_dead_tup, n_live_tup,"
-        + " pg_total_relation_size('webhook_event') + pg_total_relation_size('webhook_delivery')"
-        + " + pg_total_relation_size('webhook_attempt') AS bytes"
-        + " FROM pg_stat_user_tables WHERE relname = 'webhook_event'").get(0);
-    return new long[] {seconds, ((Number) r.get("n_dead_tup")).longValue(),
-        ((Number) r.get("n_live_tup")).longValue(), ((Number) r.get("bytes")).longValue()};
+    Map<String, Object> r =
+        db.rows(
+                "SELECT n_dead_tup, n_live_tup,"
+                    + " pg_total_relation_size('webhook_event') + pg_total_relation_size('webhook_delivery')"
+                    + " + pg_total_relation_size('webhook_attempt') AS bytes"
+                    + " FROM pg_stat_user_tables WHERE relname = 'webhook_event'")
+            .get(0);
+    return new long[] {
+      seconds,
+      ((Number) r.get("n_dead_tup")).longValue(),
+      ((Number) r.get("n_live_tup")).longValue(),
+      ((Number) r.get("bytes")).longValue()
+    };
   }
 }

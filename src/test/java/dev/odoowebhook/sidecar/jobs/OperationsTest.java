@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,8 +25,16 @@ class OperationsTest extends PipelineTest {
     for (int i = 0; i < 3; i++) {
       p.partner("p" + i);
     }
-    Await.until("the breaker recorded open", WAIT, () -> "open".equals(p.db.value(
-        "SELECT state FROM webhook_subscriber_breaker WHERE subscriber_id = ?", String.class, id)),
+    Await.until(
+        "the breaker recorded open",
+        WAIT,
+        () ->
+            "open"
+                .equals(
+                    p.db.value(
+                        "SELECT state FROM webhook_subscriber_breaker WHERE subscriber_id = ?",
+                        String.class,
+                        id)),
         () -> String.valueOf(p.db.rows("SELECT * FROM webhook_subscriber_breaker")));
   }
 
@@ -33,18 +42,31 @@ class OperationsTest extends PipelineTest {
   void shouldRunTheCleanupAnAdminAskedForWithinSeconds() {
     p.startSidecar(Map.of());
     long request = p.db.count("SELECT webhook_request_job('cleanup')");
-    assertEquals(request, p.db.count("SELECT webhook_request_job('cleanup')"),
+    assertEquals(
+        request,
+        p.db.count("SELECT webhook_request_job('cleanup')"),
         "asking again while one waits gives the same request");
-    Await.until("the request carried out", WAIT,
-        () -> p.db.count("SELECT count(*) FROM webhook_job_request WHERE id = ? AND done_at IS NOT NULL",
-            request) == 1);
-    Map<String, Object> done = p.db.rows("SELECT r.error, j.job, j.finished_at FROM webhook_job_request r"
-        + " JOIN webhook_job_run j ON j.id = r.job_run_id WHERE r.id = ?", request).get(0);
+    Await.until(
+        "the request carried out",
+        WAIT,
+        () ->
+            p.db.count(
+                    "SELECT count(*) FROM webhook_job_request WHERE id = ? AND done_at IS NOT NULL",
+                    request)
+                == 1);
+    Map<String, Object> done =
+        p.db
+            .rows(
+                "SELECT r.error, j.job, j.finished_at FROM webhook_job_request r"
+                    + " JOIN webhook_job_run j ON j.id = r.job_run_id WHERE r.id = ?",
+                request)
+            .get(0);
     assertNull(done.get("error"));
     assertEquals("cleanup", done.get("job"));
     assertTrue(done.get("finished_at") != null, done.toString());
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> p.db.exec("SELECT webhook_request_job('vacuum')"));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> p.db.exec("SELECT webhook_request_job('vacuum')"));
     assertTrue(e.getMessage().contains("only cleanup can be run on request"), e.getMessage());
   }
 
@@ -52,7 +74,9 @@ class OperationsTest extends PipelineTest {
   void shouldRunTheFirstCleanupSoonAfterStartNotAnIntervalLater() {
     long before = p.db.count("SELECT count(*) FROM webhook_job_run WHERE job = 'cleanup'");
     p.startSidecar(Map.of("WEBHOOK_CLEANUP_INTERVAL", "1h", "WEBHOOK_CLEANUP_FIRST_DELAY", "1s"));
-    Await.until("a cleanup run", WAIT,
+    Await.until(
+        "a cleanup run",
+        WAIT,
         () -> p.db.count("SELECT count(*) FROM webhook_job_run WHERE job = 'cleanup'") > before);
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.persistence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,9 +20,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Each fixed set is written once per language, and these tests hold them together: the Java
- * enums, the SQL CHECK constraints (and the router's states in its function), and the addon's
- * selections.
+ * Each fixed set is written once per language, and these tests hold them together: the Java enums,
+ * the SQL CHECK constraints (and the router's states in its function), and the addon's selections.
  */
 class FixedSetsTest {
   static TestDatabase db;
@@ -38,8 +38,11 @@ class FixedSetsTest {
 
   /** The quoted values of a CHECK constraint's IN list. */
   private static Set<String> checkValues(String constraint) {
-    String def = db.value("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = ?",
-        String.class, constraint);
+    String def =
+        db.value(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = ?",
+            String.class,
+            constraint);
     return quoted(def);
   }
 
@@ -61,8 +64,8 @@ class FixedSetsTest {
   @Test
   void shouldListTheSameDeliveryStatusesInJavaSqlAndTheAddon() throws Exception {
     assertEquals(names(DeliveryStatus.values()), checkValues("webhook_delivery_status_check"));
-    String addon = Files.readString(
-        Path.of("odoo-addon/webhook_sidecar/models/webhook_delivery.py"));
+    String addon =
+        Files.readString(Path.of("odoo-addon/webhook_sidecar/models/webhook_delivery.py"));
     Matcher m = Pattern.compile("(?s)STATUS_SELECTION = \\[(.*?)\\]").matcher(addon);
     m.find();
     Set<String> selection = new TreeSet<>();
@@ -86,8 +89,10 @@ class FixedSetsTest {
 
   @Test
   void shouldListTheSameRouterStatesInJavaAndTheRoutersFunction() {
-    String def = db.value("SELECT pg_get_functiondef('webhook_route_or_wait(integer, boolean)'::regprocedure)",
-        String.class);
+    String def =
+        db.value(
+            "SELECT pg_get_functiondef('webhook_route_or_wait(integer, boolean)'::regprocedure)",
+            String.class);
     Set<String> states = new TreeSet<>();
     for (String line : def.split("\n")) {
       if (line.contains("state :=")) {

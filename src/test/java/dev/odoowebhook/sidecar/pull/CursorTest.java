@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,8 +23,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
- * The device cursor (routed_seq) never skips nor repeats an event, although event ids commit
- * out of order: a lower id can commit after a higher one was already pulled.
+ * The device cursor (routed_seq) never skips nor repeats an event, although event ids commit out of
+ * order: a lower id can commit after a higher one was already pulled.
  */
 class CursorTest extends PullTestBase {
   private static final Map<String, Object> PARTNERS = Map.of("models", List.of("res.partner"));
@@ -35,8 +36,8 @@ class CursorTest extends PullTestBase {
     try (Connection slow = p.db.connect()) {
       slow.setAutoCommit(false);
       long slowId;
-      try (PreparedStatement ps = slow.prepareStatement(
-          "INSERT INTO res_partner (name) VALUES ('slow') RETURNING id");
+      try (PreparedStatement ps =
+              slow.prepareStatement("INSERT INTO res_partner (name) VALUES ('slow') RETURNING id");
           ResultSet rs = ps.executeQuery()) {
         rs.next();
         slowId = rs.getLong(1);
@@ -48,10 +49,13 @@ class CursorTest extends PullTestBase {
       slow.commit();
       awaitRouted();
       List<JsonNode> second = pullAndAck(api, "tablet-1", PARTNERS);
-      assertEquals("res.partner/" + slowId + ":create", describe(second),
+      assertEquals(
+          "res.partner/" + slowId + ":create",
+          describe(second),
           "the event with the lower id, committed later, is not skipped");
-      assertTrue(p.db.count("SELECT min(id) FROM webhook_event WHERE record_id = ?", slowId)
-          < p.db.count("SELECT min(id) FROM webhook_event WHERE record_id = ?", fastId));
+      assertTrue(
+          p.db.count("SELECT min(id) FROM webhook_event WHERE record_id = ?", slowId)
+              < p.db.count("SELECT min(id) FROM webhook_event WHERE record_id = ?", fastId));
     }
     assertEquals(List.of(), pullAndAck(api, "tablet-1", PARTNERS));
   }
@@ -80,14 +84,23 @@ class CursorTest extends PullTestBase {
         awaitRouted();
         continue; // one more round after the last event was routed
       }
-      PullApi.Answer a = api.post("/v1/devices/phone-1/pull", Map.of("models", List.of("res.partner"), "limit", 7));
+      PullApi.Answer a =
+          api.post(
+              "/v1/devices/phone-1/pull", Map.of("models", List.of("res.partner"), "limit", 7));
       assertEquals(200, a.status(), a.toString());
       for (JsonNode ch : a.body().path("changes")) {
         seen.add(ch.path("record_id").asLong());
         seqs.add(ch.path("seq").asLong());
       }
-      assertEquals(200, api.post("/v1/devices/phone-1/ack", Map.of("cursor", a.body().path("next_cursor").asLong())).status());
-      if (done.get() && !a.body().path("has_more").asBoolean() && a.body().path("changes").isEmpty()) {
+      assertEquals(
+          200,
+          api.post(
+                  "/v1/devices/phone-1/ack",
+                  Map.of("cursor", a.body().path("next_cursor").asLong()))
+              .status());
+      if (done.get()
+          && !a.body().path("has_more").asBoolean()
+          && a.body().path("changes").isEmpty()) {
         break;
       }
     }
@@ -101,9 +114,12 @@ class CursorTest extends PullTestBase {
     List<Long> sorted = new ArrayList<>(seqs);
     Collections.sort(sorted);
     assertEquals(sorted, seqs, "in routed_seq order");
-    long outOfOrder = p.db.count("SELECT count(*) FROM (SELECT id < lag(id) OVER (ORDER BY routed_seq) AS back"
-        + " FROM webhook_event) x WHERE back");
-    assertTrue(outOfOrder > 0, "the writers made ids commit out of order, so the test means something");
+    long outOfOrder =
+        p.db.count(
+            "SELECT count(*) FROM (SELECT id < lag(id) OVER (ORDER BY routed_seq) AS back"
+                + " FROM webhook_event) x WHERE back");
+    assertTrue(
+        outOfOrder > 0, "the writers made ids commit out of order, so the test means something");
   }
 
   /** Inserts partners, each in its own transaction, some held open a little before commit. */
@@ -113,7 +129,8 @@ class CursorTest extends PullTestBase {
     try (Connection c = p.db.connect()) {
       c.setAutoCommit(false);
       for (int i = 0; i < count; i++) {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO res_partner (name) VALUES (?) RETURNING id")) {
+        try (PreparedStatement ps =
+            c.prepareStatement("INSERT INTO res_partner (name) VALUES (?) RETURNING id")) {
           ps.setString(1, "w" + seed + "-" + i);
           try (ResultSet rs = ps.executeQuery()) {
             rs.next();

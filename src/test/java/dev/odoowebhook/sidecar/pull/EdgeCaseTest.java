@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,8 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Requests a careless or hostile client sends: times out of range, bad percent-escapes, invalid
- * cursors and limits, unknown paths, wrong methods, oversized or malformed bodies. Each is a
- * JSON 4xx whose message names what to fix: never a 500, never an HTML page.
+ * cursors and limits, unknown paths, wrong methods, oversized or malformed bodies. Each is a JSON
+ * 4xx whose message names what to fix: never a 500, never an HTML page.
  */
 class EdgeCaseTest extends PullTestBase {
   int port;
@@ -25,11 +26,19 @@ class EdgeCaseTest extends PullTestBase {
   }
 
   RawHttp.Answer send(String method, String target, String body) throws Exception {
-    String request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
-        + "\r\nConnection: close\r\n";
+    String request =
+        method
+            + " "
+            + target
+            + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+            + token
+            + "\r\nConnection: close\r\n";
     if (body != null) {
-      request += "Content-Type: application/json\r\nContent-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-          + "\r\n\r\n" + body;
+      request +=
+          "Content-Type: application/json\r\nContent-Length: "
+              + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+              + "\r\n\r\n"
+              + body;
     } else {
       request += "\r\n";
     }
@@ -39,7 +48,8 @@ class EdgeCaseTest extends PullTestBase {
   /** Asserts a JSON error of that status whose message mentions every given word. */
   static JsonNode assertJsonError(int status, RawHttp.Answer a, String... words) throws Exception {
     assertEquals(status, a.status(), a.toString());
-    assertTrue(a.headers().getOrDefault("content-type", "").startsWith("application/json"), a.toString());
+    assertTrue(
+        a.headers().getOrDefault("content-type", "").startsWith("application/json"), a.toString());
     JsonNode body = PullApi.JSON.readTree(a.body());
     assertTrue(body.path("error").isTextual() && body.path("message").isTextual(), a.toString());
     for (String w : words) {
@@ -50,12 +60,21 @@ class EdgeCaseTest extends PullTestBase {
 
   @Test
   void shouldRefuseTimesOutOfRangeNamingTheParameter() throws Exception {
-    for (String since : new String[] {"%2B999999999-12-31T23:59:59Z", "%2B275760-01-01T00:00:00Z",
-        "-999999999-01-01T00:00:00Z", "2026-13-40T99:00:00Z", "yesterday"}) {
+    for (String since :
+        new String[] {
+          "%2B999999999-12-31T23:59:59Z",
+          "%2B275760-01-01T00:00:00Z",
+          "-999999999-01-01T00:00:00Z",
+          "2026-13-40T99:00:00Z",
+          "yesterday"
+        }) {
       assertJsonError(400, send("GET", "/v1/updates?since=" + since, null), "\"since\"");
       assertJsonError(400, send("GET", "/v1/events?since=" + since, null), "\"since\"");
     }
-    assertEquals(200, send("GET", "/v1/updates?since=9999-12-31T00:00:00Z", null).status(), "a far but valid time");
+    assertEquals(
+        200,
+        send("GET", "/v1/updates?since=9999-12-31T00:00:00Z", null).status(),
+        "a far but valid time");
   }
 
   @Test
@@ -70,11 +89,15 @@ class EdgeCaseTest extends PullTestBase {
 
   @Test
   void shouldRefuseInvalidCursorsAndLimitsNamingThem() throws Exception {
-    for (String cursor : new String[] {"\"12\"", "-1", "1.5", "99999999999999999999", "null", "[1]"}) {
-      assertJsonError(400, send("POST", "/v1/devices/d1/ack", "{\"cursor\": " + cursor + "}"), "\"cursor\"");
+    for (String cursor :
+        new String[] {"\"12\"", "-1", "1.5", "99999999999999999999", "null", "[1]"}) {
+      assertJsonError(
+          400, send("POST", "/v1/devices/d1/ack", "{\"cursor\": " + cursor + "}"), "\"cursor\"");
     }
-    for (String limit : new String[] {"\"10\"", "0", "-3", "1.5", "100000", "99999999999999999999"}) {
-      assertJsonError(400, send("POST", "/v1/devices/d1/pull", "{\"limit\": " + limit + "}"), "\"limit\"");
+    for (String limit :
+        new String[] {"\"10\"", "0", "-3", "1.5", "100000", "99999999999999999999"}) {
+      assertJsonError(
+          400, send("POST", "/v1/devices/d1/pull", "{\"limit\": " + limit + "}"), "\"limit\"");
     }
     for (String limit : new String[] {"abc", "0", "-1", "1001", "99999999999999999999", ""}) {
       assertJsonError(400, send("GET", "/v1/events?limit=" + limit, null), "\"limit\"");
@@ -87,8 +110,17 @@ class EdgeCaseTest extends PullTestBase {
 
   @Test
   void shouldAnswerUnknownPathsWith404Json() throws Exception {
-    for (String path : new String[] {"/", "/nope", "/v1", "/v1/nope", "/v2/events", "/v1/devices/d1/nope",
-        "/v1/devices/d1/pull/extra", "/v1/events/1"}) {
+    for (String path :
+        new String[] {
+          "/",
+          "/nope",
+          "/v1",
+          "/v1/nope",
+          "/v2/events",
+          "/v1/devices/d1/nope",
+          "/v1/devices/d1/pull/extra",
+          "/v1/events/1"
+        }) {
       assertJsonError(404, send("GET", path, null));
     }
   }
@@ -96,12 +128,22 @@ class EdgeCaseTest extends PullTestBase {
   @Test
   void shouldAnswerWrongMethodsWith405JsonAndAllow() throws Exception {
     record Wrong(String method, String path, String allowed) {}
-    for (Wrong w : new Wrong[] {new Wrong("DELETE", "/v1/events", "GET"), new Wrong("POST", "/v1/updates?since=2026-01-01T00:00:00Z", "GET"),
-        new Wrong("PUT", "/v1/devices/d1/pull", "POST"), new Wrong("GET", "/v1/devices/d1/ack", "POST"),
-        new Wrong("PATCH", "/v1/devices/d1", "GET")}) {
-      RawHttp.Answer a = send(w.method(), w.path(), w.method().equals("GET") || w.method().equals("DELETE") ? null : "{}");
+    for (Wrong w :
+        new Wrong[] {
+          new Wrong("DELETE", "/v1/events", "GET"),
+          new Wrong("POST", "/v1/updates?since=2026-01-01T00:00:00Z", "GET"),
+          new Wrong("PUT", "/v1/devices/d1/pull", "POST"),
+          new Wrong("GET", "/v1/devices/d1/ack", "POST"),
+          new Wrong("PATCH", "/v1/devices/d1", "GET")
+        }) {
+      RawHttp.Answer a =
+          send(
+              w.method(),
+              w.path(),
+              w.method().equals("GET") || w.method().equals("DELETE") ? null : "{}");
       assertJsonError(405, a, w.allowed());
-      assertTrue(a.headers().getOrDefault("allow", "").contains(w.allowed()), a.headers().toString());
+      assertTrue(
+          a.headers().getOrDefault("allow", "").contains(w.allowed()), a.headers().toString());
     }
   }
 
@@ -112,8 +154,11 @@ class EdgeCaseTest extends PullTestBase {
     assertJsonError(400, send("POST", "/v1/devices/d1/pull", "{not json"), "JSON");
     assertJsonError(400, send("POST", "/v1/devices/d1/pull", "[1, 2]"), "JSON object");
     // A request line no server could parse.
-    RawHttp.Answer garbage = RawHttp.exchange(port, "GET /v1/events HTTP/1.1 extra\r\nHost: x\r\n\r\n");
+    RawHttp.Answer garbage =
+        RawHttp.exchange(port, "GET /v1/events HTTP/1.1 extra\r\nHost: x\r\n\r\n");
     assertEquals(400, garbage.status(), garbage.toString());
-    assertTrue(garbage.headers().getOrDefault("content-type", "").startsWith("application/json"), garbage.toString());
+    assertTrue(
+        garbage.headers().getOrDefault("content-type", "").startsWith("application/json"),
+        garbage.toString());
   }
 }

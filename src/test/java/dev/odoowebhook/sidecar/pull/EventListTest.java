@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,19 +31,34 @@ class EventListTest extends PullTestBase {
       PullApi.Answer page = api.get("/v1/events?limit=3&after=" + after);
       assertEquals(200, page.status(), page.toString());
       for (JsonNode e : page.body().path("events")) {
-        seen.add(e.path("model").asText() + "/" + e.path("record_id").asLong() + ":" + e.path("event").asText());
+        seen.add(
+            e.path("model").asText()
+                + "/"
+                + e.path("record_id").asLong()
+                + ":"
+                + e.path("event").asText());
       }
       after = page.body().path("next_after").asLong();
       more = page.body().path("has_more").asBoolean();
     }
-    assertEquals(List.of("res.partner/" + a + ":create", "res.partner/" + b + ":create",
-        "res.partner/" + b + ":write", "sale.order/" + order + ":create"), seen, "every event once, in order");
+    assertEquals(
+        List.of(
+            "res.partner/" + a + ":create",
+            "res.partner/" + b + ":create",
+            "res.partner/" + b + ":write",
+            "sale.order/" + order + ":create"),
+        seen,
+        "every event once, in order");
 
     JsonNode writes = api.get("/v1/events?model=res.partner&event=write").body().path("events");
     assertEquals(1, writes.size());
     assertEquals("[\"email\"]", writes.get(0).path("changed_fields").toString());
-    assertEquals(2, api.get("/v1/events?record_id=" + b + "&model=res.partner").body().path("events").size());
-    assertEquals(0, api.get("/v1/events?since=" + Instant.now().plusSeconds(60)).body().path("events").size());
+    assertEquals(
+        2,
+        api.get("/v1/events?record_id=" + b + "&model=res.partner").body().path("events").size());
+    assertEquals(
+        0,
+        api.get("/v1/events?since=" + Instant.now().plusSeconds(60)).body().path("events").size());
     assertEquals(1, api.get("/v1/events?model=sale.*").body().path("events").size());
     assertEquals(400, api.get("/v1/events?limit=1001").status());
     assertEquals(400, api.get("/v1/events?event=delete").status());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,13 +23,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A flood of made-up tokens from one address: after a generous number of failures the address
- * is answered 429 without a database query (shown by cutting the database: the refusals go on,
- * none waits for it), while a valid token from another address is still served.
+ * A flood of made-up tokens from one address: after a generous number of failures the address is
+ * answered 429 without a database query (shown by cutting the database: the refusals go on, none
+ * waits for it), while a valid token from another address is still served.
  */
 class FailedAuthFloodTest {
   /** Failures an address may have before it is refused (FailedAuthLimits' default). */
   static final int ALLOWED_FAILURES = 20;
+
   static Pipeline p;
   static TcpProxy proxy;
   static Sidecar sidecar;
@@ -57,8 +59,13 @@ class FailedAuthFloodTest {
   }
 
   static RawHttp.Answer events(String from, String bearer) throws Exception {
-    return RawHttp.exchange(from, sidecar.pullPort(), "GET /v1/events?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        + "Authorization: Bearer " + bearer + "\r\nConnection: close\r\n\r\n");
+    return RawHttp.exchange(
+        from,
+        sidecar.pullPort(),
+        "GET /v1/events?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + "Authorization: Bearer "
+            + bearer
+            + "\r\nConnection: close\r\n\r\n");
   }
 
   @Test
@@ -77,7 +84,8 @@ class FailedAuthFloodTest {
     try {
       for (int i = 0; i < 10; i++) {
         RawHttp.Answer a = events("127.0.0.1", i % 2 == 0 ? ApiTokens.newToken() : token);
-        assertEquals(429, a.status(), "refused before any database query, the database being away: " + a);
+        assertEquals(
+            429, a.status(), "refused before any database query, the database being away: " + a);
         assertTrue(a.body().contains("\"error\""), a.toString());
         assertNotNull(a.headers().get("retry-after"), a.toString());
         assertTrue(Long.parseLong(a.headers().get("retry-after")) >= 1, a.toString());
@@ -87,18 +95,24 @@ class FailedAuthFloodTest {
     }
 
     // Another client address is not concerned (once the pool has replaced its connections).
-    Await.until("a valid token from 127.0.0.2 served", Duration.ofSeconds(30), () -> {
-      try {
-        return events("127.0.0.2", token).status() == 200;
-      } catch (Exception e) {
-        return false;
-      }
-    });
+    Await.until(
+        "a valid token from 127.0.0.2 served",
+        Duration.ofSeconds(30),
+        () -> {
+          try {
+            return events("127.0.0.2", token).status() == 200;
+          } catch (Exception e) {
+            return false;
+          }
+        });
     assertEquals(429, events("127.0.0.1", token).status(), "127.0.0.1 is still refused");
 
-    RawHttp.Answer metrics = RawHttp.exchange(sidecar.adminPort(),
-        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    Matcher m = Pattern.compile("(?m)^webhook_pull_auth_throttled_total (\\S+)$").matcher(metrics.body());
+    RawHttp.Answer metrics =
+        RawHttp.exchange(
+            sidecar.adminPort(),
+            "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    Matcher m =
+        Pattern.compile("(?m)^webhook_pull_auth_throttled_total (\\S+)$").matcher(metrics.body());
     assertTrue(m.find(), "webhook_pull_auth_throttled_total in /metrics");
     assertEquals(16.0, Double.parseDouble(m.group(1)));
   }

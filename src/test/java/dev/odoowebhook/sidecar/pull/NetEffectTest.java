@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,8 +17,10 @@ class NetEffectTest {
       List<String> fields = parts.length > 1 ? List.of(parts[1].split(",")) : null;
       net.add(new NetEffect.Event(++seq, seq, "res.partner", 1, parts[0], fields, Instant.EPOCH));
     }
-    return net.changes().stream().map(c -> c.event() + (c.changedFields() == null ? "" : c.changedFields()))
-        .findFirst().orElse("nothing");
+    return net.changes().stream()
+        .map(c -> c.event() + (c.changedFields() == null ? "" : c.changedFields()))
+        .findFirst()
+        .orElse("nothing");
   }
 
   @Test

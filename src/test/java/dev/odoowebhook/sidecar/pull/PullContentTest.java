@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,7 +15,8 @@ class PullContentTest extends PullTestBase {
 
   private static String tokenWithContent(String name, String content) {
     String token = token(name, "res.partner");
-    p.db.exec("UPDATE webhook_api_token SET content = '" + content + "' WHERE name = '" + name + "'");
+    p.db.exec(
+        "UPDATE webhook_api_token SET content = '" + content + "' WHERE name = '" + name + "'");
     return token;
   }
 
@@ -43,7 +45,8 @@ class PullContentTest extends PullTestBase {
       assertEquals(2, net.size(), net.toString());
       JsonNode write = net.get(0);
       assertEquals("write", write.path("event").asText());
-      assertTrue(write.at("/changes/email/old").isNull(), "the value before the first write: " + write);
+      assertTrue(
+          write.at("/changes/email/old").isNull(), "the value before the first write: " + write);
       assertEquals("two@azure.example", write.at("/changes/email/new").asText(), write.toString());
       assertFalse(write.has("record"), "changes only: " + write);
       JsonNode unlink = net.get(1);
@@ -51,9 +54,12 @@ class PullContentTest extends PullTestBase {
       assertEquals("Deco", unlink.at("/changes/name/old").asText(), unlink.toString());
 
       List<JsonNode> mirrored = pullAndAck(records, "d2", Map.of("models", List.of("res.partner")));
-      assertEquals("two@azure.example", mirrored.get(0).at("/record/email").asText(), mirrored.toString());
+      assertEquals(
+          "two@azure.example", mirrored.get(0).at("/record/email").asText(), mirrored.toString());
       assertEquals("Azure", mirrored.get(0).at("/record/name").asText());
-      assertEquals("deco@example.com", mirrored.get(1).at("/record/email").asText(),
+      assertEquals(
+          "deco@example.com",
+          mirrored.get(1).at("/record/email").asText(),
           "an unlink carries the last values: " + mirrored);
 
       List<JsonNode> plain = pullAndAck(ids, "d3", Map.of("models", List.of("res.partner")));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,9 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 
 /**
- * Base of the pull API tests: the shared pipeline with Odoo-like sale.order, product.template
- * and product.product tracked besides res.partner, pull tables emptied before each test, and a
- * sidecar with the pull API on a real port.
+ * Base of the pull API tests: the shared pipeline with Odoo-like sale.order, product.template and
+ * product.product tracked besides res.partner, pull tables emptied before each test, and a sidecar
+ * with the pull API on a real port.
  */
 abstract class PullTestBase extends PipelineTest {
   static final Duration WAIT = Duration.ofSeconds(20);
@@ -26,19 +27,23 @@ abstract class PullTestBase extends PipelineTest {
   @BeforeAll
   static void trackMoreModels() {
     for (String table : List.of("sale_order", "product_template", "product_product")) {
-      p.db.exec("CREATE TABLE " + table + " (id serial PRIMARY KEY, name varchar, write_date timestamp,"
-          + " write_uid integer)");
+      p.db.exec(
+          "CREATE TABLE "
+              + table
+              + " (id serial PRIMARY KEY, name varchar, write_date timestamp,"
+              + " write_uid integer)");
       p.db.exec("SELECT webhook_track('" + table.replaceFirst("_", ".") + "')");
     }
   }
 
   @BeforeEach
   void emptyPullTables() {
-    p.db.exec("TRUNCATE webhook_device, webhook_api_token, webhook_event_archive CASCADE;"
-        + " UPDATE webhook_pull_horizon SET removed_through = 0;"
-        // Silently: a TRUNCATE of a tracked table is otherwise announced (an unlink per row).
-        + " SET session_replication_role = replica;"
-        + " TRUNCATE sale_order, product_template, product_product RESTART IDENTITY");
+    p.db.exec(
+        "TRUNCATE webhook_device, webhook_api_token, webhook_event_archive CASCADE;"
+            + " UPDATE webhook_pull_horizon SET removed_through = 0;"
+            // Silently: a TRUNCATE of a tracked table is otherwise announced (an unlink per row).
+            + " SET session_replication_role = replica;"
+            + " TRUNCATE sale_order, product_template, product_product RESTART IDENTITY");
   }
 
   /** Starts the sidecar with the pull API on a free port; returns that port. */
@@ -79,7 +84,9 @@ abstract class PullTestBase extends PipelineTest {
 
   /** Waits until the router has numbered every event. */
   static void awaitRouted() {
-    Await.until("every event routed", WAIT,
+    Await.until(
+        "every event routed",
+        WAIT,
         () -> p.db.count("SELECT count(*) FROM webhook_event WHERE routed_seq IS NULL") == 0);
   }
 
@@ -90,8 +97,10 @@ abstract class PullTestBase extends PipelineTest {
     assertEquals(200, a.status(), a.toString());
     List<JsonNode> changes = new ArrayList<>();
     a.body().path("changes").forEach(changes::add);
-    PullApi.Answer ack = api.post("/v1/devices/" + device + "/ack",
-        Map.of("cursor", a.body().path("next_cursor").asLong()));
+    PullApi.Answer ack =
+        api.post(
+            "/v1/devices/" + device + "/ack",
+            Map.of("cursor", a.body().path("next_cursor").asLong()));
     assertEquals(200, ack.status(), ack.toString());
     return changes;
   }
@@ -99,8 +108,13 @@ abstract class PullTestBase extends PipelineTest {
   static String describe(List<JsonNode> changes) {
     List<String> s = new ArrayList<>();
     for (JsonNode c : changes) {
-      s.add(c.path("model").asText() + "/" + c.path("record_id").asLong() + ":" + c.path("event").asText()
-          + (c.path("changed_fields").isArray() ? c.path("changed_fields").toString() : ""));
+      s.add(
+          c.path("model").asText()
+              + "/"
+              + c.path("record_id").asLong()
+              + ":"
+              + c.path("event").asText()
+              + (c.path("changed_fields").isArray() ? c.path("changed_fields").toString() : ""));
     }
     return String.join(" ", s);
   }

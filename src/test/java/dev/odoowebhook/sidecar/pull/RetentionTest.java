@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.pull;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,14 +26,25 @@ class RetentionTest extends PullTestBase {
 
   /** Makes every event look routed (and captured) this many days ago. */
   private static void age(int days) {
-    p.db.exec("UPDATE webhook_event SET routed_at = now() - interval '" + days + " days',"
-        + " captured_at = now() - interval '" + days + " days'");
+    p.db.exec(
+        "UPDATE webhook_event SET routed_at = now() - interval '"
+            + days
+            + " days',"
+            + " captured_at = now() - interval '"
+            + days
+            + " days'");
   }
 
   @Test
-  void shouldKeepWhatAnActiveDeviceHasNotAcknowledgedUntilThirtyDaysThenAskItToResync() throws Exception {
-    Sidecar sidecar = p.startSidecar(Map.of("WEBHOOK_PULL_PORT", Integer.toString(freePort()),
-        "WEBHOOK_PULL_RATE_LIMIT", "10000"));
+  void shouldKeepWhatAnActiveDeviceHasNotAcknowledgedUntilThirtyDaysThenAskItToResync()
+      throws Exception {
+    Sidecar sidecar =
+        p.startSidecar(
+            Map.of(
+                "WEBHOOK_PULL_PORT",
+                Integer.toString(freePort()),
+                "WEBHOOK_PULL_RATE_LIMIT",
+                "10000"));
     PullApi api = new PullApi(sidecar.pullPort(), token("app", "res.partner"));
     pullAndAck(api, "fast", PARTNERS);
     pullAndAck(api, "slow", PARTNERS);
@@ -43,7 +55,8 @@ class RetentionTest extends PullTestBase {
     age(8);
 
     cleanup(sidecar);
-    assertEquals(2, p.db.count("SELECT count(*) FROM webhook_event"), "slow has not acknowledged them");
+    assertEquals(
+        2, p.db.count("SELECT count(*) FROM webhook_event"), "slow has not acknowledged them");
     PullApi.Answer slow = api.post("/v1/devices/slow/pull", PARTNERS);
     assertFalse(slow.body().path("resync_required").asBoolean(), slow.toString());
     assertEquals(2, slow.body().path("changes").size());
@@ -52,7 +65,8 @@ class RetentionTest extends PullTestBase {
     ObjectNode result = cleanup(sidecar);
     assertEquals(2, result.at("/purged/events").asInt(), result.toString());
     assertEquals(0, p.db.count("SELECT count(*) FROM webhook_event"));
-    assertEquals(2, p.db.count("SELECT count(*) FROM webhook_event_archive"), "archived, not deleted yet");
+    assertEquals(
+        2, p.db.count("SELECT count(*) FROM webhook_event_archive"), "archived, not deleted yet");
 
     PullApi.Answer behind = api.post("/v1/devices/slow/pull", PARTNERS);
     assertEquals(200, behind.status(), behind.toString());
@@ -61,7 +75,8 @@ class RetentionTest extends PullTestBase {
     assertEquals(0, behind.body().path("changes").size(), "never a silent gap");
     assertTrue(api.get("/v1/devices/slow").body().path("resync_required").asBoolean());
     PullApi.Answer fast = api.post("/v1/devices/fast/pull", PARTNERS);
-    assertFalse(fast.body().path("resync_required").asBoolean(), "fast had acknowledged them: " + fast);
+    assertFalse(
+        fast.body().path("resync_required").asBoolean(), "fast had acknowledged them: " + fast);
 
     assertEquals(200, api.post("/v1/devices/slow/reset", Map.of()).status());
     long after = p.partner("after the resync");
@@ -75,8 +90,13 @@ class RetentionTest extends PullTestBase {
 
   @Test
   void shouldPurgeWhatEveryActiveDeviceAcknowledgedAfterSevenDays() throws Exception {
-    Sidecar sidecar = p.startSidecar(Map.of("WEBHOOK_PULL_PORT", Integer.toString(freePort()),
-        "WEBHOOK_PULL_RATE_LIMIT", "10000"));
+    Sidecar sidecar =
+        p.startSidecar(
+            Map.of(
+                "WEBHOOK_PULL_PORT",
+                Integer.toString(freePort()),
+                "WEBHOOK_PULL_RATE_LIMIT",
+                "10000"));
     PullApi api = new PullApi(sidecar.pullPort(), token("app", "res.partner"));
     pullAndAck(api, "a", PARTNERS);
     pullAndAck(api, "idle", PARTNERS);
@@ -84,14 +104,18 @@ class RetentionTest extends PullTestBase {
     awaitRouted();
     pullAndAck(api, "a", PARTNERS);
     // "idle" last synced 31 days ago: it no longer holds events back.
-    p.db.exec("UPDATE webhook_device SET last_sync_at = now() - interval '31 days' WHERE device_id = 'idle'");
+    p.db.exec(
+        "UPDATE webhook_device SET last_sync_at = now() - interval '31 days' WHERE device_id = 'idle'");
     age(6);
     cleanup(sidecar);
     assertEquals(1, p.db.count("SELECT count(*) FROM webhook_event"), "younger than 7 days");
     age(8);
     cleanup(sidecar);
-    assertEquals(0, p.db.count("SELECT count(*) FROM webhook_event"), "acknowledged by every active device");
-    assertTrue(api.post("/v1/devices/idle/pull", PARTNERS).body().path("resync_required").asBoolean());
-    assertFalse(api.post("/v1/devices/a/pull", PARTNERS).body().path("resync_required").asBoolean());
+    assertEquals(
+        0, p.db.count("SELECT count(*) FROM webhook_event"), "acknowledged by every active device");
+    assertTrue(
+        api.post("/v1/devices/idle/pull", PARTNERS).body().path("resync_required").asBoolean());
+    assertFalse(
+        api.post("/v1/devices/a/pull", PARTNERS).body().path("resync_required").asBoolean());
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.route;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,8 +21,12 @@ class RouteMinIntervalTest extends PipelineTest {
   void shouldWaitOnlyForWhatIsLeftOfTheIntervalSinceTheLastPass() {
     assertEquals(0, RouteEvents.holdOffNanos(1_000 * MS, 1_000 * MS, 0), "0 turns it off");
     assertEquals(15 * MS, RouteEvents.holdOffNanos(1_000 * MS, 1_005 * MS, 20 * MS));
-    assertEquals(0, RouteEvents.holdOffNanos(1_000 * MS, 1_020 * MS, 20 * MS), "the interval is over");
-    assertEquals(0, RouteEvents.holdOffNanos(1_000 * MS, 9_000 * MS, 20 * MS), "after a quiet spell: at once");
+    assertEquals(
+        0, RouteEvents.holdOffNanos(1_000 * MS, 1_020 * MS, 20 * MS), "the interval is over");
+    assertEquals(
+        0,
+        RouteEvents.holdOffNanos(1_000 * MS, 9_000 * MS, 20 * MS),
+        "after a quiet spell: at once");
   }
 
   @Test
@@ -30,9 +35,14 @@ class RouteMinIntervalTest extends PipelineTest {
     int writes = 30;
     p.subscribe("crm", "", "");
     // No fallback poll: only notifications and the interval drive the router.
-    Sidecar sidecar = p.startSidecar(Map.of("WEBHOOK_ROUTE_MIN_INTERVAL", "200ms", "WEBHOOK_POLL_INTERVAL", "5m"));
-    Await.until("the sidecar waits for notifications", Duration.ofSeconds(10),
-        () -> p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class), () -> "");
+    Sidecar sidecar =
+        p.startSidecar(
+            Map.of("WEBHOOK_ROUTE_MIN_INTERVAL", "200ms", "WEBHOOK_POLL_INTERVAL", "5m"));
+    Await.until(
+        "the sidecar waits for notifications",
+        Duration.ofSeconds(10),
+        () -> p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class),
+        () -> "");
     long passesBefore = sidecar.metrics().routePasses.getCount();
     long notificationsBefore = sidecar.listener().notificationCount();
     long start = System.nanoTime();
@@ -50,8 +60,10 @@ class RouteMinIntervalTest extends PipelineTest {
     assertEquals(writes, delivered.size(), "every record delivered once: " + p.statuses());
     // Passes that follow a wait are at least an interval apart (the first is free).
     long most = elapsed / interval + 1;
-    assertTrue(passes <= most, passes + " passes in " + elapsed / MS + " ms, expected at most " + most);
+    assertTrue(
+        passes <= most, passes + " passes in " + elapsed / MS + " ms, expected at most " + most);
     // The waiting lock is released while a pass is held back: writers meanwhile do not NOTIFY.
-    assertTrue(notifications <= passes + 1, notifications + " notifications for " + passes + " passes");
+    assertTrue(
+        notifications <= passes + 1, notifications + " notifications for " + passes + " passes");
   }
 }

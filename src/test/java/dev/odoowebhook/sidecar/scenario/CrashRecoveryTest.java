@@ -1,15 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.scenario;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.odoowebhook.sidecar.delivery.WebhookSigner;
 import dev.odoowebhook.sidecar.support.Await;
+import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.Receiver;
 import dev.odoowebhook.sidecar.support.Reconcile;
 import dev.odoowebhook.sidecar.support.SidecarProcess;
-import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.TestDatabase;
-import dev.odoowebhook.sidecar.delivery.WebhookSigner;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,8 +33,12 @@ class CrashRecoveryTest {
   void setUp() {
     db.exec("SELECT webhook_track('res.partner')");
     receiver = new Receiver();
-    db.addSubscriber("erp", receiver.url(), WebhookSigner.newSecret(),
-        "backoff_base_ms, backoff_factor, max_retries, max_concurrency", "200, 1, 100, 16");
+    db.addSubscriber(
+        "erp",
+        receiver.url(),
+        WebhookSigner.newSecret(),
+        "backoff_base_ms, backoff_factor, max_retries, max_concurrency",
+        "200, 1, 100, 16");
   }
 
   @AfterEach
@@ -52,24 +57,31 @@ class CrashRecoveryTest {
 
   /** Writes partners (creates, then updates) on a thread of its own until stopped. */
   private Thread writer(AtomicBoolean stop, AtomicInteger writes) {
-    Thread t = new Thread(() -> {
-      int i = 0;
-      while (!stop.get() && i < 3000) {
-        if (i % 3 == 0) {
-          db.exec("INSERT INTO res_partner (name) VALUES ('p" + i + "')");
-        } else {
-          db.exec("UPDATE res_partner SET email = 'e" + i + "' WHERE id = (SELECT max(id) - " + (i % 7)
-              + " FROM res_partner) AND id > 0");
-        }
-        writes.incrementAndGet();
-        i++;
-        try {
-          Thread.sleep(3);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "odoo-writer");
+    Thread t =
+        new Thread(
+            () -> {
+              int i = 0;
+              while (!stop.get() && i < 3000) {
+                if (i % 3 == 0) {
+                  db.exec("INSERT INTO res_partner (name) VALUES ('p" + i + "')");
+                } else {
+                  db.exec(
+                      "UPDATE res_partner SET email = 'e"
+                          + i
+                          + "' WHERE id = (SELECT max(id) - "
+                          + (i % 7)
+                          + " FROM res_partner) AND id > 0");
+                }
+                writes.incrementAndGet();
+                i++;
+                try {
+                  Thread.sleep(3);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "odoo-writer");
     t.start();
     return t;
   }
@@ -85,9 +97,13 @@ class CrashRecoveryTest {
     for (int round = 0; round < 3; round++) {
       try (SidecarProcess sidecar = SidecarProcess.start(env())) {
         int before = receiver.requests().size();
-        Await.until("the sidecar to deliver", Duration.ofSeconds(30),
-            () -> receiver.requests().size() > before + 20, sidecar::log);
-        long inFlight = db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'processing'");
+        Await.until(
+            "the sidecar to deliver",
+            Duration.ofSeconds(30),
+            () -> receiver.requests().size() > before + 20,
+            sidecar::log);
+        long inFlight =
+            db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'processing'");
         sidecar.kill();
         kills++;
         assertTrue(inFlight > 0 || round > 0, "the first kill should hit deliveries in flight");
@@ -96,10 +112,16 @@ class CrashRecoveryTest {
     stop.set(true);
     writer.join(10_000);
     try (SidecarProcess last = SidecarProcess.start(env())) {
-      Await.until("the backlog to drain", Duration.ofSeconds(60),
-          () -> db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0
-              && db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'") == 0,
-          () -> db.rows("SELECT status, count(*) FROM webhook_delivery GROUP BY status").toString() + "\n" + last.log());
+      Await.until(
+          "the backlog to drain",
+          Duration.ofSeconds(60),
+          () ->
+              db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0
+                  && db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'") == 0,
+          () ->
+              db.rows("SELECT status, count(*) FROM webhook_delivery GROUP BY status").toString()
+                  + "\n"
+                  + last.log());
       Reconcile result = Reconcile.of(db, receiver.requests());
       System.out.println("kill -9 x" + kills + ", " + writes.get() + " writes: " + result);
       assertEquals(3, kills);
@@ -122,20 +144,29 @@ class CrashRecoveryTest {
         env.put("WEBHOOK_INSTANCE_ID", "sidecar-" + i);
         sidecars[i] = SidecarProcess.start(env);
       }
-      Await.until("all three delivering", Duration.ofSeconds(60),
-          () -> db.count("SELECT count(DISTINCT sidecar_id) FROM webhook_attempt") == 3, sidecars[0]::log);
+      Await.until(
+          "all three delivering",
+          Duration.ofSeconds(60),
+          () -> db.count("SELECT count(DISTINCT sidecar_id) FROM webhook_attempt") == 3,
+          sidecars[0]::log);
       sidecars[1].kill();
       Thread.sleep(2_000);
       stop.set(true);
       writer.join(10_000);
-      Await.until("the survivors to finish", Duration.ofSeconds(60),
-          () -> db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0
-              && db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'") == 0,
-          () -> db.rows("SELECT status, count(*) FROM webhook_delivery GROUP BY status").toString());
+      Await.until(
+          "the survivors to finish",
+          Duration.ofSeconds(60),
+          () ->
+              db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0
+                  && db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'") == 0,
+          () ->
+              db.rows("SELECT status, count(*) FROM webhook_delivery GROUP BY status").toString());
       Reconcile result = Reconcile.of(db, receiver.requests());
       System.out.println("three sidecars, one killed: " + writes.get() + " writes: " + result);
       assertEquals(0, result.missing.size(), result.toString());
-      assertTrue(result.duplicates <= 16, "duplicates bounded by what the killed one had in flight: " + result);
+      assertTrue(
+          result.duplicates <= 16,
+          "duplicates bounded by what the killed one had in flight: " + result);
     } finally {
       stop.set(true);
       for (SidecarProcess s : sidecars) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.scenario;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,8 +25,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * docs/dba.md as a DBA follows it, with real roles (issue 18, points 9 and 10): Odoo's database
  * belongs to a role that is neither superuser nor CREATEROLE; it runs `migrate` (told in one line
  * that the ALTER TABLE event trigger needs a superuser), a superuser creates webhook_sidecar with
- * sql/optional/sidecar_role.sql, the owner grants and tracks, and the role runs the sidecar's
- * jobs, reading the table tracked after it was created without anyone re-running a script.
+ * sql/optional/sidecar_role.sql, the owner grants and tracks, and the role runs the sidecar's jobs,
+ * reading the table tracked after it was created without anyone re-running a script.
  */
 @ExtendWith({MigratedDatabase.class, CliProcess.class})
 class DbaPathTest {
@@ -46,33 +47,43 @@ class DbaPathTest {
       // The role script stops at its first error and exits non-zero: here, no schema yet.
       Psql early = psql(odoo, owner, "-f", "sql/optional/sidecar_role.sql");
       assertEquals(3, early.code, early.output);
-      assertTrue(early.output.contains("run `java -jar odoo-webhook-sidecar.jar migrate`"), early.output);
+      assertTrue(
+          early.output.contains("run `java -jar odoo-webhook-sidecar.jar migrate`"), early.output);
 
       // 2. migrate as the owner: one line says the event trigger was not created and what to do.
       CommandLine.Result migrate = cli.run(asOwner, "migrate");
       assertEquals(0, migrate.code(), migrate.toString());
-      List<String> about = migrate.err().lines().filter(l -> l.contains("ALTER TABLE event trigger")).toList();
+      List<String> about =
+          migrate.err().lines().filter(l -> l.contains("ALTER TABLE event trigger")).toList();
       assertEquals(1, about.size(), migrate.err());
       assertTrue(about.get(0).contains("run `track MODEL` again"), about.get(0));
 
       // 3. a superuser (or a CREATEROLE role) creates the role; the owner grants.
-      boolean roleExisted = Boolean.TRUE.equals(odoo.value(
-          "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'webhook_sidecar')", Boolean.class));
+      boolean roleExisted =
+          Boolean.TRUE.equals(
+              odoo.value(
+                  "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'webhook_sidecar')",
+                  Boolean.class));
       if (!roleExisted) {
         Psql refused = psql(odoo, owner, "-f", "sql/optional/sidecar_role.sql");
         assertEquals(3, refused.code, refused.output);
         assertTrue(refused.output.contains("may not create roles"), refused.output);
       }
-      Psql dba = psql(odoo, odoo.user(), "-v", "ON_ERROR_STOP=1", "-f", "sql/optional/sidecar_role.sql");
+      Psql dba =
+          psql(odoo, odoo.user(), "-v", "ON_ERROR_STOP=1", "-f", "sql/optional/sidecar_role.sql");
       assertEquals(0, dba.code, dba.output);
-      Psql grant = psql(odoo, owner, "-v", "ON_ERROR_STOP=1", "-c", "SELECT webhook_grant_sidecar_role()");
+      Psql grant =
+          psql(odoo, owner, "-v", "ON_ERROR_STOP=1", "-c", "SELECT webhook_grant_sidecar_role()");
       assertEquals(0, grant.code, grant.output);
 
       // 4. track as the owner, after the role exists: the grant follows by itself.
       CommandLine.Result track = cli.run(asOwner, "track", "res.partner");
       assertEquals(0, track.code(), track.toString());
-      assertEquals(Boolean.TRUE, odoo.value("SELECT has_table_privilege('webhook_sidecar', 'res_partner', 'SELECT')",
-          Boolean.class));
+      assertEquals(
+          Boolean.TRUE,
+          odoo.value(
+              "SELECT has_table_privilege('webhook_sidecar', 'res_partner', 'SELECT')",
+              Boolean.class));
 
       // 5. the sidecar's role runs its jobs: the cleanup reads the tracked table.
       Map<String, String> asSidecar = env(odoo, "webhook_sidecar");
@@ -80,7 +91,9 @@ class DbaPathTest {
       assertEquals(0, cleanup.code(), cleanup.toString());
       CommandLine.Result status = cli.run(asSidecar, "status");
       assertEquals(0, status.code(), status.toString());
-      assertTrue(status.out().contains("Installation: The database the sidecar was set up on"), status.out());
+      assertTrue(
+          status.out().contains("Installation: The database the sidecar was set up on"),
+          status.out());
     } finally {
       admin(any, "DROP ROLE IF EXISTS " + owner);
     }
@@ -95,8 +108,9 @@ class DbaPathTest {
 
   private static void admin(TestDatabase any, String sql) throws SQLException {
     String url = any.url();
-    try (Connection c = DriverManager.getConnection(url.substring(0, url.lastIndexOf('/') + 1) + "postgres",
-        any.user(), any.password())) {
+    try (Connection c =
+        DriverManager.getConnection(
+            url.substring(0, url.lastIndexOf('/') + 1) + "postgres", any.user(), any.password())) {
       c.createStatement().execute(sql);
     }
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.scenario;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,17 +49,25 @@ class LargestSettingsTest {
   void shouldStartAndRunWithTheLargestAcceptedValues() throws Exception {
     p.subscribe("erp", "", "");
     Sidecar sidecar = p.startSidecar(largest());
-    Await.until("the listener to wait", Duration.ofSeconds(15),
+    Await.until(
+        "the listener to wait",
+        Duration.ofSeconds(15),
         () -> p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class));
     for (int i = 1; i <= 3; i++) {
       long id = p.partner("p" + i);
-      Await.until("delivery " + i, Duration.ofSeconds(20),
-          () -> p.receiver.requests().stream().anyMatch(r -> r.data().get("record_id").asLong() == id),
+      Await.until(
+          "delivery " + i,
+          Duration.ofSeconds(20),
+          () ->
+              p.receiver.requests().stream()
+                  .anyMatch(r -> r.data().get("record_id").asLong() == id),
           p::statuses);
     }
     assertTrue(routerAlive(), "the router thread is alive");
     SidecarConfig config = p.db.config(largest());
-    assertTrue(new CleanupJob(sidecar.database(), config).run() != null, "a cleanup with the longest retention");
+    assertTrue(
+        new CleanupJob(sidecar.database(), config).run() != null,
+        "a cleanup with the longest retention");
     p.stopSidecar();
   }
 

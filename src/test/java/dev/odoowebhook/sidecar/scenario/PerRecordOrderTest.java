@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.scenario;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,36 +33,52 @@ class PerRecordOrderTest {
       }
       Map<Long, AtomicInteger> inFlight = new ConcurrentHashMap<>();
       AtomicInteger maxInFlight = new AtomicInteger();
-      p.receiver.respondWith(r -> {
-        AtomicInteger n = inFlight.computeIfAbsent(r.data().get("record_id").asLong(), k -> new AtomicInteger());
-        maxInFlight.accumulateAndGet(n.incrementAndGet(), Math::max);
-        try {
-          Thread.sleep(ThreadLocalRandom.current().nextInt(1, 15));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        n.decrementAndGet();
-        return Receiver.Response.ok();
-      });
+      p.receiver.respondWith(
+          r -> {
+            AtomicInteger n =
+                inFlight.computeIfAbsent(
+                    r.data().get("record_id").asLong(), k -> new AtomicInteger());
+            maxInFlight.accumulateAndGet(n.incrementAndGet(), Math::max);
+            try {
+              Thread.sleep(ThreadLocalRandom.current().nextInt(1, 15));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            n.decrementAndGet();
+            return Receiver.Response.ok();
+          });
       p.startSidecar(Map.of("WEBHOOK_WORKERS", "16"));
 
       List<Thread> writers = new ArrayList<>();
       for (int w = 0; w < 4; w++) {
-        Thread t = new Thread(() -> {
-          for (int i = 0; i < 150; i++) {
-            long record = ThreadLocalRandom.current().nextLong(1, 6);
-            p.db.exec("UPDATE res_partner SET email = '" + Thread.currentThread().getName() + i + "' WHERE id = " + record);
-          }
-        }, "w" + w);
+        Thread t =
+            new Thread(
+                () -> {
+                  for (int i = 0; i < 150; i++) {
+                    long record = ThreadLocalRandom.current().nextLong(1, 6);
+                    p.db.exec(
+                        "UPDATE res_partner SET email = '"
+                            + Thread.currentThread().getName()
+                            + i
+                            + "' WHERE id = "
+                            + record);
+                  }
+                },
+                "w" + w);
         t.start();
         writers.add(t);
       }
       for (Thread t : writers) {
         t.join(60_000);
       }
-      Await.until("everything sent", Duration.ofSeconds(60),
-          () -> p.db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0
-              && p.db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'") == 0, p::statuses);
+      Await.until(
+          "everything sent",
+          Duration.ofSeconds(60),
+          () ->
+              p.db.count("SELECT count(*) FROM webhook_event WHERE routed_at IS NULL") == 0
+                  && p.db.count("SELECT count(*) FROM webhook_delivery WHERE status <> 'sent'")
+                      == 0,
+          p::statuses);
 
       List<Receiver.Request> got = new ArrayList<>(p.receiver.requests());
       got.sort(Comparator.comparing(Receiver.Request::at));
@@ -70,12 +87,23 @@ class PerRecordOrderTest {
         JsonNode d = r.data();
         long record = d.get("record_id").asLong();
         long previous = lastSeen.getOrDefault(record, 0L);
-        assertTrue(d.get("first_event_id").asLong() > previous,
-            "record " + record + ": events up to " + previous + " were already delivered, then " + d);
+        assertTrue(
+            d.get("first_event_id").asLong() > previous,
+            "record "
+                + record
+                + ": events up to "
+                + previous
+                + " were already delivered, then "
+                + d);
         lastSeen.put(record, d.get("last_event_id").asLong());
       }
       Reconcile result = Reconcile.of(p.db, got);
-      System.out.println("per-record order: " + result + ", at most " + maxInFlight.get() + " in flight per record");
+      System.out.println(
+          "per-record order: "
+              + result
+              + ", at most "
+              + maxInFlight.get()
+              + " in flight per record");
       assertEquals(1, maxInFlight.get(), "never two deliveries of one record in flight");
       assertEquals(0, result.missing.size(), result.toString());
       assertEquals(0, result.duplicates);

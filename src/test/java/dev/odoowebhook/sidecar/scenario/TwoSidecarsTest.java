@@ -1,14 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.scenario;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.odoowebhook.sidecar.delivery.WebhookSigner;
 import dev.odoowebhook.sidecar.support.Await;
+import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.Receiver;
 import dev.odoowebhook.sidecar.support.Reconcile;
 import dev.odoowebhook.sidecar.support.SidecarProcess;
-import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.TestDatabase;
 import java.time.Duration;
 import java.util.HashMap;
@@ -37,17 +37,26 @@ class TwoSidecarsTest {
       try (SidecarProcess a = SidecarProcess.start(env)) {
         env.put("WEBHOOK_INSTANCE_ID", "sidecar-b");
         try (SidecarProcess b = SidecarProcess.start(env)) {
-          Await.until("both sidecars up", Duration.ofSeconds(30),
-              () -> db.count("SELECT count(*) FROM webhook_sidecar_instance WHERE stopped_at IS NULL") == 2,
+          Await.until(
+              "both sidecars up",
+              Duration.ofSeconds(30),
+              () ->
+                  db.count("SELECT count(*) FROM webhook_sidecar_instance WHERE stopped_at IS NULL")
+                      == 2,
               () -> a.log() + b.log());
           db.exec("INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 400) g");
-          Await.until("400 deliveries sent", Duration.ofSeconds(60),
+          Await.until(
+              "400 deliveries sent",
+              Duration.ofSeconds(60),
               () -> db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'sent'") == 400,
-              () -> db.rows("SELECT status, count(*) FROM webhook_delivery GROUP BY status").toString());
+              () ->
+                  db.rows("SELECT status, count(*) FROM webhook_delivery GROUP BY status")
+                      .toString());
           Thread.sleep(500); // anything sent twice would arrive now
           Reconcile result = Reconcile.of(db, receiver.requests());
-          List<Map<String, Object>> bySidecar = db.rows(
-              "SELECT sidecar_id, count(*) AS n FROM webhook_attempt GROUP BY sidecar_id ORDER BY sidecar_id");
+          List<Map<String, Object>> bySidecar =
+              db.rows(
+                  "SELECT sidecar_id, count(*) AS n FROM webhook_attempt GROUP BY sidecar_id ORDER BY sidecar_id");
           System.out.println("two sidecars: " + result + "; attempts by sidecar " + bySidecar);
           assertEquals(400, result.received, "each delivery exactly once");
           assertEquals(0, result.duplicates);

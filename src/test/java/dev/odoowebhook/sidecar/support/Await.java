@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import java.time.Duration;
@@ -9,7 +10,8 @@ public final class Await {
   private Await() {}
 
   /** Polls until the condition holds; fails with the description and last state otherwise. */
-  public static void until(String what, Duration timeout, BooleanSupplier condition, Supplier<String> state) {
+  public static void until(
+      String what, Duration timeout, BooleanSupplier condition, Supplier<String> state) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (condition.getAsBoolean()) {
@@ -23,7 +25,8 @@ public final class Await {
       }
     }
     if (!condition.getAsBoolean()) {
-      throw new AssertionError("Timed out after " + timeout + " waiting for " + what + "; state: " + state.get());
+      throw new AssertionError(
+          "Timed out after " + timeout + " waiting for " + what + "; state: " + state.get());
     }
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,8 +13,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
 /**
- * A message as a consumer of a broker reads it: where it was (the Kafka key or the NATS
- * subject), its headers as lists (the shape Standard Webhooks verifiers take) and its body.
+ * A message as a consumer of a broker reads it: where it was (the Kafka key or the NATS subject),
+ * its headers as lists (the shape Standard Webhooks verifiers take) and its body.
  */
 public record BrokerMessage(String address, Map<String, List<String>> headers, String body) {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -21,7 +22,9 @@ public record BrokerMessage(String address, Map<String, List<String>> headers, S
   public static BrokerMessage of(ConsumerRecord<String, byte[]> r) {
     Map<String, List<String>> headers = new LinkedHashMap<>();
     for (Header h : r.headers()) {
-      headers.computeIfAbsent(h.key(), k -> new ArrayList<>()).add(new String(h.value(), StandardCharsets.UTF_8));
+      headers
+          .computeIfAbsent(h.key(), k -> new ArrayList<>())
+          .add(new String(h.value(), StandardCharsets.UTF_8));
     }
     return new BrokerMessage(r.key(), headers, new String(r.value(), StandardCharsets.UTF_8));
   }
@@ -31,7 +34,8 @@ public record BrokerMessage(String address, Map<String, List<String>> headers, S
     if (m.getHeaders() != null) {
       m.getHeaders().entrySet().forEach(e -> headers.put(e.getKey(), List.copyOf(e.getValue())));
     }
-    return new BrokerMessage(m.getSubject(), headers, new String(m.getData(), StandardCharsets.UTF_8));
+    return new BrokerMessage(
+        m.getSubject(), headers, new String(m.getData(), StandardCharsets.UTF_8));
   }
 
   public String header(String name) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import java.lang.reflect.Field;
@@ -9,14 +10,15 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * JUnit extension: the command line as a process ({@link CommandLine}) pointed at the class's
- * {@link MigratedDatabase}. Injected into {@code static CommandLine} fields and
- * {@code CommandLine} parameters. Usage:
- * {@code @ExtendWith({MigratedDatabase.class, CliProcess.class})}.
+ * {@link MigratedDatabase}. Injected into {@code static CommandLine} fields and {@code CommandLine}
+ * parameters. Usage: {@code @ExtendWith({MigratedDatabase.class, CliProcess.class})}.
  */
 public final class CliProcess implements BeforeAllCallback, ParameterResolver {
   @Override
   public void beforeAll(ExtensionContext context) throws IllegalAccessException {
-    for (Class<?> c = context.getRequiredTestClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+    for (Class<?> c = context.getRequiredTestClass();
+        c != null && c != Object.class;
+        c = c.getSuperclass()) {
       for (Field f : c.getDeclaredFields()) {
         if (f.getType() == CommandLine.class && Modifier.isStatic(f.getModifiers())) {
           f.setAccessible(true);

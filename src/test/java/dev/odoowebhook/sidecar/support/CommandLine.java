@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,10 +19,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The command line as a user runs it: {@code java -cp <this class path> OdooWebhookSidecar ARGS}
- * in a process of its own, with the environment of a test database, stdout, stderr and the exit
- * code captured. Each run is bounded ({@link #TIME_LIMIT}); a run that hangs fails the test.
- * Made by {@link CliProcess}. Thread-safe.
+ * The command line as a user runs it: {@code java -cp <this class path> OdooWebhookSidecar ARGS} in
+ * a process of its own, with the environment of a test database, stdout, stderr and the exit code
+ * captured. Each run is bounded ({@link #TIME_LIMIT}); a run that hangs fails the test. Made by
+ * {@link CliProcess}. Thread-safe.
  */
 public final class CommandLine {
   public static final Duration TIME_LIMIT = Duration.ofSeconds(60);
@@ -47,22 +48,37 @@ public final class CommandLine {
     try {
       out = Files.createTempFile("cli-", ".out");
       err = Files.createTempFile("cli-", ".err");
-      List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          // A one-shot command: start fast rather than run fast.
-          "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-          "-cp", System.getProperty("java.class.path"), OdooWebhookSidecar.class.getName()));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  // A one-shot command: start fast rather than run fast.
+                  "-XX:TieredStopAtLevel=1",
+                  "-XX:+UseSerialGC",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  OdooWebhookSidecar.class.getName()));
       command.addAll(List.of(args));
-      ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+      ProcessBuilder pb =
+          new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
       pb.environment().keySet().removeIf(k -> k.startsWith("WEBHOOK_"));
       pb.environment().putAll(env);
       Process p = pb.start();
       if (!p.waitFor(TIME_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
         p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        throw new AssertionError("`" + String.join(" ", args) + "` did not end within " + TIME_LIMIT.toSeconds()
-            + " s. stdout: " + Files.readString(out) + " stderr: " + Files.readString(err));
+        throw new AssertionError(
+            "`"
+                + String.join(" ", args)
+                + "` did not end within "
+                + TIME_LIMIT.toSeconds()
+                + " s. stdout: "
+                + Files.readString(out)
+                + " stderr: "
+                + Files.readString(err));
       }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+      return new Result(
+          p.exitValue(),
+          Files.readString(out, StandardCharsets.UTF_8),
           Files.readString(err, StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -80,7 +96,9 @@ public final class CommandLine {
     assertEquals(code, r.code(), r.toString());
     String err = r.err().strip();
     assertFalse(err.contains("\n"), "one line, got: " + err);
-    assertFalse(err.contains("\tat ") || err.contains("Exception"), "no stack trace or exception names: " + err);
+    assertFalse(
+        err.contains("\tat ") || err.contains("Exception"),
+        "no stack trace or exception names: " + err);
     assertTrue(err.contains(expected), "expected \"" + expected + "\" in: " + err);
   }
 

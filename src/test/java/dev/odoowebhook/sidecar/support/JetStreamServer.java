@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import io.nats.client.Connection;
@@ -22,19 +23,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A NATS server with JetStream for tests. {@link #shared()} is the one that runs on these
- * machines and in CI, at 127.0.0.1:4222 (or WEBHOOK_TEST_NATS, host:port): absent, or without
- * JetStream, the tests FAIL with a line saying how to start one; they never skip. Tests create
- * and delete their own streams on it. {@link #startOwn()} starts a private nats-server (from the
- * PATH) on a free port with its store in a temporary directory, for tests that restart it.
+ * A NATS server with JetStream for tests. {@link #shared()} is the one that runs on these machines
+ * and in CI, at 127.0.0.1:4222 (or WEBHOOK_TEST_NATS, host:port): absent, or without JetStream, the
+ * tests FAIL with a line saying how to start one; they never skip. Tests create and delete their
+ * own streams on it. {@link #startOwn()} starts a private nats-server (from the PATH) on a free
+ * port with its store in a temporary directory, for tests that restart it.
  */
 public final class JetStreamServer implements AutoCloseable {
-  private static final String SHARED = System.getenv().getOrDefault("WEBHOOK_TEST_NATS", "127.0.0.1:4222");
+  private static final String SHARED =
+      System.getenv().getOrDefault("WEBHOOK_TEST_NATS", "127.0.0.1:4222");
 
   private final String hostPort;
   private final Path storeDir;
+
   /** user and password the server requires (a private one started with them), or null. */
   private final String user;
+
   private final String password;
   private Process process;
   private Connection connection;
@@ -49,8 +53,9 @@ public final class JetStreamServer implements AutoCloseable {
   /** The shared server; fails the test when it is not there or has no JetStream. */
   public static JetStreamServer shared() {
     JetStreamServer s = new JetStreamServer(SHARED, null, null, null);
-    s.connectOrFail("Start one with `nats-server -a 127.0.0.1 -p 4222 -js`, or set WEBHOOK_TEST_NATS"
-        + " to host:port of a server with JetStream.");
+    s.connectOrFail(
+        "Start one with `nats-server -a 127.0.0.1 -p 4222 -js`, or set WEBHOOK_TEST_NATS"
+            + " to host:port of a server with JetStream.");
     return s;
   }
 
@@ -77,8 +82,9 @@ public final class JetStreamServer implements AutoCloseable {
       try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
         port = s.getLocalPort();
       }
-      JetStreamServer s = new JetStreamServer("127.0.0.1:" + port, Files.createTempDirectory("webhook-nats-"),
-          user, password);
+      JetStreamServer s =
+          new JetStreamServer(
+              "127.0.0.1:" + port, Files.createTempDirectory("webhook-nats-"), user, password);
       s.launch();
       return s;
     } catch (IOException e) {
@@ -114,15 +120,17 @@ public final class JetStreamServer implements AutoCloseable {
 
   private void launch() throws IOException {
     String[] hp = hostPort.split(":");
-    List<String> command = new ArrayList<>(List.of("nats-server", "-a", hp[0], "-p", hp[1], "-js", "-sd",
-        storeDir.toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of("nats-server", "-a", hp[0], "-p", hp[1], "-js", "-sd", storeDir.toString()));
     if (user != null) {
       command.addAll(List.of("--user", user, "--pass", password));
     }
-    process = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(storeDir.resolve("nats.log").toFile()))
-        .start();
+    process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(storeDir.resolve("nats.log").toFile()))
+            .start();
     Instant deadline = Instant.now().plusSeconds(30);
     while (true) {
       try {
@@ -144,15 +152,20 @@ public final class JetStreamServer implements AutoCloseable {
 
   private void connectOrFail(String fix) {
     try {
-      Options.Builder options = new Options.Builder().server("nats://" + hostPort)
-          .connectionTimeout(Duration.ofSeconds(2)).maxReconnects(0)
-          .errorListener(new io.nats.client.ErrorListener() {}); // failures are thrown, not logged
+      Options.Builder options =
+          new Options.Builder()
+              .server("nats://" + hostPort)
+              .connectionTimeout(Duration.ofSeconds(2))
+              .maxReconnects(0)
+              .errorListener(
+                  new io.nats.client.ErrorListener() {}); // failures are thrown, not logged
       if (user != null) {
         options.userInfo(user, password);
       }
       connection = Nats.connect(options.build());
     } catch (IOException e) {
-      throw new IllegalStateException("No NATS server at " + hostPort + " (" + e.getMessage() + "). " + fix, e);
+      throw new IllegalStateException(
+          "No NATS server at " + hostPort + " (" + e.getMessage() + "). " + fix, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
@@ -161,8 +174,14 @@ public final class JetStreamServer implements AutoCloseable {
       connection.jetStreamManagement().getAccountStatistics();
     } catch (IOException | JetStreamApiException e) {
       closeConnection();
-      throw new IllegalStateException("The NATS server at " + hostPort + " has no JetStream (" + e.getMessage()
-          + "): run it with -js. " + fix, e);
+      throw new IllegalStateException(
+          "The NATS server at "
+              + hostPort
+              + " has no JetStream ("
+              + e.getMessage()
+              + "): run it with -js. "
+              + fix,
+          e);
     }
   }
 
@@ -175,8 +194,14 @@ public final class JetStreamServer implements AutoCloseable {
   public void createStream(String name, StorageType storage, String... subjects) {
     deleteStream(name);
     try {
-      jsm().addStream(StreamConfiguration.builder().name(name).subjects(subjects).storageType(storage)
-          .duplicateWindow(Duration.ofMinutes(2)).build());
+      jsm()
+          .addStream(
+              StreamConfiguration.builder()
+                  .name(name)
+                  .subjects(subjects)
+                  .storageType(storage)
+                  .duplicateWindow(Duration.ofMinutes(2))
+                  .build());
     } catch (IOException | JetStreamApiException e) {
       throw new IllegalStateException("Cannot create stream " + name + ": " + e.getMessage(), e);
     }
@@ -191,7 +216,8 @@ public final class JetStreamServer implements AutoCloseable {
       StreamConfiguration now = jsm().getStreamInfo(name).getConfiguration();
       jsm().updateStream(StreamConfiguration.builder(now).subjects(subjects).build());
     } catch (IOException | JetStreamApiException e) {
-      throw new IllegalStateException("Cannot change the subjects of stream " + name + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot change the subjects of stream " + name + ": " + e.getMessage(), e);
     }
   }
 
@@ -219,7 +245,9 @@ public final class JetStreamServer implements AutoCloseable {
     try {
       var state = jsm().getStreamInfo(stream).getStreamState();
       List<MessageInfo> all = new ArrayList<>();
-      for (long seq = state.getFirstSequence(); seq <= state.getLastSequence() && state.getMsgCount() > 0; seq++) {
+      for (long seq = state.getFirstSequence();
+          seq <= state.getLastSequence() && state.getMsgCount() > 0;
+          seq++) {
         all.add(jsm().getMessage(stream, seq));
       }
       return all;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import java.io.File;
@@ -29,23 +30,27 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * A real Apache Kafka broker for tests: one KRaft node that is broker and controller at once,
- * on free ports of 127.0.0.1, its log in a temporary directory, run as a child JVM from the test
- * class path (kafka_2.13 is a test dependency: no Docker, no download at test time). {@link
- * #restart} stops it cleanly and starts it again on the same ports and data; {@link #close}
- * stops it and removes the directory. Auto-creation of topics is off: tests create theirs.
+ * A real Apache Kafka broker for tests: one KRaft node that is broker and controller at once, on
+ * free ports of 127.0.0.1, its log in a temporary directory, run as a child JVM from the test class
+ * path (kafka_2.13 is a test dependency: no Docker, no download at test time). {@link #restart}
+ * stops it cleanly and starts it again on the same ports and data; {@link #close} stops it and
+ * removes the directory. Auto-creation of topics is off: tests create theirs.
  */
 public final class KafkaBroker implements AutoCloseable {
   private static final Duration START_WAIT = Duration.ofSeconds(90);
 
   private final Path dir;
+
   /** JVM options of the broker: quick to start for tests, or as Kafka runs for a benchmark. */
   private final List<String> jvm;
+
   private final int port;
   private final int saslPort;
   private final int controllerPort;
+
   /** The one user of the SASL/PLAIN listener, and its password. */
   public static final String SASL_USER = "svc";
+
   public static final String SASL_PASSWORD = "s3cret-pw";
   private Process process;
 
@@ -55,32 +60,46 @@ public final class KafkaBroker implements AutoCloseable {
     port = freePort();
     saslPort = freePort();
     controllerPort = freePort();
-    Files.writeString(dir.resolve("server.properties"), String.join("\n",
-        "process.roles=broker,controller",
-        "node.id=1",
-        "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-        "listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort
-            + ",CONTROLLER://127.0.0.1:" + controllerPort,
-        "advertised.listeners=PLAINTEXT://127.0.0.1:" + port + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort,
-        "controller.listener.names=CONTROLLER",
-        "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
-        // A second listener that requires a login, for the credentials test.
-        "sasl.enabled.mechanisms=PLAIN",
-        "listener.name.sasl_plaintext.plain.sasl.jaas.config="
-            + "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + SASL_USER
-            + "=\"" + SASL_PASSWORD + "\";",
-        "log.dirs=" + dir.resolve("data"),
-        "num.partitions=3",
-        "offsets.topic.replication.factor=1",
-        "offsets.topic.num.partitions=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
-        "group.initial.rebalance.delay.ms=0",
-        "auto.create.topics.enable=false",
-        ""), StandardCharsets.UTF_8);
+    Files.writeString(
+        dir.resolve("server.properties"),
+        String.join(
+            "\n",
+            "process.roles=broker,controller",
+            "node.id=1",
+            "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
+            "listeners=PLAINTEXT://127.0.0.1:"
+                + port
+                + ",SASL_PLAINTEXT://127.0.0.1:"
+                + saslPort
+                + ",CONTROLLER://127.0.0.1:"
+                + controllerPort,
+            "advertised.listeners=PLAINTEXT://127.0.0.1:"
+                + port
+                + ",SASL_PLAINTEXT://127.0.0.1:"
+                + saslPort,
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            // A second listener that requires a login, for the credentials test.
+            "sasl.enabled.mechanisms=PLAIN",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+                + "org.apache.kafka.common.security.plain.PlainLoginModule required user_"
+                + SASL_USER
+                + "=\""
+                + SASL_PASSWORD
+                + "\";",
+            "log.dirs=" + dir.resolve("data"),
+            "num.partitions=3",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            ""),
+        StandardCharsets.UTF_8);
   }
 
   /** Formats a fresh log directory and starts the broker; waits until it answers. */
@@ -144,7 +163,10 @@ public final class KafkaBroker implements AutoCloseable {
 
   public void createTopic(String name, int partitions) {
     try (Admin admin = admin()) {
-      admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+      admin
+          .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("Cannot create topic " + name + ": " + e, e);
     }
@@ -165,8 +187,10 @@ public final class KafkaBroker implements AutoCloseable {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-          .map(info -> new TopicPartition(topic, info.partition())).toList();
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+              .map(info -> new TopicPartition(topic, info.partition()))
+              .toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -183,14 +207,27 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   private Admin admin() {
-    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
-        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30000));
+    return Admin.create(
+        Map.of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrap(),
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+            5000,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+            30000));
   }
 
   private void format() throws IOException {
-    Process f = java("kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(),
-        "-c", dir.resolve("server.properties").toString()).redirectOutput(dir.resolve("format.log").toFile()).start();
+    Process f =
+        java(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                Uuid.randomUuid().toString(),
+                "-c",
+                dir.resolve("server.properties").toString())
+            .redirectOutput(dir.resolve("format.log").toFile())
+            .start();
     try {
       if (!f.waitFor(60, TimeUnit.SECONDS) || f.exitValue() != 0) {
         f.destroyForcibly();
@@ -204,15 +241,17 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   private void launch() throws IOException {
-    process = java("kafka.Kafka", dir.resolve("server.properties").toString())
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("kafka.log").toFile()))
-        .start();
+    process =
+        java("kafka.Kafka", dir.resolve("server.properties").toString())
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("kafka.log").toFile()))
+            .start();
     Instant deadline = Instant.now().plus(START_WAIT);
     awaitPort(deadline); // before any client: a client's retries against a closed port only log
     try (Admin admin = admin()) {
       while (true) {
         if (!process.isAlive()) {
-          throw new IOException("the broker exited (" + process.exitValue() + "): " + tail("kafka.log"));
+          throw new IOException(
+              "the broker exited (" + process.exitValue() + "): " + tail("kafka.log"));
         }
         try {
           admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
@@ -220,8 +259,11 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (ExecutionException | java.util.concurrent.TimeoutException notYet) {
           if (Instant.now().isAfter(deadline)) {
             stop();
-            throw new IOException("the broker did not answer within " + START_WAIT.toSeconds() + " s: "
-                + tail("kafka.log"));
+            throw new IOException(
+                "the broker did not answer within "
+                    + START_WAIT.toSeconds()
+                    + " s: "
+                    + tail("kafka.log"));
           }
           Thread.sleep(200);
         }
@@ -239,12 +281,18 @@ public final class KafkaBroker implements AutoCloseable {
         return;
       } catch (IOException notYet) {
         if (!process.isAlive()) {
-          throw new IOException("the broker exited (" + process.exitValue() + "): " + tail("kafka.log"));
+          throw new IOException(
+              "the broker exited (" + process.exitValue() + "): " + tail("kafka.log"));
         }
         if (Instant.now().isAfter(deadline)) {
           stop();
-          throw new IOException("the broker did not open port " + port + " within " + START_WAIT.toSeconds()
-              + " s: " + tail("kafka.log"));
+          throw new IOException(
+              "the broker did not open port "
+                  + port
+                  + " within "
+                  + START_WAIT.toSeconds()
+                  + " s: "
+                  + tail("kafka.log"));
         }
         try {
           Thread.sleep(100);

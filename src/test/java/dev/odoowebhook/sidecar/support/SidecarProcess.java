@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import java.io.IOException;
@@ -33,11 +34,15 @@ public final class SidecarProcess implements AutoCloseable {
   private static final Set<SidecarProcess> LIVE = ConcurrentHashMap.newKeySet();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      for (SidecarProcess s : List.copyOf(LIVE)) {
-        s.process.destroyForcibly();
-      }
-    }, "sidecar-process-registry"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  for (SidecarProcess s : List.copyOf(LIVE)) {
+                    s.process.destroyForcibly();
+                  }
+                },
+                "sidecar-process-registry"));
   }
 
   /** How to start one: from the class path or a jar, JVM options, environment, log. */
@@ -65,7 +70,9 @@ public final class SidecarProcess implements AutoCloseable {
       return this;
     }
 
-    /** Appends the output to this file and keeps it (default: a temporary file, deleted on close). */
+    /**
+     * Appends the output to this file and keeps it (default: a temporary file, deleted on close).
+     */
     public Launch log(Path file) {
       this.log = file;
       return this;
@@ -78,8 +85,11 @@ public final class SidecarProcess implements AutoCloseable {
       return start(args);
     }
 
-    /** Runs one CLI command (migrate, track, token create ...) to completion; returns its output. */
-    public String command(Duration timeout, String... args) throws IOException, InterruptedException {
+    /**
+     * Runs one CLI command (migrate, track, token create ...) to completion; returns its output.
+     */
+    public String command(Duration timeout, String... args)
+        throws IOException, InterruptedException {
       ProcessBuilder pb = new ProcessBuilder(commandLine(List.of(args))).redirectErrorStream(true);
       environment(pb);
       Process p = pb.start();
@@ -116,9 +126,13 @@ public final class SidecarProcess implements AutoCloseable {
       try {
         boolean temporary = log == null;
         Path file = temporary ? Files.createTempFile("sidecar-", ".log") : log;
-        ProcessBuilder pb = new ProcessBuilder(commandLine(args)).redirectErrorStream(true)
-            .redirectOutput(temporary ? ProcessBuilder.Redirect.to(file.toFile())
-                : ProcessBuilder.Redirect.appendTo(file.toFile()));
+        ProcessBuilder pb =
+            new ProcessBuilder(commandLine(args))
+                .redirectErrorStream(true)
+                .redirectOutput(
+                    temporary
+                        ? ProcessBuilder.Redirect.to(file.toFile())
+                        : ProcessBuilder.Redirect.appendTo(file.toFile()));
         environment(pb);
         SidecarProcess s = new SidecarProcess(pb.start(), file, temporary, graceful);
         LIVE.add(s);
@@ -151,7 +165,8 @@ public final class SidecarProcess implements AutoCloseable {
   }
 
   /** Like {@link #start}, with options for the child JVM (e.g. a heap cap). */
-  public static SidecarProcess startWithJvmOptions(List<String> jvmOptions, Map<String, String> env, String... args) {
+  public static SidecarProcess startWithJvmOptions(
+      List<String> jvmOptions, Map<String, String> env, String... args) {
     return launch().jvmOptions(jvmOptions).env(env).run(args);
   }
 
@@ -178,7 +193,8 @@ public final class SidecarProcess implements AutoCloseable {
     process.destroy();
     if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("The sidecar did not stop within " + timeoutSeconds + " s of SIGTERM:\n" + log());
+      throw new AssertionError(
+          "The sidecar did not stop within " + timeoutSeconds + " s of SIGTERM:\n" + log());
     }
     return process.exitValue();
   }
@@ -204,7 +220,8 @@ public final class SidecarProcess implements AutoCloseable {
   /** Throws, with the end of the log, when the process has exited. */
   public void checkAlive() throws IOException {
     if (!process.isAlive()) {
-      throw new IOException("The sidecar exited (code " + process.exitValue() + "); its log: " + tail(15));
+      throw new IOException(
+          "The sidecar exited (code " + process.exitValue() + "); its log: " + tail(15));
     }
   }
 
@@ -223,8 +240,8 @@ public final class SidecarProcess implements AutoCloseable {
   }
 
   /**
-   * Stops the process: SIGKILL when started from the class path (tests), SIGTERM then SIGKILL
-   * after 30 s when started from the jar (the benchmark lets it drain). Deletes a temporary log.
+   * Stops the process: SIGKILL when started from the class path (tests), SIGTERM then SIGKILL after
+   * 30 s when started from the jar (the benchmark lets it drain). Deletes a temporary log.
    */
   @Override
   public void close() {

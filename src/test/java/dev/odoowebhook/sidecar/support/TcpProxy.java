@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import java.io.IOException;
@@ -12,8 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP relay on 127.0.0.1 in front of PostgreSQL, so a test can cut one sidecar off from the
- * database ({@link #cut()}) and give it back ({@link #restore()}) without touching the server
- * the other tests use.
+ * database ({@link #cut()}) and give it back ({@link #restore()}) without touching the server the
+ * other tests use.
  */
 public final class TcpProxy implements AutoCloseable {
   private final String targetHost;
@@ -39,40 +40,46 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   private void accept(ServerSocket s) {
-    Thread t = new Thread(() -> {
-      while (!s.isClosed()) {
-        try {
-          Socket client = s.accept();
-          Socket upstream = new Socket(targetHost, targetPort);
-          open.add(client);
-          open.add(upstream);
-          pipe(client.getInputStream(), upstream.getOutputStream(), client, upstream);
-          pipe(upstream.getInputStream(), client.getOutputStream(), client, upstream);
-        } catch (IOException e) {
-          // closed by cut() or close()
-        }
-      }
-    }, "tcp-proxy-accept");
+    Thread t =
+        new Thread(
+            () -> {
+              while (!s.isClosed()) {
+                try {
+                  Socket client = s.accept();
+                  Socket upstream = new Socket(targetHost, targetPort);
+                  open.add(client);
+                  open.add(upstream);
+                  pipe(client.getInputStream(), upstream.getOutputStream(), client, upstream);
+                  pipe(upstream.getInputStream(), client.getOutputStream(), client, upstream);
+                } catch (IOException e) {
+                  // closed by cut() or close()
+                }
+              }
+            },
+            "tcp-proxy-accept");
     t.setDaemon(true);
     t.start();
   }
 
   private void pipe(InputStream in, OutputStream out, Socket a, Socket b) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[16384];
-      try {
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-          out.write(buf, 0, n);
-          out.flush();
-        }
-      } catch (IOException e) {
-        // one side went away
-      } finally {
-        closeQuietly(a);
-        closeQuietly(b);
-      }
-    }, "tcp-proxy-pipe");
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[16384];
+              try {
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                  out.write(buf, 0, n);
+                  out.flush();
+                }
+              } catch (IOException e) {
+                // one side went away
+              } finally {
+                closeQuietly(a);
+                closeQuietly(b);
+              }
+            },
+            "tcp-proxy-pipe");
     t.setDaemon(true);
     t.start();
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import dev.odoowebhook.sidecar.config.SidecarConfig;
@@ -139,11 +140,15 @@ public final class TestDatabase implements AutoCloseable {
   }
 
   /** Adds a subscriber with a fresh secret; returns its id. Extra columns as SQL assignments. */
-  public long addSubscriber(String name, String url, String secret, String extraColumns, String extraValues) {
+  public long addSubscriber(
+      String name, String url, String secret, String extraColumns, String extraValues) {
     String cols = "name, url, secret" + (extraColumns.isEmpty() ? "" : ", " + extraColumns);
     String vals = "?, ?, ?" + (extraValues.isEmpty() ? "" : ", " + extraValues);
-    return count("INSERT INTO webhook_subscriber (" + cols + ") VALUES (" + vals + ") RETURNING id",
-        name, url, secret);
+    return count(
+        "INSERT INTO webhook_subscriber (" + cols + ") VALUES (" + vals + ") RETURNING id",
+        name,
+        url,
+        secret);
   }
 
   @Override

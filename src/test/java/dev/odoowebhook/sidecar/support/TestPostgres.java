@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -15,18 +16,20 @@ import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
  * The PostgreSQL server the tests use, found once per test run. WEBHOOK_TEST_DB chooses:
+ *
  * <ul>
  *   <li>{@code local}: the server named by WEBHOOK_TEST_DB_URL / _USER / _PASSWORD (default the
  *       local 127.0.0.1:5432 as postgres);
  *   <li>{@code docker}: a Testcontainers PostgreSQL;
  *   <li>{@code embedded}: an embedded PostgreSQL (io.zonky.test, the version of the binaries in
  *       pom.xml), started in a temporary folder and removed when the tests end;
- *   <li>{@code auto} (the default): Docker when it runs and no URL is set, else the local
- *       server; when that is not reachable and no URL was set, the embedded one, except in CI
- *       ({@code CI=true}).
+ *   <li>{@code auto} (the default): Docker when it runs and no URL is set, else the local server;
+ *       when that is not reachable and no URL was set, the embedded one, except in CI ({@code
+ *       CI=true}).
  * </ul>
- * A server that was asked for (a URL, a choice, or CI) and cannot be reached FAILS the tests
- * with a message saying how to point them at one: it is never a reason to skip, nor to switch.
+ *
+ * A server that was asked for (a URL, a choice, or CI) and cannot be reached FAILS the tests with a
+ * message saying how to point them at one: it is never a reason to skip, nor to switch.
  */
 public final class TestPostgres {
   private static TestPostgres instance;
@@ -57,14 +60,16 @@ public final class TestPostgres {
 
   private static TestPostgres find() {
     String url = System.getenv("WEBHOOK_TEST_DB_URL");
-    String choice = System.getenv().getOrDefault("WEBHOOK_TEST_DB", "auto").trim().toLowerCase(Locale.ROOT);
+    String choice =
+        System.getenv().getOrDefault("WEBHOOK_TEST_DB", "auto").trim().toLowerCase(Locale.ROOT);
     switch (choice) {
       case "embedded":
         return embedded();
       case "docker":
         if (!dockerAvailable()) {
-          throw new IllegalStateException("WEBHOOK_TEST_DB=docker, but no Docker engine answers."
-              + " Start one, or choose WEBHOOK_TEST_DB=local or embedded.");
+          throw new IllegalStateException(
+              "WEBHOOK_TEST_DB=docker, but no Docker engine answers."
+                  + " Start one, or choose WEBHOOK_TEST_DB=local or embedded.");
         }
         return docker();
       case "local":
@@ -73,8 +78,10 @@ public final class TestPostgres {
       case "":
         break;
       default:
-        throw new IllegalStateException("WEBHOOK_TEST_DB=" + choice
-            + " is not a choice: auto (the default), local, docker or embedded.");
+        throw new IllegalStateException(
+            "WEBHOOK_TEST_DB="
+                + choice
+                + " is not a choice: auto (the default), local, docker or embedded.");
     }
     if (url == null && dockerAvailable()) {
       return docker();
@@ -86,8 +93,11 @@ public final class TestPostgres {
     if (url != null || "true".equalsIgnoreCase(System.getenv("CI"))) {
       throw local.failure; // configured, or CI: a missing database fails, it never switches
     }
-    System.err.println("No PostgreSQL at " + local.url + " and no Docker: the tests run on an"
-        + " embedded PostgreSQL (WEBHOOK_TEST_DB=embedded|local|docker chooses on purpose).");
+    System.err.println(
+        "No PostgreSQL at "
+            + local.url
+            + " and no Docker: the tests run on an"
+            + " embedded PostgreSQL (WEBHOOK_TEST_DB=embedded|local|docker chooses on purpose).");
     return embedded();
   }
 
@@ -102,18 +112,28 @@ public final class TestPostgres {
   }
 
   private static Attempt local(String url) {
-    TestPostgres found = new TestPostgres(
-        url == null ? "jdbc:postgresql://127.0.0.1:5432/postgres" : url,
-        System.getenv().getOrDefault("WEBHOOK_TEST_DB_USER", "postgres"),
-        System.getenv().getOrDefault("WEBHOOK_TEST_DB_PASSWORD", ""));
+    TestPostgres found =
+        new TestPostgres(
+            url == null ? "jdbc:postgresql://127.0.0.1:5432/postgres" : url,
+            System.getenv().getOrDefault("WEBHOOK_TEST_DB_USER", "postgres"),
+            System.getenv().getOrDefault("WEBHOOK_TEST_DB_PASSWORD", ""));
     try (Connection c = found.admin()) {
       c.isValid(5);
       return new Attempt(found.adminUrl, found, null);
     } catch (SQLException e) {
-      return new Attempt(found.adminUrl, null, new IllegalStateException("The tests need PostgreSQL"
-          + " and found none at " + found.adminUrl + " (" + e.getMessage() + "). Start it, or set"
-          + " WEBHOOK_TEST_DB_URL, WEBHOOK_TEST_DB_USER and WEBHOOK_TEST_DB_PASSWORD to a server"
-          + " where this user may create databases, or WEBHOOK_TEST_DB=embedded.", e));
+      return new Attempt(
+          found.adminUrl,
+          null,
+          new IllegalStateException(
+              "The tests need PostgreSQL"
+                  + " and found none at "
+                  + found.adminUrl
+                  + " ("
+                  + e.getMessage()
+                  + "). Start it, or set"
+                  + " WEBHOOK_TEST_DB_URL, WEBHOOK_TEST_DB_USER and WEBHOOK_TEST_DB_PASSWORD to a server"
+                  + " where this user may create databases, or WEBHOOK_TEST_DB=embedded.",
+              e));
     }
   }
 
@@ -127,14 +147,15 @@ public final class TestPostgres {
   /** Started once per test JVM; its own shutdown hook stops it and removes its data folder. */
   private static TestPostgres embedded() {
     try {
-      EmbeddedPostgres pg = EmbeddedPostgres.builder()
-          .setServerConfig("fsync", "off")
-          .setServerConfig("listen_addresses", "127.0.0.1")
-          .setServerConfig("synchronous_commit", "off")
-          .setServerConfig("full_page_writes", "off")
-          .setServerConfig("max_connections", "300")
-          .setPGStartupWait(Duration.ofSeconds(60))
-          .start();
+      EmbeddedPostgres pg =
+          EmbeddedPostgres.builder()
+              .setServerConfig("fsync", "off")
+              .setServerConfig("listen_addresses", "127.0.0.1")
+              .setServerConfig("synchronous_commit", "off")
+              .setServerConfig("full_page_writes", "off")
+              .setServerConfig("max_connections", "300")
+              .setPGStartupWait(Duration.ofSeconds(60))
+              .start();
       String url = "jdbc:postgresql://127.0.0.1:" + pg.getPort() + "/postgres";
       try (Connection c = DriverManager.getConnection(url, "postgres", "");
           Statement st = c.createStatement();
@@ -150,7 +171,8 @@ public final class TestPostgres {
 
   private static boolean dockerAvailable() {
     // Asking Testcontainers without any Docker socket only logs errors: look first.
-    if (System.getenv("DOCKER_HOST") == null && !new java.io.File("/var/run/docker.sock").exists()) {
+    if (System.getenv("DOCKER_HOST") == null
+        && !new java.io.File("/var/run/docker.sock").exists()) {
       return false;
     }
     try {
@@ -170,12 +192,14 @@ public final class TestPostgres {
 
   /** A new, empty database of its own for one test class. */
   public TestDatabase newDatabase() {
-    String name = "webhook_test_" + UUID.randomUUID().toString().substring(0, 8).toLowerCase(Locale.ROOT);
+    String name =
+        "webhook_test_" + UUID.randomUUID().toString().substring(0, 8).toLowerCase(Locale.ROOT);
     try (Connection c = admin();
         Statement st = c.createStatement()) {
       st.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
-      throw new IllegalStateException("Cannot create test database " + name + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot create test database " + name + ": " + e.getMessage(), e);
     }
     return new TestDatabase(this, name);
   }
@@ -185,7 +209,8 @@ public final class TestPostgres {
         Statement st = c.createStatement()) {
       st.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
     } catch (SQLException e) {
-      throw new IllegalStateException("Cannot drop test database " + database + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot drop test database " + database + ": " + e.getMessage(), e);
     }
   }
 }

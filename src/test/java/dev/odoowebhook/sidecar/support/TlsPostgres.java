@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.support;
 
 import java.io.File;
@@ -15,9 +16,9 @@ import java.util.stream.Stream;
 
 /**
  * A private PostgreSQL cluster that accepts TLS connections only: a self-signed certificate made
- * with openssl (CN=localhost, also valid for 127.0.0.1) and a pg_hba.conf of hostssl lines, on
- * its own port on 127.0.0.1. Needs PostgreSQL's server binaries and openssl; as root it runs the
- * server as the postgres user. {@link #close()} stops it and removes its folder.
+ * with openssl (CN=localhost, also valid for 127.0.0.1) and a pg_hba.conf of hostssl lines, on its
+ * own port on 127.0.0.1. Needs PostgreSQL's server binaries and openssl; as root it runs the server
+ * as the postgres user. {@link #close()} stops it and removes its folder.
  */
 public final class TlsPostgres implements AutoCloseable {
   private final Path dir;
@@ -45,20 +46,43 @@ public final class TlsPostgres implements AutoCloseable {
       }
       Path data = dir.resolve("data");
       pg.pg("initdb", "-D", data.toString(), "-U", "postgres", "-A", "trust", "--no-sync");
-      run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-          "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-          "-keyout", data.resolve("server.key").toString(), "-out", data.resolve("server.crt").toString()));
+      run(
+          List.of(
+              "openssl",
+              "req",
+              "-x509",
+              "-newkey",
+              "rsa:2048",
+              "-nodes",
+              "-days",
+              "2",
+              "-subj",
+              "/CN=localhost",
+              "-addext",
+              "subjectAltName=DNS:localhost,IP:127.0.0.1",
+              "-keyout",
+              data.resolve("server.key").toString(),
+              "-out",
+              data.resolve("server.crt").toString()));
       if (isRoot()) {
-        run(List.of("chown", "postgres:postgres", data.resolve("server.key").toString(),
-            data.resolve("server.crt").toString()));
+        run(
+            List.of(
+                "chown",
+                "postgres:postgres",
+                data.resolve("server.key").toString(),
+                data.resolve("server.crt").toString()));
       }
       run(List.of("chmod", "600", data.resolve("server.key").toString()));
       // Only TLS over TCP; the socket in our folder stays for pg_ctl's own checks.
-      Files.writeString(data.resolve("pg_hba.conf"),
-          "local all all trust\nhostssl all all 127.0.0.1/32 trust\n", StandardCharsets.UTF_8);
-      Files.writeString(data.resolve("postgresql.conf"),
+      Files.writeString(
+          data.resolve("pg_hba.conf"),
+          "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+          StandardCharsets.UTF_8);
+      Files.writeString(
+          data.resolve("postgresql.conf"),
           "\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
-          StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+          StandardCharsets.UTF_8,
+          StandardOpenOption.APPEND);
       pg.ctl("start");
       return pg;
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -69,13 +93,16 @@ public final class TlsPostgres implements AutoCloseable {
 
   private static Path findBin() {
     try (Stream<Path> versions = Files.list(Path.of("/usr/lib/postgresql"))) {
-      return versions.map(v -> v.resolve("bin"))
+      return versions
+          .map(v -> v.resolve("bin"))
           .filter(b -> Files.isExecutable(b.resolve("pg_ctl")))
           .max(Comparator.naturalOrder())
           .orElseThrow();
     } catch (IOException | RuntimeException e) {
-      throw new IllegalStateException("The TLS tests need PostgreSQL's server binaries"
-          + " (/usr/lib/postgresql/<version>/bin/pg_ctl): apt-get install postgresql.", e);
+      throw new IllegalStateException(
+          "The TLS tests need PostgreSQL's server binaries"
+              + " (/usr/lib/postgresql/<version>/bin/pg_ctl): apt-get install postgresql.",
+          e);
     }
   }
 
@@ -90,9 +117,19 @@ public final class TlsPostgres implements AutoCloseable {
   }
 
   private void ctl(String action) throws IOException, InterruptedException {
-    pg("pg_ctl", "-D", dir.resolve("data").toString(), "-w", "-t", "60", "-m", "fast",
-        "-l", dir.resolve("server.log").toString(),
-        "-o", "-p " + port + " -c listen_addresses=127.0.0.1 -k " + dir + " -c fsync=off",
+    pg(
+        "pg_ctl",
+        "-D",
+        dir.resolve("data").toString(),
+        "-w",
+        "-t",
+        "60",
+        "-m",
+        "fast",
+        "-l",
+        dir.resolve("server.log").toString(),
+        "-o",
+        "-p " + port + " -c listen_addresses=127.0.0.1 -k " + dir + " -c fsync=off",
         action);
   }
 

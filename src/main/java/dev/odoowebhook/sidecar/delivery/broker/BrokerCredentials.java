@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery.broker;
 
 import dev.odoowebhook.sidecar.persistence.Database;
@@ -21,10 +22,13 @@ public record BrokerCredentials(String username, String password, String token) 
     Map<Long, BrokerCredentials> all = new HashMap<>();
     try (Connection c = db.connection();
         Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(
-            "SELECT subscriber_id, username, password, token FROM webhook_broker_credential")) {
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT subscriber_id, username, password, token FROM webhook_broker_credential")) {
       while (rs.next()) {
-        all.put(rs.getLong(1), new BrokerCredentials(rs.getString(2), rs.getString(3), rs.getString(4)));
+        all.put(
+            rs.getLong(1),
+            new BrokerCredentials(rs.getString(2), rs.getString(3), rs.getString(4)));
       }
     }
     return all;
@@ -32,8 +36,12 @@ public record BrokerCredentials(String username, String password, String token) 
 
   @Override
   public String toString() {
-    return "BrokerCredentials[username=" + (username == null ? "none" : "<masked>")
-        + ", password=" + (password == null ? "none" : "<masked>")
-        + ", token=" + (token == null ? "none" : "<masked>") + "]";
+    return "BrokerCredentials[username="
+        + (username == null ? "none" : "<masked>")
+        + ", password="
+        + (password == null ? "none" : "<masked>")
+        + ", token="
+        + (token == null ? "none" : "<masked>")
+        + "]";
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery.broker;
 
 import dev.odoowebhook.sidecar.delivery.AttemptResult;
@@ -18,20 +19,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The broker destinations: kafka:// and nats:// subscribers, each with one client (a Kafka
- * producer, a NATS connection) opened on its first delivery and shared by the sender threads.
- * A client is rebuilt when its subscriber's URL, timeout or credentials change (credentials are
+ * producer, a NATS connection) opened on its first delivery and shared by the sender threads. A
+ * client is rebuilt when its subscriber's URL, timeout or credentials change (credentials are
  * re-read at most every few seconds, like the subscribers). The sidecar's {@code SendDelivery}
- * calls this for broker URLs at the point where it would post, so the Failsafe policies,
- * attempts, retry schedule and dead letters are the HTTP ones. Thread-safe.
+ * calls this for broker URLs at the point where it would post, so the Failsafe policies, attempts,
+ * retry schedule and dead letters are the HTTP ones. Thread-safe.
  */
 public final class BrokerDestinations implements Destination, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BrokerDestinations.class);
   private static final Duration CREDENTIALS_MAX_AGE = Duration.ofSeconds(2);
 
   /** One subscriber's client and what it was built from. */
-  private record Client(String url, BrokerCredentials credentials, Duration timeout, AutoCloseable client) {
+  private record Client(
+      String url, BrokerCredentials credentials, Duration timeout, AutoCloseable client) {
     boolean builtFor(String url, BrokerCredentials credentials, Duration timeout) {
-      return this.url.equals(url) && this.credentials.equals(credentials) && this.timeout.equals(timeout);
+      return this.url.equals(url)
+          && this.credentials.equals(credentials)
+          && this.timeout.equals(timeout);
     }
   }
 
@@ -62,13 +66,19 @@ public final class BrokerDestinations implements Destination, AutoCloseable {
     try {
       url = BrokerUrl.parse(s.url().toString());
     } catch (IllegalArgumentException e) {
-      return new AttemptResult(now, 0, null, ErrorType.INVALID_URL,
+      return new AttemptResult(
+          now,
+          0,
+          null,
+          ErrorType.INVALID_URL,
           "The subscriber's broker URL is not valid: " + e.getMessage() + "; fix it and replay.",
-          null, null, true);
+          null,
+          null,
+          true);
     }
     if (closed) {
-      return new AttemptResult(now, 0, null, ErrorType.INTERRUPTED, "The sidecar is stopping",
-          null, null, false);
+      return new AttemptResult(
+          now, 0, null, ErrorType.INTERRUPTED, "The sidecar is stopping", null, null, false);
     }
     Map<String, String> headers = SignedHeaders.of(s, d.messageId(), body, now);
     Object client = clientFor(s, url, timeout);
@@ -91,12 +101,17 @@ public final class BrokerDestinations implements Destination, AutoCloseable {
         return c.client();
       }
       String name = "odoo-webhook-sidecar-" + clientName + "-" + s.id();
-      AutoCloseable fresh = url.kind() == BrokerUrl.Kind.KAFKA
-          ? new PublishToKafka(url, creds, name, timeout)
-          : new PublishToNats(url, creds, name, timeout);
+      AutoCloseable fresh =
+          url.kind() == BrokerUrl.Kind.KAFKA
+              ? new PublishToKafka(url, creds, name, timeout)
+              : new PublishToNats(url, creds, name, timeout);
       clients.put(s.id(), new Client(key, creds, timeout, fresh));
       if (c != null) {
-        log.info("Subscriber {} ({}): its broker settings changed; reconnecting to {}.", s.id(), s.name(), s.url());
+        log.info(
+            "Subscriber {} ({}): its broker settings changed; reconnecting to {}.",
+            s.id(),
+            s.name(),
+            s.url());
         closeQuietly(c);
       }
       return fresh;
@@ -111,7 +126,8 @@ public final class BrokerDestinations implements Destination, AutoCloseable {
             credentials = BrokerCredentials.readAll(db);
           } catch (SQLException e) {
             // Keep the last ones: a short database outage must not drop a broker's login.
-            log.warn("Cannot re-read broker credentials (keeping the last read): {}", e.getMessage());
+            log.warn(
+                "Cannot re-read broker credentials (keeping the last read): {}", e.getMessage());
           }
           credentialsReadAt = Instant.now();
         }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery.broker;
 
 import java.net.URI;
@@ -15,8 +16,8 @@ import java.util.regex.Pattern;
  * nats://host:port[,host:port...]/subject.prefix[?tls=true]
  * </pre>
  *
- * The URL carries no credentials (a URL is shown and logged): user names, passwords and tokens
- * live in webhook_broker_credential, read like the subscriber's secret. Immutable.
+ * The URL carries no credentials (a URL is shown and logged): user names, passwords and tokens live
+ * in webhook_broker_credential, read like the subscriber's secret. Immutable.
  */
 public record BrokerUrl(Kind kind, List<String> servers, String target, boolean tls, String sasl) {
 
@@ -30,12 +31,17 @@ public record BrokerUrl(Kind kind, List<String> servers, String target, boolean 
     }
   }
 
-  private static final Set<String> SASL_MECHANISMS = Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
+  private static final Set<String> SASL_MECHANISMS =
+      Set.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
+
   /** Kafka's own rule for topic names. */
   private static final Pattern KAFKA_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
   /** Tokens of a NATS subject: no wildcards, no whitespace, no empty token. */
   private static final Pattern NATS_TOKEN = Pattern.compile("[^\\s.*>]+");
-  private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9a-fA-F:.]+\\]|[a-zA-Z0-9.-]+):([0-9]{1,5})");
+
+  private static final Pattern HOST_PORT =
+      Pattern.compile("(\\[[0-9a-fA-F:.]+\\]|[a-zA-Z0-9.-]+):([0-9]{1,5})");
 
   /** Whether the URL's scheme names a broker (kafka, nats), valid or not. */
   public static boolean isBroker(URI url) {
@@ -81,8 +87,9 @@ public record BrokerUrl(Kind kind, List<String> servers, String target, boolean 
     String authority = slash < 0 ? rest : rest.substring(0, slash);
     String target = slash < 0 ? "" : rest.substring(slash + 1);
     if (authority.contains("@")) {
-      throw new IllegalArgumentException("the URL must not carry user:password@; store broker credentials"
-          + " in webhook_broker_credential (they are kept like the subscriber's secret)");
+      throw new IllegalArgumentException(
+          "the URL must not carry user:password@; store broker credentials"
+              + " in webhook_broker_credential (they are kept like the subscriber's secret)");
     }
     List<String> servers = servers(authority, kind);
     checkTarget(kind, target);
@@ -101,12 +108,20 @@ public record BrokerUrl(Kind kind, List<String> servers, String target, boolean 
         } else if (key.equals("sasl") && kind == Kind.KAFKA) {
           sasl = value.toUpperCase(Locale.ROOT);
           if (!SASL_MECHANISMS.contains(sasl)) {
-            throw new IllegalArgumentException("sasl must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512,"
-                + " not \"" + value + "\"");
+            throw new IllegalArgumentException(
+                "sasl must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512,"
+                    + " not \""
+                    + value
+                    + "\"");
           }
         } else {
-          throw new IllegalArgumentException("unknown option \"" + key + "\" in the " + kind.scheme()
-              + " URL; the options are tls=true" + (kind == Kind.KAFKA ? " and sasl=MECHANISM" : ""));
+          throw new IllegalArgumentException(
+              "unknown option \""
+                  + key
+                  + "\" in the "
+                  + kind.scheme()
+                  + " URL; the options are tls=true"
+                  + (kind == Kind.KAFKA ? " and sasl=MECHANISM" : ""));
         }
       }
     }
@@ -121,9 +136,16 @@ public record BrokerUrl(Kind kind, List<String> servers, String target, boolean 
     for (String server : authority.split(",", -1)) {
       var m = HOST_PORT.matcher(server);
       if (!m.matches()) {
-        throw new IllegalArgumentException("\"" + server + "\" is not host:port (a " + kind.scheme()
-            + " URL names each server with its port, e.g. " + kind.scheme() + "://broker:"
-            + (kind == Kind.KAFKA ? "9092/odoo.changes" : "4222/odoo.changes") + ")");
+        throw new IllegalArgumentException(
+            "\""
+                + server
+                + "\" is not host:port (a "
+                + kind.scheme()
+                + " URL names each server with its port, e.g. "
+                + kind.scheme()
+                + "://broker:"
+                + (kind == Kind.KAFKA ? "9092/odoo.changes" : "4222/odoo.changes")
+                + ")");
       }
       int port = Integer.parseInt(m.group(2));
       if (port < 1 || port > 65535) {
@@ -137,19 +159,26 @@ public record BrokerUrl(Kind kind, List<String> servers, String target, boolean 
   private static void checkTarget(Kind kind, String target) {
     if (kind == Kind.KAFKA) {
       if (!KAFKA_TOPIC.matcher(target).matches()) {
-        throw new IllegalArgumentException(target.isEmpty()
-            ? "the URL names no topic: kafka://host:port/topic"
-            : "\"" + target + "\" is not a Kafka topic name (letters, digits, . _ -, at most 249)");
+        throw new IllegalArgumentException(
+            target.isEmpty()
+                ? "the URL names no topic: kafka://host:port/topic"
+                : "\""
+                    + target
+                    + "\" is not a Kafka topic name (letters, digits, . _ -, at most 249)");
       }
       return;
     }
     if (target.isEmpty()) {
-      throw new IllegalArgumentException("the URL names no subject prefix: nats://host:port/subject.prefix");
+      throw new IllegalArgumentException(
+          "the URL names no subject prefix: nats://host:port/subject.prefix");
     }
     for (String token : target.split("\\.", -1)) {
       if (!NATS_TOKEN.matcher(token).matches()) {
-        throw new IllegalArgumentException("\"" + target + "\" is not a NATS subject prefix (tokens"
-            + " separated by single dots, no wildcards * or >, no spaces)");
+        throw new IllegalArgumentException(
+            "\""
+                + target
+                + "\" is not a NATS subject prefix (tokens"
+                + " separated by single dots, no wildcards * or >, no spaces)");
       }
     }
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery.broker;
 
 import dev.odoowebhook.sidecar.delivery.AttemptResult;
@@ -24,20 +25,21 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Publishes to one kafka:// subscriber's topic with an idempotent producer and acks=all: a
- * message counts as sent once every in-sync replica has it. The key is {@code model:record_id}
- * (one record, one partition, in order); the headers carry webhook-id (the deduplication id)
- * and the Standard Webhooks signature.
+ * Publishes to one kafka:// subscriber's topic with an idempotent producer and acks=all: a message
+ * counts as sent once every in-sync replica has it. The key is {@code model:record_id} (one record,
+ * one partition, in order); the headers carry webhook-id (the deduplication id) and the Standard
+ * Webhooks signature.
  *
- * <p>Batching: the sender threads publish one delivery each and wait for its acknowledgement;
- * the producer gathers what they publish while its requests are in flight into one request per
- * partition, so many deliveries in flight share one round trip. Thread-safe (one producer per subscriber).
+ * <p>Batching: the sender threads publish one delivery each and wait for its acknowledgement; the
+ * producer gathers what they publish while its requests are in flight into one request per
+ * partition, so many deliveries in flight share one round trip. Thread-safe (one producer per
+ * subscriber).
  */
 final class PublishToKafka implements AutoCloseable {
   /**
    * No waiting for more: each sender thread already waits for its acknowledgement, and what the
-   * others publish while a request is in flight goes out together in the next one (measured:
-   * 2 ms drained slower than 0 at 32 in flight, docs/brokers.md).
+   * others publish while a request is in flight goes out together in the next one (measured: 2 ms
+   * drained slower than 0 at 32 in flight, docs/brokers.md).
    */
   static final int LINGER_MS = 0;
 
@@ -46,11 +48,15 @@ final class PublishToKafka implements AutoCloseable {
 
   PublishToKafka(BrokerUrl url, BrokerCredentials credentials, String clientId, Duration timeout) {
     this.url = url;
-    this.producer = new KafkaProducer<>(config(url, credentials, clientId, timeout),
-        new StringSerializer(), new ByteArraySerializer());
+    this.producer =
+        new KafkaProducer<>(
+            config(url, credentials, clientId, timeout),
+            new StringSerializer(),
+            new ByteArraySerializer());
   }
 
-  static Properties config(BrokerUrl url, BrokerCredentials credentials, String clientId, Duration timeout) {
+  static Properties config(
+      BrokerUrl url, BrokerCredentials credentials, String clientId, Duration timeout) {
     int timeoutMs = (int) Math.max(100, timeout.toMillis());
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", url.servers()));
@@ -67,16 +73,25 @@ final class PublishToKafka implements AutoCloseable {
     p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "1000");
     // Odoo's bodies are at most Payload.MAX_BYTES; the broker's own limit may be lower.
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(5 * 1024 * 1024));
-    String protocol = url.sasl() == null ? (url.tls() ? "SSL" : "PLAINTEXT")
-        : (url.tls() ? "SASL_SSL" : "SASL_PLAINTEXT");
+    String protocol =
+        url.sasl() == null
+            ? (url.tls() ? "SSL" : "PLAINTEXT")
+            : (url.tls() ? "SASL_SSL" : "SASL_PLAINTEXT");
     p.put("security.protocol", protocol);
     if (url.sasl() != null) {
       p.put("sasl.mechanism", url.sasl());
-      String module = url.sasl().equals("PLAIN")
-          ? "org.apache.kafka.common.security.plain.PlainLoginModule"
-          : "org.apache.kafka.common.security.scram.ScramLoginModule";
-      p.put("sasl.jaas.config", module + " required username=\"" + jaasQuoted(credentials.username())
-          + "\" password=\"" + jaasQuoted(credentials.password()) + "\";");
+      String module =
+          url.sasl().equals("PLAIN")
+              ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+              : "org.apache.kafka.common.security.scram.ScramLoginModule";
+      p.put(
+          "sasl.jaas.config",
+          module
+              + " required username=\""
+              + jaasQuoted(credentials.username())
+              + "\" password=\""
+              + jaasQuoted(credentials.password())
+              + "\";");
     }
     return p;
   }
@@ -85,8 +100,13 @@ final class PublishToKafka implements AutoCloseable {
     return s == null ? "" : s.replace("\\", "\\\\").replace("\"", "\\\"");
   }
 
-  AttemptResult publish(String model, long recordId, Map<String, String> headers, byte[] body,
-      Duration timeout, Instant now) {
+  AttemptResult publish(
+      String model,
+      long recordId,
+      Map<String, String> headers,
+      byte[] body,
+      Duration timeout,
+      Instant now) {
     long start = System.nanoTime();
     ProducerRecord<String, byte[]> record =
         new ProducerRecord<>(url.target(), BrokerUrl.kafkaKey(model, recordId), body);
@@ -94,14 +114,28 @@ final class PublishToKafka implements AutoCloseable {
     try {
       Future<RecordMetadata> acked = producer.send(record);
       RecordMetadata m = acked.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return new AttemptResult(now, elapsedMs(start), null, null, null,
-          "partition " + m.partition() + ", offset " + m.offset(), null, false);
+      return new AttemptResult(
+          now,
+          elapsedMs(start),
+          null,
+          null,
+          null,
+          "partition " + m.partition() + ", offset " + m.offset(),
+          null,
+          false);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Outcomes.failure(now, start, ErrorType.INTERRUPTED, "The sidecar is stopping");
     } catch (java.util.concurrent.TimeoutException e) {
-      return Outcomes.failure(now, start, ErrorType.TIMEOUT, "No acknowledgement from Kafka ("
-          + String.join(",", url.servers()) + ") within " + timeout.toMillis() + " ms");
+      return Outcomes.failure(
+          now,
+          start,
+          ErrorType.TIMEOUT,
+          "No acknowledgement from Kafka ("
+              + String.join(",", url.servers())
+              + ") within "
+              + timeout.toMillis()
+              + " ms");
     } catch (ExecutionException e) {
       return classify(e.getCause(), now, start, timeout);
     } catch (KafkaException | IllegalStateException e) {
@@ -112,27 +146,64 @@ final class PublishToKafka implements AutoCloseable {
   private AttemptResult classify(Throwable e, Instant now, long start, Duration timeout) {
     String servers = String.join(",", url.servers());
     if (e instanceof UnknownTopicOrPartitionException) {
-      return Outcomes.failure(now, start, ErrorType.NO_STREAM, "Kafka (" + servers + ") has no topic "
-          + url.target() + ": create it (or turn on auto-creation); retried on the schedule");
+      return Outcomes.failure(
+          now,
+          start,
+          ErrorType.NO_STREAM,
+          "Kafka ("
+              + servers
+              + ") has no topic "
+              + url.target()
+              + ": create it (or turn on auto-creation); retried on the schedule");
     }
     if (e instanceof org.apache.kafka.common.errors.TimeoutException) {
       // Also what a topic that does not exist looks like while auto-creation is off.
-      return Outcomes.failure(now, start, ErrorType.TIMEOUT, "Kafka (" + servers + ") did not acknowledge"
-          + " within " + timeout.toMillis() + " ms: are the brokers up, and does the topic "
-          + url.target() + " exist? (" + e.getMessage() + ")");
+      return Outcomes.failure(
+          now,
+          start,
+          ErrorType.TIMEOUT,
+          "Kafka ("
+              + servers
+              + ") did not acknowledge"
+              + " within "
+              + timeout.toMillis()
+              + " ms: are the brokers up, and does the topic "
+              + url.target()
+              + " exist? ("
+              + e.getMessage()
+              + ")");
     }
     if (e instanceof RecordTooLargeException) {
-      return new AttemptResult(now, elapsedMs(start), null, ErrorType.PAYLOAD_TOO_LARGE,
-          "Kafka refused the message as too large (the topic's max.message.bytes): " + e.getMessage(),
-          null, null, true);
+      return new AttemptResult(
+          now,
+          elapsedMs(start),
+          null,
+          ErrorType.PAYLOAD_TOO_LARGE,
+          "Kafka refused the message as too large (the topic's max.message.bytes): "
+              + e.getMessage(),
+          null,
+          null,
+          true);
     }
     if (e instanceof AuthenticationException || e instanceof AuthorizationException) {
-      return Outcomes.failure(now, start, ErrorType.BROKER_ERROR, "Kafka (" + servers + ") refused the"
-          + " credentials or the right to write to " + url.target() + ": " + e.getMessage()
-          + "; fix webhook_broker_credential or the broker's ACLs");
+      return Outcomes.failure(
+          now,
+          start,
+          ErrorType.BROKER_ERROR,
+          "Kafka ("
+              + servers
+              + ") refused the"
+              + " credentials or the right to write to "
+              + url.target()
+              + ": "
+              + e.getMessage()
+              + "; fix webhook_broker_credential or the broker's ACLs");
     }
-    return Outcomes.failure(now, start, ErrorType.BROKER_ERROR, "Kafka (" + servers + "): "
-        + e.getClass().getSimpleName() + ": " + e.getMessage());
+    return Outcomes.failure(
+        now,
+        start,
+        ErrorType.BROKER_ERROR,
+        "Kafka (" + servers + "): " + e.getClass().getSimpleName() + ": " + e.getMessage());
   }
 
   private static long elapsedMs(long startNanos) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery.broker;
 
 import dev.odoowebhook.sidecar.delivery.AttemptResult;
@@ -22,13 +23,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes to one nats:// subscriber's subjects in JetStream: {@code prefix.<model>.<record_id>}
  * ({@link BrokerUrl#natsSubject}), with webhook-id as {@code Nats-Msg-Id} so the stream drops a
- * repeat within its duplicate window, and the Standard Webhooks headers. A message counts as
- * sent when the stream acknowledges it (PubAck). A subject that no stream covers is the error
- * type {@code no_stream}, retried on the schedule: never a silent loss.
+ * repeat within its duplicate window, and the Standard Webhooks headers. A message counts as sent
+ * when the stream acknowledges it (PubAck). A subject that no stream covers is the error type
+ * {@code no_stream}, retried on the schedule: never a silent loss.
  *
  * <p>The connection is opened on the first publish and reconnects by itself; while it is down
- * publishes fail at once ({@code connection}) and are retried on the subscriber's schedule. Thread-safe: the sender
- * threads share the connection, and their publishes are pipelined on it.
+ * publishes fail at once ({@code connection}) and are retried on the subscriber's schedule.
+ * Thread-safe: the sender threads share the connection, and their publishes are pipelined on it.
  */
 final class PublishToNats implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PublishToNats.class);
@@ -38,30 +39,34 @@ final class PublishToNats implements AutoCloseable {
   private volatile JetStream jetStream;
   private volatile boolean closed;
 
-  PublishToNats(BrokerUrl url, BrokerCredentials credentials, String connectionName, Duration timeout) {
+  PublishToNats(
+      BrokerUrl url, BrokerCredentials credentials, String connectionName, Duration timeout) {
     this.url = url;
-    Options.Builder b = new Options.Builder()
-        .connectionName(connectionName)
-        .connectionTimeout(timeout)
-        .maxReconnects(-1)
-        .reconnectWait(Duration.ofMillis(500))
-        // No buffer while disconnected: a publish then fails at once (and is retried on the
-        // schedule) instead of going out at the reconnect, possibly after a newer version of
-        // the record that was published meanwhile.
-        .reconnectBufferSize(0)
-        // The client's own reports go to the sidecar's log, once per event, not to stderr.
-        .errorListener(new ErrorListener() {
-          @Override
-          public void errorOccurred(Connection conn, String error) {
-            log.warn("NATS {}: {}", String.join(",", url.servers()), error);
-          }
+    Options.Builder b =
+        new Options.Builder()
+            .connectionName(connectionName)
+            .connectionTimeout(timeout)
+            .maxReconnects(-1)
+            .reconnectWait(Duration.ofMillis(500))
+            // No buffer while disconnected: a publish then fails at once (and is retried on the
+            // schedule) instead of going out at the reconnect, possibly after a newer version of
+            // the record that was published meanwhile.
+            .reconnectBufferSize(0)
+            // The client's own reports go to the sidecar's log, once per event, not to stderr.
+            .errorListener(
+                new ErrorListener() {
+                  @Override
+                  public void errorOccurred(Connection conn, String error) {
+                    log.warn("NATS {}: {}", String.join(",", url.servers()), error);
+                  }
 
-          @Override
-          public void exceptionOccurred(Connection conn, Exception exp) {
-            log.warn("NATS {}: {}", String.join(",", url.servers()), exp.toString());
-          }
-        })
-        .connectionListener((conn, event) -> log.info("NATS {}: {}", String.join(",", url.servers()), event));
+                  @Override
+                  public void exceptionOccurred(Connection conn, Exception exp) {
+                    log.warn("NATS {}: {}", String.join(",", url.servers()), exp.toString());
+                  }
+                })
+            .connectionListener(
+                (conn, event) -> log.info("NATS {}: {}", String.join(",", url.servers()), event));
     for (String server : url.servers()) {
       // tls:// makes the client require TLS with the JVM's default trust store.
       b.server((url.tls() ? "tls://" : "nats://") + server);
@@ -69,29 +74,49 @@ final class PublishToNats implements AutoCloseable {
     if (credentials.token() != null) {
       b.token(credentials.token().toCharArray());
     } else if (credentials.username() != null) {
-      b.userInfo(credentials.username().toCharArray(),
+      b.userInfo(
+          credentials.username().toCharArray(),
           (credentials.password() == null ? "" : credentials.password()).toCharArray());
     }
     this.options = b.build();
   }
 
-  AttemptResult publish(String model, long recordId, Map<String, String> headers, byte[] body,
-      Duration timeout, Instant now) {
+  AttemptResult publish(
+      String model,
+      long recordId,
+      Map<String, String> headers,
+      byte[] body,
+      Duration timeout,
+      Instant now) {
     long start = System.nanoTime();
     String subject = BrokerUrl.natsSubject(url.target(), model, recordId);
     Headers h = new Headers();
     headers.forEach(h::put);
-    PublishOptions opts = PublishOptions.builder()
-        .messageId(headers.get("webhook-id"))
-        .streamTimeout(timeout)
-        .build();
+    PublishOptions opts =
+        PublishOptions.builder()
+            .messageId(headers.get("webhook-id"))
+            .streamTimeout(timeout)
+            .build();
     try {
       PublishAck ack = jetStream().publish(subject, h, body, opts);
-      return new AttemptResult(now, elapsedMs(start), null, null, null,
-          "stream " + ack.getStream() + ", sequence " + ack.getSeqno() + (ack.isDuplicate() ? ", duplicate" : ""),
-          null, false);
+      return new AttemptResult(
+          now,
+          elapsedMs(start),
+          null,
+          null,
+          null,
+          "stream "
+              + ack.getStream()
+              + ", sequence "
+              + ack.getSeqno()
+              + (ack.isDuplicate() ? ", duplicate" : ""),
+          null,
+          false);
     } catch (JetStreamApiException e) {
-      return Outcomes.failure(now, start, ErrorType.BROKER_ERROR,
+      return Outcomes.failure(
+          now,
+          start,
+          ErrorType.BROKER_ERROR,
           "JetStream refused " + subject + ": " + e.getMessage());
     } catch (IOException e) {
       return fromIoException(e, subject, timeout, now, start);
@@ -99,27 +124,57 @@ final class PublishToNats implements AutoCloseable {
       Thread.currentThread().interrupt();
       return Outcomes.failure(now, start, ErrorType.INTERRUPTED, "The sidecar is stopping");
     } catch (IllegalStateException e) { // disconnected (nothing is buffered), or closed under it
-      return Outcomes.failure(now, start, closed ? ErrorType.INTERRUPTED : ErrorType.CONNECTION,
+      return Outcomes.failure(
+          now,
+          start,
+          closed ? ErrorType.INTERRUPTED : ErrorType.CONNECTION,
           "NATS (" + String.join(",", url.servers()) + "): " + e.getMessage());
     }
   }
 
-  private AttemptResult fromIoException(IOException e, String subject, Duration timeout, Instant now, long start) {
+  private AttemptResult fromIoException(
+      IOException e, String subject, Duration timeout, Instant now, long start) {
     String m = String.valueOf(e.getMessage());
     String servers = String.join(",", url.servers());
     if (m.toLowerCase(Locale.ROOT).contains("no responders")) {
       // The server answers 503 at once: nothing listens on the subject, so no stream stores it.
-      return Outcomes.failure(now, start, ErrorType.NO_STREAM, "No JetStream stream on " + servers
-          + " covers the subject " + subject + ": add a stream with the subjects " + url.target()
-          + ".> (nats stream add); retried on the schedule");
+      return Outcomes.failure(
+          now,
+          start,
+          ErrorType.NO_STREAM,
+          "No JetStream stream on "
+              + servers
+              + " covers the subject "
+              + subject
+              + ": add a stream with the subjects "
+              + url.target()
+              + ".> (nats stream add); retried on the schedule");
     }
-    if (m.toLowerCase(Locale.ROOT).contains("authorization") || m.toLowerCase(Locale.ROOT).contains("authentication")) {
-      return Outcomes.failure(now, start, ErrorType.BROKER_ERROR, "NATS (" + servers + ") refused the"
-          + " credentials (" + m + "); fix webhook_broker_credential for this subscriber");
+    if (m.toLowerCase(Locale.ROOT).contains("authorization")
+        || m.toLowerCase(Locale.ROOT).contains("authentication")) {
+      return Outcomes.failure(
+          now,
+          start,
+          ErrorType.BROKER_ERROR,
+          "NATS ("
+              + servers
+              + ") refused the"
+              + " credentials ("
+              + m
+              + "); fix webhook_broker_credential for this subscriber");
     }
-    if (m.toLowerCase(Locale.ROOT).contains("timeout") || m.toLowerCase(Locale.ROOT).contains("timed out")) {
-      return Outcomes.failure(now, start, ErrorType.TIMEOUT, "No acknowledgement from JetStream ("
-          + servers + ") within " + timeout.toMillis() + " ms for " + subject);
+    if (m.toLowerCase(Locale.ROOT).contains("timeout")
+        || m.toLowerCase(Locale.ROOT).contains("timed out")) {
+      return Outcomes.failure(
+          now,
+          start,
+          ErrorType.TIMEOUT,
+          "No acknowledgement from JetStream ("
+              + servers
+              + ") within "
+              + timeout.toMillis()
+              + " ms for "
+              + subject);
     }
     return Outcomes.failure(now, start, ErrorType.CONNECTION, "NATS (" + servers + "): " + m);
   }

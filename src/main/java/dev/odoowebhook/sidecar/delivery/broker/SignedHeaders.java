@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery.broker;
 
 import dev.odoowebhook.sidecar.delivery.PostWebhook;
@@ -8,9 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The headers of a broker message: the subscriber's custom headers, then the same Standard
- * Webhooks headers an HTTP request carries (webhook-id, webhook-timestamp, webhook-signature) and
- * the content type, so a consumer can verify a message with any Standard Webhooks library and
+ * The headers of a broker message: the subscriber's custom headers, then the same Standard Webhooks
+ * headers an HTTP request carries (webhook-id, webhook-timestamp, webhook-signature) and the
+ * content type, so a consumer can verify a message with any Standard Webhooks library and
  * deduplicate on webhook-id.
  */
 final class SignedHeaders {
@@ -18,16 +19,19 @@ final class SignedHeaders {
 
   static Map<String, String> of(Subscriber s, String messageId, byte[] body, Instant now) {
     Map<String, String> headers = new LinkedHashMap<>();
-    s.headers().forEach((name, value) -> {
-      if (PostWebhook.problemWithHeader(name) == null) {
-        headers.put(name, value);
-      }
-    });
+    s.headers()
+        .forEach(
+            (name, value) -> {
+              if (PostWebhook.problemWithHeader(name) == null) {
+                headers.put(name, value);
+              }
+            });
     long timestamp = now.getEpochSecond();
     headers.put("content-type", "application/json");
     headers.put("webhook-id", messageId);
     headers.put("webhook-timestamp", Long.toString(timestamp));
-    headers.put("webhook-signature",
+    headers.put(
+        "webhook-signature",
         WebhookSigner.signatureHeader(s.signingSecrets(now), messageId, timestamp, body));
     return headers;
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,8 +20,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * kafka:// subscribers against a real Apache Kafka broker (KRaft, one node) that this class
- * starts from the test class path and removes after; topics are made per test, 3 partitions.
+ * kafka:// subscribers against a real Apache Kafka broker (KRaft, one node) that this class starts
+ * from the test class path and removes after; topics are made per test, 3 partitions.
  */
 class KafkaDestinationTest extends BrokerDeliveryContract {
   private static KafkaBroker kafka;
@@ -67,29 +68,43 @@ class KafkaDestinationTest extends BrokerDeliveryContract {
     for (int i = 0; i < n; i++) {
       p.partner("p" + i);
       if (i == n / 3) {
-        Await.until("some sent", WAIT, () -> p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'sent'") > 0);
+        Await.until(
+            "some sent",
+            WAIT,
+            () -> p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'sent'") > 0);
         kafka.restart();
       }
     }
     awaitAllSent(n);
     List<BrokerMessage> got = published();
-    Set<Long> expected = LongStream.rangeClosed(1, n).boxed().collect(Collectors.toCollection(TreeSet::new));
-    Set<Long> ids = got.stream().map(BrokerMessage::recordId).collect(Collectors.toCollection(TreeSet::new));
+    Set<Long> expected =
+        LongStream.rangeClosed(1, n).boxed().collect(Collectors.toCollection(TreeSet::new));
+    Set<Long> ids =
+        got.stream().map(BrokerMessage::recordId).collect(Collectors.toCollection(TreeSet::new));
     assertEquals(expected, ids);
     // A resend after a lost acknowledgement may repeat a message; it repeats its webhook-id.
-    Map<String, Long> perId = got.stream().collect(Collectors.groupingBy(BrokerMessage::webhookId, Collectors.counting()));
+    Map<String, Long> perId =
+        got.stream()
+            .collect(Collectors.groupingBy(BrokerMessage::webhookId, Collectors.counting()));
     assertEquals(n, perId.size(), "one webhook-id per delivery");
   }
 
   @Test
   void shouldRetryAMissingTopicWithTheSameIdUntilItExists() {
     topic = "odoo.missing." + UUID.randomUUID().toString().substring(0, 8);
-    p.db.addSubscriber("early", "kafka://" + kafka.bootstrap() + "/" + topic, p.secret, COLUMNS,
+    p.db.addSubscriber(
+        "early",
+        "kafka://" + kafka.bootstrap() + "/" + topic,
+        p.secret,
+        COLUMNS,
         "1000, 100, 1, 100, 'ids'");
     long id = p.partner("Azure");
     p.startSidecar(SIDECAR);
-    Await.until("failed attempts recorded", WAIT,
-        () -> p.db.count("SELECT count(*) FROM webhook_attempt WHERE error_type IS NOT NULL") >= 2, p::statuses);
+    Await.until(
+        "failed attempts recorded",
+        WAIT,
+        () -> p.db.count("SELECT count(*) FROM webhook_attempt WHERE error_type IS NOT NULL") >= 2,
+        p::statuses);
     String error = p.db.value("SELECT last_error FROM webhook_delivery", String.class);
     assertTrue(error.contains(topic), "the error names the topic: " + error);
     kafka.createTopic(topic, 3);
@@ -97,7 +112,9 @@ class KafkaDestinationTest extends BrokerDeliveryContract {
     List<BrokerMessage> got = published();
     assertEquals(1, got.size(), got.toString());
     assertEquals("res.partner:" + id, got.get(0).address());
-    assertEquals(p.db.value("SELECT 'msg_' || id || '_0' FROM webhook_delivery", String.class), got.get(0).webhookId(),
+    assertEquals(
+        p.db.value("SELECT 'msg_' || id || '_0' FROM webhook_delivery", String.class),
+        got.get(0).webhookId(),
         "the id does not change across retries");
   }
 
@@ -107,15 +124,31 @@ class KafkaDestinationTest extends BrokerDeliveryContract {
     long id = subscribe("login", url);
     p.partner("Azure");
     p.startSidecar(SIDECAR);
-    Await.until("refused without credentials", WAIT, () -> p.db.count(
-        "SELECT count(*) FROM webhook_attempt WHERE error_type = 'broker_error'") > 0, p::statuses);
+    Await.until(
+        "refused without credentials",
+        WAIT,
+        () ->
+            p.db.count("SELECT count(*) FROM webhook_attempt WHERE error_type = 'broker_error'")
+                > 0,
+        p::statuses);
     String error = p.db.value("SELECT last_error FROM webhook_delivery", String.class);
     assertTrue(error.contains("webhook_broker_credential"), error);
-    p.db.exec("INSERT INTO webhook_broker_credential (subscriber_id, username, password) VALUES (" + id
-        + ", '" + KafkaBroker.SASL_USER + "', '" + KafkaBroker.SASL_PASSWORD + "')");
+    p.db.exec(
+        "INSERT INTO webhook_broker_credential (subscriber_id, username, password) VALUES ("
+            + id
+            + ", '"
+            + KafkaBroker.SASL_USER
+            + "', '"
+            + KafkaBroker.SASL_PASSWORD
+            + "')");
     p.awaitStatus(1, "sent", WAIT); // picked up without a restart
     assertEquals(1, published().size());
-    assertTrue(!p.db.value("SELECT string_agg(coalesce(error_message, ''), ' ') FROM webhook_attempt", String.class)
-        .contains(KafkaBroker.SASL_PASSWORD), "no password in any attempt");
+    assertTrue(
+        !p.db
+            .value(
+                "SELECT string_agg(coalesce(error_message, ''), ' ') FROM webhook_attempt",
+                String.class)
+            .contains(KafkaBroker.SASL_PASSWORD),
+        "no password in any attempt");
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 package dev.odoowebhook.sidecar.delivery.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,8 +30,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * nats:// subscribers against the real NATS server with JetStream at 127.0.0.1:4222 (the tests
- * fail when it is absent). Each test makes its own stream, and deletes it after.
+ * nats:// subscribers against the real NATS server with JetStream at 127.0.0.1:4222 (the tests fail
+ * when it is absent). Each test makes its own stream, and deletes it after.
  */
 class NatsDestinationTest extends BrokerDeliveryContract {
   private static JetStreamServer nats;
@@ -78,14 +79,43 @@ class NatsDestinationTest extends BrokerDeliveryContract {
   void shouldCarryTheWebhookIdAsNatsMsgIdSoARepeatIsDropped() {
     String url = newDestination();
     long subscriber = subscribe("dedup", url);
-    Subscriber s = new Subscriber(subscriber, "dedup", URI.create(url), p.secret, null, null, true,
-        Duration.ofSeconds(2), null, 4, Map.of(), Instant.now());
-    Delivery d = new Delivery(41, subscriber, "res.partner", 7, "create", null, 1, 1, 1,
-        Instant.now(), Instant.now(), 0, 0, null, null);
+    Subscriber s =
+        new Subscriber(
+            subscriber,
+            "dedup",
+            URI.create(url),
+            p.secret,
+            null,
+            null,
+            true,
+            Duration.ofSeconds(2),
+            null,
+            4,
+            Map.of(),
+            Instant.now());
+    Delivery d =
+        new Delivery(
+            41,
+            subscriber,
+            "res.partner",
+            7,
+            "create",
+            null,
+            1,
+            1,
+            1,
+            Instant.now(),
+            Instant.now(),
+            0,
+            0,
+            null,
+            null);
     try (Database db = Database.open(p.db.config(Map.of()), 1, "test-brokers");
         BrokerDestinations brokers = new BrokerDestinations(db, "test")) {
-      AttemptResult first = brokers.send(s, d, Payload.render(d), Duration.ofSeconds(2), Instant.now());
-      AttemptResult again = brokers.send(s, d, Payload.render(d), Duration.ofSeconds(2), Instant.now());
+      AttemptResult first =
+          brokers.send(s, d, Payload.render(d), Duration.ofSeconds(2), Instant.now());
+      AttemptResult again =
+          brokers.send(s, d, Payload.render(d), Duration.ofSeconds(2), Instant.now());
       assertTrue(first.success(), first.toString());
       assertTrue(again.success(), "a repeat is acknowledged as sent: " + again);
       assertTrue(again.responseExcerpt().contains("duplicate"), again.responseExcerpt());
@@ -104,26 +134,53 @@ class NatsDestinationTest extends BrokerDeliveryContract {
     p.db.addSubscriber("gives-up", url, p.secret, COLUMNS, "2000, 50, 1, 1, 'ids'");
     p.partner("Azure");
     p.startSidecar(SIDECAR);
-    Await.until("no_stream attempts recorded", WAIT, () -> p.db.count(
-        "SELECT count(*) FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery_id"
-            + " JOIN webhook_subscriber s ON s.id = d.subscriber_id"
-            + " WHERE s.name = 'waiting' AND a.error_type = 'no_stream'") >= 2, p::statuses);
-    Await.until("the subscriber with one retry is dead", WAIT, () -> p.db.count(
-        "SELECT count(*) FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
-            + " WHERE s.name = 'gives-up' AND d.status = 'dead' AND d.attempts = 2"
-            + " AND d.last_error_type = 'no_stream'") == 1, p::statuses);
-    assertTrue(p.db.value("SELECT last_error FROM webhook_delivery d JOIN webhook_subscriber s"
-        + " ON s.id = d.subscriber_id WHERE s.name = 'gives-up'", String.class).contains(prefix),
+    Await.until(
+        "no_stream attempts recorded",
+        WAIT,
+        () ->
+            p.db.count(
+                    "SELECT count(*) FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery_id"
+                        + " JOIN webhook_subscriber s ON s.id = d.subscriber_id"
+                        + " WHERE s.name = 'waiting' AND a.error_type = 'no_stream'")
+                >= 2,
+        p::statuses);
+    Await.until(
+        "the subscriber with one retry is dead",
+        WAIT,
+        () ->
+            p.db.count(
+                    "SELECT count(*) FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
+                        + " WHERE s.name = 'gives-up' AND d.status = 'dead' AND d.attempts = 2"
+                        + " AND d.last_error_type = 'no_stream'")
+                == 1,
+        p::statuses);
+    assertTrue(
+        p.db
+            .value(
+                "SELECT last_error FROM webhook_delivery d JOIN webhook_subscriber s"
+                    + " ON s.id = d.subscriber_id WHERE s.name = 'gives-up'",
+                String.class)
+            .contains(prefix),
         "the error names the subject");
 
     nats.setSubjects(stream, prefix + ".>");
-    Await.until("sent once a stream covers it", WAIT, () -> p.db.count(
-        "SELECT count(*) FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
-            + " WHERE s.name = 'waiting' AND d.status = 'sent'") == 1, p::statuses);
+    Await.until(
+        "sent once a stream covers it",
+        WAIT,
+        () ->
+            p.db.count(
+                    "SELECT count(*) FROM webhook_delivery d JOIN webhook_subscriber s ON s.id = d.subscriber_id"
+                        + " WHERE s.name = 'waiting' AND d.status = 'sent'")
+                == 1,
+        p::statuses);
     List<BrokerMessage> got = published();
     assertEquals(1, got.size(), got.toString());
-    assertEquals(p.db.value("SELECT 'msg_' || d.id || '_0' FROM webhook_delivery d JOIN webhook_subscriber s"
-        + " ON s.id = d.subscriber_id WHERE s.name = 'waiting'", String.class), got.get(0).webhookId(),
+    assertEquals(
+        p.db.value(
+            "SELECT 'msg_' || d.id || '_0' FROM webhook_delivery d JOIN webhook_subscriber s"
+                + " ON s.id = d.subscriber_id WHERE s.name = 'waiting'",
+            String.class),
+        got.get(0).webhookId(),
         "the id of the first attempt: it does not change across retries");
   }
 
@@ -136,24 +193,37 @@ class NatsDestinationTest extends BrokerDeliveryContract {
     for (int i = 0; i < n; i++) {
       p.partner("p" + i);
       if (i == n / 3) {
-        Await.until("some sent", WAIT, () -> p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'sent'") > 0);
+        Await.until(
+            "some sent",
+            WAIT,
+            () -> p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'sent'") > 0);
         nats.setSubjects(stream, "webhook_test.elsewhere.>");
       }
       if (i == 2 * n / 3) {
-        Await.until("no_stream recorded", WAIT,
-            () -> p.db.count("SELECT count(*) FROM webhook_attempt WHERE error_type = 'no_stream'") > 0, p::statuses);
+        Await.until(
+            "no_stream recorded",
+            WAIT,
+            () ->
+                p.db.count("SELECT count(*) FROM webhook_attempt WHERE error_type = 'no_stream'")
+                    > 0,
+            p::statuses);
         nats.setSubjects(stream, prefix + ".>");
       }
     }
     awaitAllSent(n);
-    Set<Long> expected = LongStream.rangeClosed(1, n).boxed().collect(Collectors.toCollection(TreeSet::new));
-    Set<Long> got = published().stream().map(BrokerMessage::recordId).collect(Collectors.toCollection(TreeSet::new));
+    Set<Long> expected =
+        LongStream.rangeClosed(1, n).boxed().collect(Collectors.toCollection(TreeSet::new));
+    Set<Long> got =
+        published().stream()
+            .map(BrokerMessage::recordId)
+            .collect(Collectors.toCollection(TreeSet::new));
     assertEquals(expected, got);
   }
 
   @Test
   void shouldLoseNothingAcrossARestartOfTheNatsServer() {
-    Assumptions.assumeTrue(JetStreamServer.binaryOnPath(),
+    Assumptions.assumeTrue(
+        JetStreamServer.binaryOnPath(),
         "nats-server is not on the PATH: the restart is covered by the stream outage test only");
     try (JetStreamServer own = JetStreamServer.startOwn()) {
       String tag = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
@@ -165,23 +235,31 @@ class NatsDestinationTest extends BrokerDeliveryContract {
       for (int i = 0; i < n; i++) {
         p.partner("p" + i);
         if (i == n / 2) {
-          Await.until("some sent", WAIT, () -> p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'sent'") > 0);
+          Await.until(
+              "some sent",
+              WAIT,
+              () -> p.db.count("SELECT count(*) FROM webhook_delivery WHERE status = 'sent'") > 0);
           own.restart();
         }
       }
       awaitAllSent(n);
       List<BrokerMessage> got = own.readAll(ownStream).stream().map(BrokerMessage::of).toList();
-      Set<Long> ids = got.stream().map(BrokerMessage::recordId).collect(Collectors.toCollection(TreeSet::new));
-      Set<Long> expected = LongStream.rangeClosed(1, n).boxed().collect(Collectors.toCollection(TreeSet::new));
+      Set<Long> ids =
+          got.stream().map(BrokerMessage::recordId).collect(Collectors.toCollection(TreeSet::new));
+      Set<Long> expected =
+          LongStream.rangeClosed(1, n).boxed().collect(Collectors.toCollection(TreeSet::new));
       assertEquals(expected, ids);
-      assertEquals(got.size(), got.stream().map(BrokerMessage::webhookId).distinct().count(),
+      assertEquals(
+          got.size(),
+          got.stream().map(BrokerMessage::webhookId).distinct().count(),
           "no repeats: the stream dropped resends by Nats-Msg-Id");
     }
   }
 
   @Test
   void shouldLogInWithTheCredentialsStoredForTheSubscriber() {
-    Assumptions.assumeTrue(JetStreamServer.binaryOnPath(),
+    Assumptions.assumeTrue(
+        JetStreamServer.binaryOnPath(),
         "nats-server is not on the PATH: no server with a login to test against");
     try (JetStreamServer own = JetStreamServer.startOwn("svc-odoo", "s3cret-pw")) {
       String tag = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
@@ -189,13 +267,21 @@ class NatsDestinationTest extends BrokerDeliveryContract {
       long id = subscribe("login", "nats://" + own.hostPort() + "/login." + tag);
       p.partner("Azure");
       p.startSidecar(SIDECAR);
-      Await.until("refused without credentials", WAIT, () -> p.db.count(
-          "SELECT count(*) FROM webhook_attempt WHERE error_type = 'broker_error'") > 0, p::statuses);
+      Await.until(
+          "refused without credentials",
+          WAIT,
+          () ->
+              p.db.count("SELECT count(*) FROM webhook_attempt WHERE error_type = 'broker_error'")
+                  > 0,
+          p::statuses);
       String error = p.db.value("SELECT last_error FROM webhook_delivery", String.class);
       assertTrue(error.contains("webhook_broker_credential"), error);
       assertTrue(!error.contains("s3cret-pw"), error);
-      p.db.exec("INSERT INTO webhook_broker_credential (subscriber_id, username, password)"
-          + " VALUES (" + id + ", 'svc-odoo', 's3cret-pw')");
+      p.db.exec(
+          "INSERT INTO webhook_broker_credential (subscriber_id, username, password)"
+              + " VALUES ("
+              + id
+              + ", 'svc-odoo', 's3cret-pw')");
       p.awaitStatus(1, "sent", WAIT); // picked up without a restart
       assertEquals(1, own.readAll("WEBHOOK_LOGIN_" + tag).size());
     }
