@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
  */
 final class Lifecycle implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
+  private static final long SLOW_STOP_MS = 5_000;
 
   /** A start-up step; returns what undoes it, or null when nothing needs undoing. */
   @FunctionalInterface
@@ -54,10 +55,16 @@ final class Lifecycle implements AutoCloseable {
   public void close() {
     while (!started.isEmpty()) {
       Started s = started.pop();
+      long start = System.nanoTime();
       try {
         s.undo().run();
       } catch (Exception | Error e) {
         log.warn("Stopping '{}' failed: {}", s.name(), e.toString());
+      }
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      if (ms > SLOW_STOP_MS) {
+        // Says which part holds a stop up (a drain waits up to WEBHOOK_SHUTDOWN_GRACE).
+        log.warn("Stopping '{}' took {} ms.", s.name(), ms);
       }
     }
   }

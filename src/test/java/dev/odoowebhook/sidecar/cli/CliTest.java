@@ -115,7 +115,7 @@ class CliTest {
     assertOneClearLine(
         cli.run("subscriber", "add", "--name", "x", "--url", "ftp://files.example.com"),
         Cli.USAGE,
-        "only http:// and https://");
+        "only http://, https://, kafka:// and nats://");
     assertOneClearLine(
         cli.run("subscriber", "add", "--name", "x", "--url", "http://"), Cli.USAGE, "--url");
     assertOneClearLine(

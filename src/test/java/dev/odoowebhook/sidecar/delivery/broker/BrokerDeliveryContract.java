@@ -96,7 +96,8 @@ abstract class BrokerDeliveryContract extends PipelineTest {
       long delivery = m.data().path("delivery_id").asLong();
       assertEquals(
           p.db.value(
-              "SELECT 'msg_' || id || '_' || content_version FROM webhook_delivery WHERE id = ?",
+              // The id the sidecar recorded for its attempt (Delivery.messageId()).
+              "SELECT message_id FROM webhook_attempt WHERE delivery_id = ? ORDER BY id DESC LIMIT 1",
               String.class,
               delivery),
           m.webhookId(),

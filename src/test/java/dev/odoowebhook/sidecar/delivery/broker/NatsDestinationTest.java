@@ -122,8 +122,8 @@ class NatsDestinationTest extends BrokerDeliveryContract {
     }
     List<BrokerMessage> got = published();
     assertEquals(1, got.size(), "JetStream kept one message per Nats-Msg-Id");
-    assertEquals("msg_41_0", got.get(0).header("Nats-Msg-Id"));
-    assertEquals("msg_41_0", got.get(0).webhookId());
+    assertEquals(d.messageId(), got.get(0).header("Nats-Msg-Id"));
+    assertEquals(d.messageId(), got.get(0).webhookId());
   }
 
   @Test
@@ -177,8 +177,9 @@ class NatsDestinationTest extends BrokerDeliveryContract {
     assertEquals(1, got.size(), got.toString());
     assertEquals(
         p.db.value(
-            "SELECT 'msg_' || d.id || '_0' FROM webhook_delivery d JOIN webhook_subscriber s"
-                + " ON s.id = d.subscriber_id WHERE s.name = 'waiting'",
+            "SELECT a.message_id FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery_id"
+                + " JOIN webhook_subscriber s ON s.id = d.subscriber_id WHERE s.name = 'waiting'"
+                + " ORDER BY a.id LIMIT 1",
             String.class),
         got.get(0).webhookId(),
         "the id of the first attempt: it does not change across retries");
