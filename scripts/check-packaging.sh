@@ -65,7 +65,7 @@ for row in section.splitlines():
     for code in re.findall(r"`([^`]+)`", row.split(" | ")[0]):
         words = []
         for word in code.split():
-            if not re.fullmatch(r"[a-z]+", word):
+            if not re.fullmatch(r"[a-z]+(-[a-z]+)*", word):
                 break
             words.append(word)
         if words:
