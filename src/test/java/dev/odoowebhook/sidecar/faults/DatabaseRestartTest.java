@@ -111,7 +111,12 @@ class DatabaseRestartTest {
                   + " refused during restarts; "
                   + result);
           assertEquals(0, result.missing.size(), result.toString());
-          assertTrue(sidecar.log().contains("LISTEN connection re-established"), sidecar.log());
+          // The LISTEN connection reconnects with a backoff of its own: wait for it, bounded.
+          Await.until(
+              "the LISTEN connection re-established",
+              Duration.ofSeconds(60),
+              () -> sidecar.log().contains("LISTEN connection re-established"),
+              sidecar::log);
           // A generous bound: this test is about restarts; LifecycleTest holds the drain's timing.
           assertEquals(0, sidecar.terminate(60));
         }
