@@ -20,11 +20,11 @@ REFRESH_CHECK = """
     await waitFor(() => document.querySelector(".o_webhook_auto_refresh") && pending() !== undefined,
                   "the overview", 30000);
     const before = pending();
-    const answer = await fetch("/web/dataset/call_kw/webhook.subscriber/action_send_test_event", {
+    const answer = await fetch("/web/dataset/call_kw/webhook.subscriber/action_queue_test_event", {
         method: "POST",
         headers: {"Content-Type": "application/json"},
         body: JSON.stringify({jsonrpc: "2.0", method: "call", params: {
-            model: "webhook.subscriber", method: "action_send_test_event", args: [[%(subscriber_id)d]], kwargs: {}}}),
+            model: "webhook.subscriber", method: "action_queue_test_event", args: [[%(subscriber_id)d]], kwargs: {}}}),
     }).then((response) => response.json());
     if (answer.error) { throw new Error(JSON.stringify(answer.error)); }
     await waitFor(() => pending() !== before, "the Pending count to change from " + before, 45000);
