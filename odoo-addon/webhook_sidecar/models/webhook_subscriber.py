@@ -788,8 +788,12 @@ class WebhookSubscriber(models.Model):
         self.check_access("write")
         self.env.flush_all()
         if model:
-            delivery_id = call_function(
-                self.env.cr, "webhook_send_test_event", self.id, model, int(record_id)
+            record_id = int(record_id) if record_id else None  # none: the schema says what to give
+            delivery_id = call_function(self.env.cr, "webhook_send_test_event", self.id, model, record_id)
+            record = (
+                self.env[model].sudo().browse(record_id).display_name
+                if model in self.env
+                else f"{model} #{record_id}"
             )
             message = _(
                 "Test delivery #%(delivery)s is queued: the body %(name)s gets for %(record)s, as "
@@ -797,7 +801,7 @@ class WebhookSubscriber(models.Model):
                 "deliveries are not touched.",
                 delivery=delivery_id,
                 name=self.name,
-                record=self.env[model].browse(int(record_id)).display_name,
+                record=record,
             )
         else:
             delivery_id = call_function(self.env.cr, "webhook_send_test_event", self.id)

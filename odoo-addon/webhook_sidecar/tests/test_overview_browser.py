@@ -45,3 +45,48 @@ class TestOverviewInBrowser(HttpCase):
             login="admin",
             timeout=120,
         )
+
+
+# Runs in the page of the subscribers list while the database is held as a copy: the banner says
+# so, its button asks for confirmation, and confirming removes the banner.
+CONFIRM_COPY_CHECK = """
+(async () => {
+    const waitFor = (condition, what, ms) => new Promise((resolve, reject) => {
+        const start = Date.now();
+        const tick = () => {
+            if (condition()) { resolve(); }
+            else if (Date.now() - start > ms) { reject(new Error("timed out waiting for " + what)); }
+            else { setTimeout(tick, 250); }
+        };
+        tick();
+    });
+    await waitFor(() => document.querySelector(".o_webhook_copy_held .o_webhook_confirm_copy"),
+                  "the copy banner with its button", 30000);
+    if (!document.querySelector(".o_webhook_copy_held").textContent.includes("this database is a copy")) {
+        throw new Error("the banner does not say why: " + document.querySelector(".o_webhook_copy_held").textContent);
+    }
+    document.querySelector(".o_webhook_confirm_copy").click();
+    await waitFor(() => document.querySelector(".modal .modal-body")?.textContent.includes("signed with their secrets"),
+                  "the confirmation dialog saying what it means", 15000);
+    document.querySelector(".modal .modal-footer .btn-primary").click();
+    await waitFor(() => !document.querySelector(".o_webhook_copy_held") && !document.querySelector(".modal"),
+                  "the banner to go once confirmed", 30000);
+    console.log("test successful");
+})().catch((error) => console.error("webhook copy banner: " + error.message));
+"""
+
+
+@tagged("post_install", "-at_install")
+class TestCopyBannerInBrowser(HttpCase):
+    """The copy banner and its button in a real browser (skipped where no Chrome is installed)."""
+
+    def test_a_manager_confirms_a_held_copy_from_the_banner(self):
+        subscriber = self.env["webhook.subscriber"].create({"name": "Copied receiver", "url": "http://127.0.0.1:9/hook"})
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE webhook_installation SET database_oid = 1")
+        self.env.cr.execute("SELECT webhook_check_installation()")
+        self.browser_js("/odoo/action-webhook_sidecar.webhook_subscriber_action", CONFIRM_COPY_CHECK, login="admin", timeout=120)
+        self.env.cr.execute("SELECT state FROM webhook_installation_status()")
+        self.assertEqual(self.env.cr.fetchone()[0], "original")
+        self.env.invalidate_all()
+        self.assertFalse(subscriber.paused)

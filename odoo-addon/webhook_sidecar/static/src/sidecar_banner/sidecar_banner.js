@@ -6,14 +6,6 @@ import { useService } from "@web/core/utils/hooks";
 import { patch } from "@web/core/utils/patch";
 import { onWillStart, useState } from "@odoo/owl";
 
-const CONFIRM_COPY_BODY = _t(
-    "This database is a copy of another one (a restore, a duplicate, a staging copy). " +
-    "Once you confirm, the sidecar sends from it: the held deliveries and every new one go to " +
-    "the receivers configured on the subscribers, signed with their secrets. On a copy of " +
-    "production those are production's receivers: check the subscribers' URLs first, or " +
-    "pause the ones that must not hear from this copy. The subscribers the hold paused are resumed."
-);
-
 /**
  * On every Webhooks screen (any view of a webhook.* model), banners above the view: when no
  * sidecar is alive (nothing is sent then, and an admin should learn it before wondering why),
@@ -50,7 +42,15 @@ patch(ControlPanel.prototype, {
     onWebhookConfirmCopy() {
         this.webhookDialog.add(ConfirmationDialog, {
             title: _t("Confirm this database may deliver"),
-            body: CONFIRM_COPY_BODY,
+            // Translated when shown (a module-level _t may still be a lazy string object).
+            body: _t(
+                "This database is a copy of another one (a restore, a duplicate, a staging copy). " +
+                "Once you confirm, the sidecar sends from it: the held deliveries and every new one " +
+                "go to the receivers configured on the subscribers, signed with their secrets. On a " +
+                "copy of production those are production's receivers: check the subscribers' URLs " +
+                "first, or pause the ones that must not hear from this copy. The subscribers the " +
+                "hold paused are resumed."
+            ),
             confirmLabel: _t("Confirm, deliver from this database"),
             confirm: async () => {
                 const message = await this.webhookOrm.call(
