@@ -90,3 +90,55 @@ class TestCopyBannerInBrowser(HttpCase):
         self.assertEqual(self.env.cr.fetchone()[0], "original")
         self.env.invalidate_all()
         self.assertFalse(subscriber.paused)
+
+
+# Runs in a subscriber's form: Send Test Event opens the dialog on a real record, says what it
+# sends, and its button queues the test and opens the test delivery.
+SEND_TEST_EVENT_CHECK = """
+(async () => {
+    const waitFor = (condition, what, ms) => new Promise((resolve, reject) => {
+        const start = Date.now();
+        const tick = () => {
+            if (condition()) { resolve(); }
+            else if (Date.now() - start > ms) { reject(new Error("timed out waiting for " + what)); }
+            else { setTimeout(tick, 250); }
+        };
+        tick();
+    });
+    await waitFor(() => document.querySelector(".o_form_view button[name='action_send_test_event']"),
+                  "the subscriber form", 30000);
+    document.querySelector(".o_form_view button[name='action_send_test_event']").click();
+    await waitFor(() => document.querySelector(".modal [name='send_note']")?.textContent.includes("Browser partners only"),
+                  "the dialog saying what it sends", 30000);
+    document.querySelector(".modal .modal-footer button[name='action_send_test_event']").click();
+    await waitFor(() => !document.querySelector(".modal")
+                        && document.querySelector(".o_form_view [name='model']")?.textContent.includes("webhook.test:res.partner"),
+                  "the test delivery's form", 30000);
+    console.log("test successful");
+})().catch((error) => console.error("webhook send test event: " + error.message));
+"""
+
+
+@tagged("post_install", "-at_install")
+class TestSendTestEventInBrowser(HttpCase):
+    """The Send Test Event dialog in a real browser (skipped where no Chrome is installed)."""
+
+    def test_the_dialog_sends_a_real_records_body(self):
+        partner_model = self.env["ir.model"]._get("res.partner")
+        self.env["res.partner"].create({"name": "Browser Ada", "email": "ada@example.com"})
+        self.env["webhook.tracked.model"].create({"model_id": partner_model.id})
+        subscriber = self.env["webhook.subscriber"].create({
+            "name": "Browser partners", "url": "http://127.0.0.1:9/hook", "model_ids": [(6, 0, partner_model.ids)],
+        })
+        self.env.flush_all()
+        self.browser_js(
+            f"/odoo/action-webhook_sidecar.webhook_subscriber_action/{subscriber.id}",
+            SEND_TEST_EVENT_CHECK,
+            login="admin",
+            timeout=120,
+        )
+        self.env.cr.execute(
+            "SELECT count(*) FROM webhook_delivery WHERE subscriber_id = %s AND model = 'webhook.test:res.partner'",
+            [subscriber.id],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 1)
