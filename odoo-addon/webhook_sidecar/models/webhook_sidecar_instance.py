@@ -172,6 +172,8 @@ class WebhookSidecarInstance(models.Model):
             call_function(self.env.cr, "webhook_check_installation")
         resumed = call_function(self.env.cr, "webhook_confirm_copy")
         self.env.invalidate_all()
+        if state == "copy":
+            return _("Confirmed in advance: this database may deliver; no sidecar will hold its deliveries.")
         return _(
             "Confirmed: this database may deliver. %s subscriber(s) paused by the hold were resumed.",
             resumed or 0,

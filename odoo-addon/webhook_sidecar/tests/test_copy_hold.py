@@ -63,7 +63,7 @@ class TestCopyHold(WebhookCase):
         self.make_a_copy(held=False)
         self.assertEqual(self.state(), "copy")
         self.assertIn("the first sidecar to start on it will hold", self.Instance.get_banners()["copy"])
-        self.Instance.action_confirm_copy()
+        self.assertIn("Confirmed in advance", self.Instance.action_confirm_copy())
         self.env.invalidate_all()
         self.assertEqual(self.state(), "original")
         self.assertFalse(self.subscriber.paused, "left as it was")
