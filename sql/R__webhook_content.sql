@@ -200,7 +200,8 @@ CREATE TRIGGER webhook_subscriber_check_content
 -- The body a delivery carries, as the sidecar renders it (delivery/Payload.java; a test holds
 -- the two together), for the addon's delivery form and preview. For payload record, data.record
 -- is read now (the sidecar reads it when it sends); for an unlink, the values the record had when
--- it was deleted. Key order differs from the bytes sent (jsonb sorts keys); the content does not.
+-- it was deleted; a test delivery (R__webhook_replay.sql) names its real model and carries
+-- data.test = true. Key order differs from the bytes sent (jsonb sorts keys); the content does not.
 CREATE OR REPLACE FUNCTION webhook_delivery_body(p_delivery_id bigint)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -208,18 +209,24 @@ DECLARE
     d      webhook_delivery;
     s      webhook_subscriber;
     v_data jsonb;
+    v_test boolean;
 BEGIN
     SELECT * INTO d FROM webhook_delivery WHERE id = p_delivery_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'Delivery % does not exist.', p_delivery_id USING ERRCODE = 'no_data_found';
     END IF;
     SELECT * INTO s FROM webhook_subscriber WHERE id = d.subscriber_id;
+    v_test := webhook_is_test_model(d.model);
+    d.model := webhook_body_model(d.model);  -- a test of a real record names the real model
     v_data := jsonb_build_object(
         'model', d.model, 'record_id', d.record_id, 'event', d.event,
         'changed_fields', to_jsonb(d.changed_fields),
         'coalesced_count', d.coalesced_count,
         'occurred_at', d.last_captured_at, 'first_occurred_at', d.first_captured_at,
         'delivery_id', d.id, 'first_event_id', d.first_event_id, 'last_event_id', d.last_event_id);
+    IF v_test THEN
+        v_data := v_data || jsonb_build_object('test', true);
+    END IF;
     IF s.payload <> 'ids' THEN
         v_data := v_data || jsonb_build_object('changes', coalesce(d.changes, '{}'));
     END IF;

@@ -43,7 +43,31 @@ BEGIN
 END
 $$;
 
--- A test delivery to one subscriber, to check its URL and secret from the addon or the CLI.
+-- Test deliveries. A receiver tells them by data.test = true in the body (Payload.java and
+-- webhook_delivery_body render it). In the table, their model column carries the mark:
+--   'webhook.test'          the fixed test event of webhook_send_test_event(subscriber);
+--   'webhook.test:<model>'  a real record's body, webhook_send_test_event(subscriber, model, id).
+-- So a test is never the open delivery of a real record: the router never merges news into it,
+-- it never holds back a real delivery of its record (one in flight per subscriber, model and
+-- record), the orphan cleanup of the real model does not see it, and the pull API never lists it
+-- (no webhook_event row is made for it). The body names the real model (webhook_body_model).
+CREATE OR REPLACE FUNCTION webhook_is_test_model(p_stored_model text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT p_stored_model = 'webhook.test' OR p_stored_model LIKE 'webhook.test:%'
+$$;
+
+-- The model a delivery's body names: the real model of a test of a real record, else as stored.
+CREATE OR REPLACE FUNCTION webhook_body_model(p_stored_model text)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_stored_model LIKE 'webhook.test:%'
+                THEN substr(p_stored_model, length('webhook.test:') + 1)
+                ELSE p_stored_model END
+$$;
+
+-- A test delivery to one subscriber, to check its URL and secret from the addon or the CLI: the
+-- fixed test event (model webhook.test, no field values), whatever the subscriber's payload.
 CREATE OR REPLACE FUNCTION webhook_send_test_event(p_subscriber_id bigint)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
@@ -61,6 +85,71 @@ BEGIN
                                   first_event_id, last_event_id, first_captured_at, last_captured_at)
     VALUES (p_subscriber_id, e.model, e.id, e.event, e.changed_fields, e.id, e.id,
             e.captured_at, e.captured_at)
+    RETURNING id INTO v_delivery;
+    RETURN v_delivery;
+END
+$$;
+
+-- A test delivery to one subscriber with the body it would get for record p_record_id of
+-- p_model, one of the models it receives: shaped like the record's creation, as the addon's
+-- Preview shows it (webhook_preview_body). Payload ids: the ids body; changes: the record's
+-- captured values now, as "new" ("old" is null, as in a create); record: the record read when
+-- it is sent, as for any delivery. first_event_id and last_event_id are 0: no event is behind a
+-- test. Only this subscriber gets it, marked as a test (data.test = true), and it never touches
+-- the record's real deliveries (see webhook_is_test_model). While an earlier test of the same
+-- record to this subscriber still waits, that one is sent again now, with the values of now.
+-- Refuses (22023) an unknown subscriber, a model it does not receive, a record that does not
+-- exist. Returns the delivery id.
+CREATE OR REPLACE FUNCTION webhook_send_test_event(p_subscriber_id bigint, p_model text, p_record_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    s          webhook_subscriber;
+    v_model    text := 'webhook.test:' || p_model;
+    v_values   jsonb;
+    v_changes  jsonb;
+    v_delivery bigint;
+BEGIN
+    SELECT * INTO s FROM webhook_subscriber WHERE id = p_subscriber_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Subscriber % does not exist.', p_subscriber_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_model IS NULL OR p_record_id IS NULL THEN
+        RAISE EXCEPTION 'Name the model and the id of a record to send as a test to subscriber "%", e.g. res.partner and 1.',
+            s.name USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF s.models IS NOT NULL AND NOT p_model = ANY (s.models) THEN
+        RAISE EXCEPTION 'Subscriber "%" does not receive %: choose a record of %.',
+            s.name, p_model, array_to_string(s.models, ', ') USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM webhook_tracked_model WHERE model = p_model) THEN
+        RAISE EXCEPTION 'Subscriber "%" does not receive %: it is not tracked. Track it first, or choose a record of a tracked model.',
+            s.name, p_model USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT r.record INTO v_values FROM webhook_read_records(p_model, NULL, ARRAY[p_record_id]) r;
+    IF v_values IS NULL THEN
+        RAISE EXCEPTION 'Record % of % does not exist: choose an existing record.', p_record_id, p_model
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_changes := webhook_event_changes('create', NULL, v_values);
+
+    PERFORM webhook_lock_record(p_subscriber_id, v_model, p_record_id);
+    UPDATE webhook_delivery
+       SET status = 'pending', attempts = 0, next_attempt_at = now(), changes = v_changes,
+           -- Attempted content may have reached the receiver: a new webhook-id for the new test.
+           content_version = content_version + CASE WHEN attempts > 0 THEN 1 ELSE 0 END,
+           last_captured_at = now(), updated_at = now()
+     WHERE subscriber_id = p_subscriber_id AND model = v_model AND record_id = p_record_id
+       AND status IN ('pending', 'failed')
+    RETURNING id INTO v_delivery;
+    IF v_delivery IS NOT NULL THEN
+        RETURN v_delivery;
+    END IF;
+    INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, changed_fields,
+                                  first_event_id, last_event_id, first_captured_at, last_captured_at,
+                                  changes)
+    VALUES (p_subscriber_id, v_model, p_record_id, 'create', NULL, 0, 0, now(), now(), v_changes)
     RETURNING id INTO v_delivery;
     RETURN v_delivery;
 END

@@ -37,6 +37,7 @@ REQUIRED_FUNCTIONS = (
     "webhook_capture_installed(text)",
     "webhook_replay_delivery(bigint)",
     "webhook_send_test_event(bigint)",
+    "webhook_send_test_event(bigint,text,bigint)",
     "webhook_valid_model_patterns(text[])",
     # Content (sql/R__webhook_content.sql, R__webhook_capture.sql) and operations
     # (sql/R__webhook_operations.sql).
@@ -44,6 +45,10 @@ REQUIRED_FUNCTIONS = (
     "webhook_delivery_body(bigint)",
     "webhook_preview_body(bigint,text,bigint)",
     "webhook_request_job(text)",
+    # Copies of the database (sql/R__webhook_installation.sql): the banner and its button.
+    "webhook_installation_status()",
+    "webhook_check_installation()",
+    "webhook_confirm_copy(boolean)",
 )
 
 

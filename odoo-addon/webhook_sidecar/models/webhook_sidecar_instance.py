@@ -1,5 +1,8 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
+
+from ..schema import call_function
 
 # The sidecar's WEBHOOK_HEARTBEAT_INTERVAL default; set the system parameter below when a
 # sidecar runs with another one.
@@ -42,6 +45,45 @@ def sidecar_down_message(env):
         "Deliveries wait meanwhile.",
         int(alive_within_seconds(env)),
     )
+
+
+def copy_hold(env):
+    """Whether deliveries are held because this database is a copy of the one the sidecar was set
+    up on (sql/R__webhook_installation.sql): 'held' (a sidecar noticed it and paused the
+    subscribers), 'copy' (no sidecar has started on it yet; the first one will hold it), or False."""
+    env.cr.execute("SELECT state FROM webhook_installation_status()")
+    state = env.cr.fetchone()[0]
+    return state if state in ("held", "copy") else False
+
+
+def held_as_copy(env, subscriber_id):
+    """Whether the hold of a copy paused this subscriber (it is resumed when a manager confirms)."""
+    env.cr.execute(
+        "SELECT %s = ANY(held_subscribers) FROM webhook_installation WHERE copy_detected_at IS NOT NULL",
+        [subscriber_id],
+    )
+    row = env.cr.fetchone()
+    return bool(row and row[0])
+
+
+def copy_hold_message(env):
+    """A plain sentence while this database is held (or about to be) as a copy, else False."""
+    state = copy_hold(env)
+    if state == "held":
+        env.cr.execute("SELECT copy_detected_at AT TIME ZONE 'UTC' FROM webhook_installation")
+        noticed = env.cr.fetchone()[0]
+        return env._(
+            "Deliveries are held: this database is a copy of another one (noticed %s UTC), so "
+            "nothing is sent from it until a webhook manager confirms that it may deliver. "
+            "Changes still wait as deliveries; nothing is lost.",
+            noticed.strftime("%Y-%m-%d %H:%M"),
+        )
+    if state == "copy":
+        return env._(
+            "This database is a copy of another one: the first sidecar to start on it will hold "
+            "its deliveries until a webhook manager confirms that it may deliver."
+        )
+    return False
 
 
 class WebhookSidecarInstance(models.Model):
@@ -100,3 +142,39 @@ class WebhookSidecarInstance(models.Model):
     def get_down_banner(self):
         """For the banner on every Webhooks screen: the sentence, or False while a sidecar runs."""
         return sidecar_down_message(self.env)
+
+    @api.model
+    def get_banners(self):
+        """What the banners on every Webhooks screen say: no sidecar alive, and deliveries held
+        because this database is a copy (with the confirm button for those who may press it)."""
+        copy = copy_hold_message(self.env)
+        return {
+            "down": sidecar_down_message(self.env),
+            "copy": copy,
+            "can_confirm_copy": bool(copy) and self.env["webhook.subscriber"].has_access("write"),
+        }
+
+    @api.model
+    def action_confirm_copy(self):
+        """A webhook manager's word that this copy of the database may deliver (after the
+        banner's confirmation dialog): it is recorded as the installation, and the subscribers
+        the hold paused are resumed, so deliveries go to the receivers configured, signed with
+        their secrets. Returns the sentence to show."""
+        if not self.env["webhook.subscriber"].has_access("write"):
+            raise AccessError(_("Only webhook managers may confirm that this database may deliver."))
+        state = copy_hold(self.env)
+        if not state:
+            return _("This database is not held as a copy: nothing to confirm.")
+        self.env.flush_all()
+        if state == "copy":
+            # No sidecar has held it yet: hold it now (as the next sidecar start would), so
+            # that confirming records this database and leaves every subscriber as it was.
+            call_function(self.env.cr, "webhook_check_installation")
+        resumed = call_function(self.env.cr, "webhook_confirm_copy")
+        self.env.invalidate_all()
+        if state == "copy":
+            return _("Confirmed in advance: this database may deliver; no sidecar will hold its deliveries.")
+        return _(
+            "Confirmed: this database may deliver. %s subscriber(s) paused by the hold were resumed.",
+            resumed or 0,
+        )

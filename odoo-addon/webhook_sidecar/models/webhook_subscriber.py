@@ -8,9 +8,10 @@ from psycopg2 import sql
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..broker_url import broker_scheme, broker_url_problem
 from ..model_checks import model_label, table_columns, trackable_table
 from ..schema import call_function, check_schema, execute_refusable
-from .webhook_sidecar_instance import sidecar_down_message
+from .webhook_sidecar_instance import held_as_copy, sidecar_down_message
 from .webhook_tracked_model import split_names
 
 MANAGER = "webhook_sidecar.group_webhook_manager"
@@ -34,6 +35,7 @@ BREAKER_FRESH_SECONDS = 60
 DEFAULT_ROTATION_GRACE_HOURS = 24
 ROTATION_GRACE_PARAMETER = "webhook_sidecar.secret_rotation_grace_hours"
 URL_PATTERN = re.compile(r"^https?://[^/?#\s]+", re.IGNORECASE)
+BROKER_CREDENTIALS = ("broker_username", "broker_password", "broker_token")
 
 
 def generate_secret():
@@ -62,9 +64,49 @@ class WebhookSubscriber(models.Model):
         string="URL",
         required=True,
         groups=MANAGER,
-        help="Where the signed POST goes (http:// or https://). URLs often carry tokens, "
-        "so only webhook managers see them.",
+        help="Where the signed POST goes (http:// or https://), or the message broker it is "
+        "published to: kafka://host:port[,host:port]/topic or nats://host:port/subject.prefix "
+        "(options ?tls=true, and for Kafka &sasl=PLAIN|SCRAM-SHA-256|SCRAM-SHA-512). URLs often "
+        "carry tokens, so only webhook managers see them.",
     )
+    is_broker = fields.Boolean(
+        string="Broker Destination",
+        compute="_compute_is_broker",
+        groups=MANAGER,
+        help="The URL names a Kafka or NATS JetStream broker, not an HTTP receiver.",
+    )
+    # Broker credentials (table webhook_broker_credential): write-only, like a password field
+    # that is never filled in again. Empty input keeps what is stored.
+    broker_username = fields.Char(
+        string="Broker User",
+        compute="_compute_broker_inputs",
+        readonly=False,
+        groups=MANAGER,
+        help="Kafka SASL or NATS user name. Stored, never shown again; leave empty to keep the "
+        "stored one. Replaces a stored token.",
+    )
+    broker_password = fields.Char(
+        string="Broker Password",
+        compute="_compute_broker_inputs",
+        readonly=False,
+        groups=MANAGER,
+        help="The broker user's password. Stored, never shown again; leave empty to keep the stored one.",
+    )
+    broker_token = fields.Char(
+        string="Broker Token",
+        compute="_compute_broker_inputs",
+        readonly=False,
+        groups=MANAGER,
+        help="A NATS token, instead of a user and password (it replaces them). Stored, never "
+        "shown again; leave empty to keep the stored one.",
+    )
+    broker_credentials_stored = fields.Char(
+        string="Stored Broker Credentials",
+        compute="_compute_broker_credentials_stored",
+        groups=MANAGER,
+        help="What the sidecar logs in to the broker with, without showing it.",
+    )
+    broker_credentials_set = fields.Boolean(compute="_compute_broker_credentials_stored", groups=MANAGER)
     secret = fields.Char(
         required=True,
         copy=False,
@@ -449,6 +491,96 @@ class WebhookSubscriber(models.Model):
             self._set_columns(content)
             self.invalidate_recordset(["record_field_ids", "filter_domain"])
 
+    # ------------------------------------------------------------------ broker credentials
+
+    @api.depends("url")
+    def _compute_is_broker(self):
+        for record in self:
+            record.is_broker = bool(broker_scheme(record.url))
+
+    def _compute_broker_inputs(self):
+        # Write-only: what is stored is never read back into the form.
+        for record in self:
+            record.update(dict.fromkeys(BROKER_CREDENTIALS, False))
+
+    def _compute_broker_credentials_stored(self):
+        rows = {}
+        ids = [record._origin.id for record in self if record._origin.id]
+        if ids:
+            self.env.cr.execute(
+                "SELECT subscriber_id, username IS NOT NULL, password IS NOT NULL, token IS NOT NULL"
+                " FROM webhook_broker_credential WHERE subscriber_id = ANY(%s)",
+                [ids],
+            )
+            rows = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for record in self:
+            user, password, token = rows.get(record._origin.id, (False, False, False))
+            record.broker_credentials_set = bool(user or token)
+            if token:
+                record.broker_credentials_stored = _("A token")
+            elif user and password:
+                record.broker_credentials_stored = _("A user name and a password")
+            elif user:
+                record.broker_credentials_stored = _("A user name, no password")
+            else:
+                record.broker_credentials_stored = _("None")
+
+    def _pop_broker_credentials(self, vals):
+        """Take the credential inputs out of vals: {field: value} of those given, not empty."""
+        given = {}
+        for fname in BROKER_CREDENTIALS:
+            value = vals.pop(fname, False)
+            if value:
+                given[fname] = value
+        if given.get("broker_token") and (given.get("broker_username") or given.get("broker_password")):
+            raise ValidationError(
+                _("Give the broker a user name and password, or a token, not both.")
+            )
+        return given
+
+    def _write_broker_credentials(self, given):
+        """Store the credentials given (webhook_broker_credential): a user name replaces a token
+        and a token replaces a user name and password; what was not given stays."""
+        self.ensure_one()
+        if not given:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT username, password, token FROM webhook_broker_credential WHERE subscriber_id = %s",
+            [self.id],
+        )
+        username, password, token = self.env.cr.fetchone() or (None, None, None)
+        if "broker_token" in given:
+            username, password, token = None, None, given["broker_token"]
+        if "broker_username" in given:
+            username, token = given["broker_username"], None
+        if "broker_password" in given:
+            password = given["broker_password"]
+        if password and not username:
+            raise ValidationError(_("A broker password needs a broker user name: enter both."))
+        execute_refusable(
+            self.env.cr,
+            sql.SQL(
+                """
+                INSERT INTO webhook_broker_credential (subscriber_id, username, password, token)
+                VALUES (%s, %s, %s, %s)
+                ON CONFLICT (subscriber_id) DO UPDATE
+                   SET username = EXCLUDED.username, password = EXCLUDED.password,
+                       token = EXCLUDED.token, updated_at = now()
+                """
+            ),
+            [self.id, username, password, token],
+        )
+        self.invalidate_recordset(["broker_credentials_stored", "broker_credentials_set"])
+
+    def action_clear_broker_credentials(self):
+        """Forget the stored broker credentials (the sidecar then connects without any)."""
+        self.ensure_one()
+        self.check_access("write")
+        self.env.cr.execute("DELETE FROM webhook_broker_credential WHERE subscriber_id = %s", [self.id])
+        self.invalidate_recordset(["broker_credentials_stored", "broker_credentials_set"])
+        return True
+
     # ------------------------------------------------------------------ health
 
     def _compute_health(self):
@@ -504,6 +636,11 @@ class WebhookSubscriber(models.Model):
         if not self.active:
             return _("Inactive: its waiting deliveries are not sent, and new changes are not routed to it.")
         if self.paused:
+            if held_as_copy(self.env, self.id):
+                return _(
+                    "Held: this database is a copy of another one, so nothing is sent until a webhook "
+                    "manager confirms that it may deliver (the banner at the top); nothing is lost meanwhile."
+                )
             return _("Paused: deliveries wait until you resume it; nothing is lost meanwhile.")
         if down:
             return down
@@ -534,8 +671,17 @@ class WebhookSubscriber(models.Model):
     # or UPDATE so the user reads a sentence instead of a constraint name.
 
     def _check_vals(self, vals):
-        if "url" in vals and not URL_PATTERN.match(vals["url"] or ""):
-            raise ValidationError(_("The URL must start with http:// or https:// and a host name."))
+        if "url" in vals:
+            url = (vals["url"] or "").strip()
+            if broker_scheme(url):
+                problem = broker_url_problem(url)
+                if problem:
+                    # Not echoed: it may carry a password the admin should not see again.
+                    raise ValidationError(_("This broker URL cannot be used: %s.", problem))
+            elif not URL_PATTERN.match(url):
+                raise ValidationError(
+                    _("The URL must start with http://, https://, kafka:// or nats:// and a host name.")
+                )
         if "secret" in vals and not (vals["secret"] or "").startswith("whsec_"):
             raise ValidationError(_("A secret must look like whsec_<base64>: use the Generate button."))
         limits = {
@@ -558,20 +704,26 @@ class WebhookSubscriber(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         contents = []
+        credentials = []
         for vals in vals_list:
             self._check_vals(vals)
             contents.append(self._pop_content(vals))
+            credentials.append(self._pop_broker_credentials(vals))
         records = super().create(vals_list)
-        for record, content in zip(records, contents, strict=True):
+        for record, content, given in zip(records, contents, credentials, strict=True):
             record._write_content(content)
+            record._write_broker_credentials(given)
         return records
 
     def write(self, vals):
         self._check_vals(vals)
         vals = dict(vals)
         content = self._pop_content(vals)
+        given = self._pop_broker_credentials(vals)
         result = super().write(vals) if vals else True
         self._write_content(content)
+        for record in self:
+            record._write_broker_credentials(given)
         if vals:
             self.env.cr.execute(
                 "UPDATE webhook_subscriber SET updated_at = now() WHERE id = ANY(%s)", [list(self.ids)]
@@ -624,18 +776,41 @@ class WebhookSubscriber(models.Model):
         return True
 
     def action_send_test_event(self):
-        """Queue a test delivery (model webhook.test) to this subscriber and say what it carries."""
+        """Open the test event dialog: pick a real record, see the body it sends, send it."""
+        self.ensure_one()
+        self.check_access("write")
+        return self._open_preview(_("Send a Test Event to %s", self.name))
+
+    def action_queue_test_event(self, model=None, record_id=None):
+        """Queue a test delivery to this subscriber only: the body it gets for that record (as if
+        just created), or the fixed test event without one. Both carry "test": true in data."""
         self.ensure_one()
         self.check_access("write")
         self.env.flush_all()
-        delivery_id = call_function(self.env.cr, "webhook_send_test_event", self.id)
-        self.invalidate_recordset()
-        message = _("Test delivery #%s is queued.", delivery_id)
-        if self.payload != "ids":
-            message += " " + _(
-                "Its body is the fixed test event (model webhook.test, record 0, no field values), "
-                "whatever the payload; use Preview to see what a real record would send."
+        if model:
+            record_id = int(record_id) if record_id else None  # none: the schema says what to give
+            delivery_id = call_function(self.env.cr, "webhook_send_test_event", self.id, model, record_id)
+            record = (
+                self.env[model].sudo().browse(record_id).display_name
+                if model in self.env
+                else f"{model} #{record_id}"
             )
+            message = _(
+                "Test delivery #%(delivery)s is queued: the body %(name)s gets for %(record)s, as "
+                "if it had just been created, with \"test\": true in its data. Its real "
+                "deliveries are not touched.",
+                delivery=delivery_id,
+                name=self.name,
+                record=record,
+            )
+        else:
+            delivery_id = call_function(self.env.cr, "webhook_send_test_event", self.id)
+            message = _(
+                "Test delivery #%s is queued: the fixed test event (model webhook.test, record 0, "
+                "no field values), with \"test\": true in its data.",
+                delivery_id,
+            )
+        self.invalidate_recordset()
         reason = self._wait_reason("unknown", sidecar_down_message(self.env))
         if reason:
             message += " " + _("It will wait: %s", reason)
@@ -675,9 +850,13 @@ class WebhookSubscriber(models.Model):
         """Open the preview of the body this subscriber would get for a real record."""
         self.ensure_one()
         self.check_access("write")
+        return self._open_preview(_("Preview of %s", self.name))
+
+    def _open_preview(self, title):
+        # Preview and test event share one dialog: the body shown is the body a test sends.
         return {
             "type": "ir.actions.act_window",
-            "name": _("Preview of %s", self.name),
+            "name": title,
             "res_model": "webhook.subscriber.preview",
             "view_mode": "form",
             "target": "new",

@@ -9,3 +9,6 @@ from . import test_lists
 from . import test_overview_browser
 from . import test_content
 from . import test_operations
+from . import test_test_event
+from . import test_copy_hold
+from . import test_broker

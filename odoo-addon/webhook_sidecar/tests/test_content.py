@@ -115,7 +115,7 @@ class TestContent(WebhookCase):
 
     def test_send_test_event_says_what_the_test_body_carries(self):
         subscriber = self.subscriber_for_partners(payload="changes")
-        action = subscriber.action_send_test_event()
+        action = subscriber.action_queue_test_event()
         message = action["params"]["message"]
         self.assertIn("fixed test event", message)
         self.assertIn("will wait", message)  # no sidecar runs in the tests

@@ -75,10 +75,10 @@ class TestOperations(WebhookCase):
         self.assertEqual(self.subscriber.last_error, "Internal Server Error")
 
     def test_send_test_event_says_it_waits_without_a_sidecar(self):
-        message = self.subscriber.action_send_test_event()["params"]["message"]
+        message = self.subscriber.action_queue_test_event()["params"]["message"]
         self.assertIn("will wait", message)
         self.heartbeat()
-        message = self.subscriber.action_send_test_event()["params"]["message"]
+        message = self.subscriber.action_queue_test_event()["params"]["message"]
         self.assertNotIn("will wait", message)
 
     def test_run_cleanup_now(self):

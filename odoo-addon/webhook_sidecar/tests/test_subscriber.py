@@ -108,7 +108,7 @@ class TestSubscriber(WebhookCase):
         )
 
     def test_send_test_event_queues_a_delivery(self):
-        action = self.subscriber.action_send_test_event()
+        action = self.subscriber.action_queue_test_event()
         delivery = self.Delivery.browse(action["params"]["next"]["res_id"])
         self.assertEqual(delivery.subscriber_id, self.subscriber)
         self.assertEqual(delivery.model, "webhook.test")

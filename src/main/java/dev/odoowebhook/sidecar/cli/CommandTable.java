@@ -20,6 +20,7 @@ final class CommandTable {
           new SubscriberPauseCommand(),
           new SubscriberResumeCommand(),
           new SubscriberRotateSecretCommand(),
+          new SubscriberTestCommand(),
           new SubscriberListCommand(),
           new TokenCreateCommand(),
           new TokenListCommand(),

@@ -9,7 +9,14 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 
-/** A claimed webhook_delivery row: what to tell one subscriber about one record. Immutable. */
+/**
+ * A claimed webhook_delivery row: what to tell one subscriber about one record. Immutable.
+ *
+ * <p>A test delivery (sql/R__webhook_replay.sql) is marked in the row's model column: {@value
+ * #TEST_MODEL} for the fixed test event, {@value #TEST_MODEL}{@code :MODEL} for the body of a real
+ * record of MODEL. Read here into {@link #test} and the real {@link #model}, so everything that
+ * renders, reads the record or addresses a broker sees the real model.
+ */
 public record Delivery(
     long id,
     long subscriberId,
@@ -27,7 +34,12 @@ public record Delivery(
     /** {field: {old, new}} of the captured fields as JSON text, net of merges; null if none. */
     String changes,
     /** The record as read when sending (payload record only); null otherwise or if gone. */
-    JsonNode record) {
+    JsonNode record,
+    /** Sent by hand to check a receiver (data.test = true in the body), not news of a change. */
+    boolean test) {
+
+  /** The model column of test deliveries, alone or followed by ":" and the real model. */
+  public static final String TEST_MODEL = "webhook.test";
 
   /**
    * The Standard Webhooks message id: the same for every retry of the same content, new when events
@@ -59,15 +71,18 @@ public record Delivery(
         contentVersion,
         attempts,
         changes,
-        now);
+        now,
+        test);
   }
 
   static Delivery from(ResultSet rs) throws SQLException {
     Array fields = rs.getArray("changed_fields");
+    String model = rs.getString("model");
+    boolean test = model.equals(TEST_MODEL) || model.startsWith(TEST_MODEL + ":");
     return new Delivery(
         rs.getLong("id"),
         rs.getLong("subscriber_id"),
-        rs.getString("model"),
+        model.startsWith(TEST_MODEL + ":") ? model.substring(TEST_MODEL.length() + 1) : model,
         rs.getLong("record_id"),
         rs.getString("event"),
         fields == null ? null : Arrays.asList((String[]) fields.getArray()),
@@ -79,6 +94,7 @@ public record Delivery(
         rs.getInt("content_version"),
         rs.getInt("attempts"),
         rs.getString("changes"),
-        null);
+        null,
+        test);
   }
 }

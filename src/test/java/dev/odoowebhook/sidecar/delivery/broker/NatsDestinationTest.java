@@ -109,7 +109,8 @@ class NatsDestinationTest extends BrokerDeliveryContract {
             0,
             0,
             null,
-            null);
+            null,
+            false);
     try (Database db = Database.open(p.db.config(Map.of()), 1, "test-brokers");
         BrokerDestinations brokers = new BrokerDestinations(db, "test")) {
       AttemptResult first =
