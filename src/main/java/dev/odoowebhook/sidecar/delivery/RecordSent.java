@@ -38,6 +38,11 @@ public final class RecordSent implements AutoCloseable {
   /** Bounds one transaction's row locks and one statement's arrays. */
   static final int MAX_BATCH = 64;
 
+  /** How long a batch under load waits for company, and for how much. */
+  private static final Duration LINGER = Duration.ofMillis(2);
+
+  private static final int LINGER_TARGET = MAX_BATCH / 2;
+
   /**
    * How long a worker waits for its batch at most: a batch takes milliseconds, so this is a
    * recorder that is stuck (a statement that does not return), not one that is busy.
@@ -58,6 +63,7 @@ public final class RecordSent implements AutoCloseable {
 
   private volatile boolean stalledLogged;
   private boolean failing; // only the recording thread
+  private int lastBatchSize; // only the recording thread
 
   private record Waiting(SentDelivery sent, CompletableFuture<Boolean> recorded) {}
 
@@ -160,6 +166,10 @@ public final class RecordSent implements AutoCloseable {
       }
       batch.add(first);
       queue.drainTo(batch, MAX_BATCH - 1);
+      if (lastBatchSize > 1) {
+        lingerForMore(batch);
+      }
+      lastBatchSize = batch.size();
       batchStartedAt = System.nanoTime();
       try {
         write(batch);
@@ -179,6 +189,32 @@ public final class RecordSent implements AutoCloseable {
         batchStartedAt = 0;
         batch.clear();
       }
+    }
+  }
+
+  /**
+   * Under load (the last batch had company), waits up to {@link #LINGER} for the batch to fill to
+   * {@link #LINGER_TARGET}: a batch's fixed cost dominates (measured: 160 successes took 2 to 5
+   * times as long in batches of 8 as in batches of 32). Nobody waits for it: the senders went on
+   * after handing their successes over, and the receivers have had their requests. Under a trickle
+   * every success is recorded at once.
+   */
+  private void lingerForMore(List<Waiting> batch) {
+    long deadline = System.nanoTime() + LINGER.toNanos();
+    long left;
+    while (batch.size() < LINGER_TARGET && (left = deadline - System.nanoTime()) > 0) {
+      Waiting w;
+      try {
+        w = queue.poll(left, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (w == null) {
+        return;
+      }
+      batch.add(w);
+      queue.drainTo(batch, MAX_BATCH - batch.size());
     }
   }
 
