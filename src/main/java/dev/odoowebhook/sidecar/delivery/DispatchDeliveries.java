@@ -8,10 +8,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,8 +38,14 @@ import org.slf4j.LoggerFactory;
  * subscriber's timeout (invariant 3). Renewal stops after {@link #MAX_RENEWAL}: a worker still busy
  * then is stuck, and its delivery is left to lease recovery.
  *
+ * <p>A worker is free again as soon as its request is over: a success is recorded in a batch
+ * ({@link RecordSent}) while the worker sends the next delivery, and stays claimed, with its lease
+ * renewed, until it is. At most as many deliveries as there are workers await recording; beyond
+ * that nothing more is claimed until some are recorded, so memory and rows in flight stay bounded.
+ *
  * <p>Stopping: {@link #stopClaiming()} ends claiming; {@link #drain(Duration)} waits for the
- * workers and gives back, without counting an attempt, whatever did not finish in time.
+ * workers and the recording of their outcomes, and gives back, without counting an attempt,
+ * whatever did not finish in time.
  */
 public final class DispatchDeliveries implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(DispatchDeliveries.class);
@@ -56,6 +64,9 @@ public final class DispatchDeliveries implements Runnable {
 
   private static final Duration MIN_RENEWAL_EVERY = Duration.ofMillis(10);
 
+  private static final CompletableFuture<Boolean> NOT_SENT =
+      CompletableFuture.completedFuture(false);
+
   /** How the dispatcher works: its name in leases, its workers, its lease, its fallback poll. */
   public record Settings(String sidecarId, int workers, Duration lease, Duration pollInterval) {}
 
@@ -71,13 +82,21 @@ public final class DispatchDeliveries implements Runnable {
   private final Duration lease;
   private final Duration pollInterval;
   private final ExecutorService pool;
+
+  /** Deliveries a worker holds: claimed and handed to a worker, request not over yet. */
   private final AtomicInteger inFlight = new AtomicInteger();
 
   /**
-   * What runs now, with when it was claimed; also how many requests each subscriber has in flight
-   * from this sidecar. Guarded by itself.
+   * Every delivery claimed and not yet recorded, with when it was claimed: its lease is renewed.
+   * Guarded by itself, as is {@link #sending}.
    */
   private final Map<Delivery, Instant> running = new LinkedHashMap<>();
+
+  /**
+   * The deliveries of {@link #running} a worker holds: how many requests each subscriber has in
+   * flight from this sidecar (its fair share counts these, not those awaiting recording).
+   */
+  private final Set<Delivery> sending = new HashSet<>();
 
   /** Renews the leases of what runs; its thread starts with the first renewal. */
   private final ScheduledExecutorService renewer;
@@ -170,19 +189,23 @@ public final class DispatchDeliveries implements Runnable {
 
   /** One round; returns how long to wait before the next, or null to go on at once. */
   private Duration claimAndSend() throws SQLException {
-    int free = workers - inFlight.get();
+    int free = Math.min(workers - inFlight.get(), workers - awaitingRecording());
     if (free <= 0) {
-      return pollInterval; // a finishing worker signals the wakeup
+      return pollInterval; // a finishing worker or a recorded outcome signals the wakeup
     }
-    // Claim in batches: one claim per finished delivery would cost a transaction each. While
-    // most workers are busy, give more of them a moment to free up.
-    if (free < Math.max(1, workers / 4) && inFlight.get() > 0) {
+    // Claim in batches: a claim costs about as much for 8 deliveries as for 32 (its fixed part
+    // dominates), and one per finished delivery would cost a transaction each. While half the
+    // workers or more are busy, give more of them a moment to free up.
+    if (free < Math.max(1, workers / 2) && inFlight.get() > 0) {
       sleepQuietly(BATCH_PAUSE);
-      free = workers - inFlight.get();
+      free = Math.min(workers - inFlight.get(), workers - awaitingRecording());
+      if (free <= 0) {
+        return pollInterval;
+      }
     }
     Map<Long, Integer> bySubscriber = new HashMap<>();
     synchronized (running) {
-      running.keySet().forEach(d -> bySubscriber.merge(d.subscriberId(), 1, Integer::sum));
+      sending.forEach(d -> bySubscriber.merge(d.subscriberId(), 1, Integer::sum));
     }
     Map<Long, Integer> slots = subscribers.freeSlots(bySubscriber, workers);
     if (slots.isEmpty()) {
@@ -227,35 +250,60 @@ public final class DispatchDeliveries implements Runnable {
     return nextDueAt == null ? null : Duration.between(now, nextDueAt);
   }
 
+  /** Claimed deliveries whose request is over and whose outcome is not recorded yet. */
+  private int awaitingRecording() {
+    synchronized (running) {
+      return running.size() - sending.size();
+    }
+  }
+
   private void start(Delivery d) {
     inFlight.incrementAndGet();
     synchronized (running) {
       running.put(d, Instant.now());
+      sending.add(d);
     }
     pool.execute(
         () -> {
-          boolean sent = false;
+          CompletableFuture<Boolean> recorded = NOT_SENT;
           try {
-            sent = sender.send(d);
+            recorded = sender.send(d);
           } catch (Throwable t) {
-            metrics.loopErrors.inc();
-            log.error(
-                "Delivery {} to subscriber {}: sending failed inside the sidecar; its lease"
-                    + " will expire and it will be sent again.",
-                d.id(),
-                d.subscriberId(),
-                t);
+            failedInside(d, t);
           } finally {
-            if (!sent) {
-              scheduleChanged = true;
-            }
             synchronized (running) {
-              running.remove(d);
+              sending.remove(d);
             }
             inFlight.decrementAndGet();
-            wakeup.signal();
+            wakeup.signal(); // a worker is free
           }
+          recorded.whenComplete((sent, error) -> finished(d, sent, error));
         });
+  }
+
+  /** The end of a delivery here: its outcome is recorded (or left to its lease). */
+  private void finished(Delivery d, Boolean sent, Throwable error) {
+    if (error != null) {
+      failedInside(d, error);
+    }
+    if (!Boolean.TRUE.equals(sent)) {
+      scheduleChanged = true;
+    }
+    synchronized (running) {
+      running.remove(d);
+      running.notifyAll(); // drain() waits for running to empty
+    }
+    wakeup.signal();
+  }
+
+  private void failedInside(Delivery d, Throwable t) {
+    metrics.loopErrors.inc();
+    log.error(
+        "Delivery {} to subscriber {}: sending failed inside the sidecar; its lease"
+            + " will expire and it will be sent again.",
+        d.id(),
+        d.subscriberId(),
+        t);
   }
 
   public void stopClaiming() {
@@ -268,9 +316,11 @@ public final class DispatchDeliveries implements Runnable {
    * are abandoned; the receiver may still get them once more later: at-least-once).
    */
   public void drain(Duration grace) {
+    long deadline = System.nanoTime() + grace.toNanos();
     pool.shutdown();
     try {
-      if (!pool.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!pool.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)
+          || !recordedBy(deadline)) {
         List<Delivery> unfinished;
         synchronized (running) {
           unfinished = new ArrayList<>(running.keySet());
@@ -296,6 +346,17 @@ public final class DispatchDeliveries implements Runnable {
     } finally {
       renewer.shutdownNow();
       http.close();
+    }
+  }
+
+  /** Waits until every outcome is recorded, at most until {@code deadline}; whether they were. */
+  private boolean recordedBy(long deadline) throws InterruptedException {
+    synchronized (running) {
+      long left;
+      while (!running.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+        TimeUnit.NANOSECONDS.timedWait(running, left);
+      }
+      return running.isEmpty();
     }
   }
 

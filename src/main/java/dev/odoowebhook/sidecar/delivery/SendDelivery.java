@@ -10,6 +10,11 @@ import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +32,12 @@ import org.slf4j.LoggerFactory;
 public final class SendDelivery {
   private static final Logger log = LoggerFactory.getLogger(SendDelivery.class);
   private static final Duration REFUSED_RETRY = Duration.ofMillis(250);
+  private static final CompletableFuture<Boolean> SENT = CompletableFuture.completedFuture(true);
+  private static final CompletableFuture<Boolean> NOT_SENT =
+      CompletableFuture.completedFuture(false);
+
+  /** Threads that record what a batch left; each may wait on a row lock or a database outage. */
+  private static final int RECORD_ALONE_THREADS = 8;
 
   /** Recording an outcome outlives a short database outage; after that the lease resends. */
   private static final RetryPolicy<Object> RECORD_RETRY =
@@ -48,6 +59,12 @@ public final class SendDelivery {
   private final SidecarMetrics metrics;
   private final String sidecarId;
   private final boolean logEachOutcome;
+
+  /**
+   * Records the successes a batch left, one by one. Rare (a row busy, a lease lost, the database
+   * away); the dispatcher bounds how many deliveries await recording, and so this queue.
+   */
+  private final ExecutorService recordAlone;
 
   public SendDelivery(
       SubscriberDirectory subscribers,
@@ -78,18 +95,35 @@ public final class SendDelivery {
     this.metrics = metrics;
     this.sidecarId = sidecarId;
     this.logEachOutcome = logEachOutcome;
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            RECORD_ALONE_THREADS,
+            RECORD_ALONE_THREADS,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "webhook-record-alone");
+              t.setDaemon(true);
+              return t;
+            });
+    pool.allowCoreThreadTimeOut(true); // no threads while every batch records all it is given
+    this.recordAlone = pool;
   }
 
   /**
-   * Sends and records one delivery. Returns true if it was recorded as sent; false for any other
-   * outcome (failed, dead, given back, lease lost, deleted), each of which may have changed when
-   * some delivery is next due.
+   * Sends one delivery and has its outcome recorded. Returns once the request is over; the future
+   * completes once the outcome is recorded, with true if the delivery was recorded as sent and
+   * false for any other outcome (failed, dead, given back, lease lost, deleted), each of which may
+   * have changed when some delivery is next due. A success is recorded in a batch ({@link
+   * RecordSent}), so the caller's thread is free for the next delivery meanwhile; anything else is
+   * recorded before this returns.
    */
-  boolean send(Delivery d) throws SQLException {
+  CompletableFuture<Boolean> send(Delivery d) throws SQLException {
     SubscriberDirectory.Entry entry = subscribers.get(d.subscriberId());
     if (entry == null) {
       // Deleted subscriber: its deliveries went with it (ON DELETE CASCADE).
-      return false;
+      return NOT_SENT;
     }
     Subscriber s = entry.subscriber();
     AttemptResult result = null;
@@ -163,30 +197,47 @@ public final class SendDelivery {
           d,
           wait.compareTo(REFUSED_RETRY) < 0 ? REFUSED_RETRY : wait,
           "its circuit breaker is open");
-      return false;
+      return NOT_SENT;
     } catch (BulkheadFullException | RateLimitExceededException e) {
       giveBack(d, REFUSED_RETRY, "it is at its concurrency or rate limit");
-      return false;
+      return NOT_SENT;
     } catch (RuntimeException e) {
       // The request could not even be made (post() answers every failure of the receiver).
       result = internalFailure("The request could not be made", e);
     }
     if (result.errorType() == ErrorType.INTERRUPTED) {
       giveBack(d, Duration.ZERO, "the sidecar is stopping");
-      return false;
+      return NOT_SENT;
     }
     return record(d, s, result);
   }
 
-  /** Counts and records an attempt; true if the delivery is sent now. */
-  private boolean record(Delivery d, Subscriber s, AttemptResult result) {
+  /** Counts and records an attempt; the future says whether the delivery is sent now. */
+  private CompletableFuture<Boolean> record(Delivery d, Subscriber s, AttemptResult result) {
     metrics.attempts.inc();
-    // Successes are recorded in batches; anything the batch left, and every failure (which may
-    // merge newer news into the delivery), one by one.
+    if (!result.success()) {
+      // A failure may merge newer news into the delivery: recorded one by one, at once.
+      return CompletableFuture.completedFuture(recordByItself(d, s, result));
+    }
+    // Successes are recorded in batches; anything the batch left is recorded one by one, on a
+    // thread of its own (never the recorder's, which a wait for a row lock would hold up).
+    return recordSent
+        .submit(d, result)
+        .thenCompose(
+            recorded -> {
+              if (!recorded) {
+                return CompletableFuture.supplyAsync(
+                    () -> recordByItself(d, s, result), recordAlone);
+              }
+              count(d, s, result, AttemptOutcome.SENT);
+              return SENT;
+            });
+  }
+
+  /** Records an attempt with webhook_finish_attempt (retrying over a database outage). */
+  private boolean recordByItself(Delivery d, Subscriber s, AttemptResult result) {
     AttemptOutcome outcome =
-        result.success() && recordSent.recorded(d, result)
-            ? AttemptOutcome.SENT
-            : Failsafe.with(RECORD_RETRY).get(() -> store.finish(d, sidecarId, result));
+        Failsafe.with(RECORD_RETRY).get(() -> store.finish(d, sidecarId, result));
     count(d, s, result, outcome);
     return outcome == AttemptOutcome.SENT;
   }

@@ -6,7 +6,9 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -38,8 +40,8 @@ public final class WebhookSigner {
 
   static String sign(String secret, String messageId, long timestampSeconds, byte[] body) {
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(keyOf(secret), "HmacSHA256"));
+      Mac mac = MAC.get();
+      mac.init(keyOf(secret));
       mac.update((messageId + "." + timestampSeconds + ".").getBytes(StandardCharsets.UTF_8));
       return Base64.getEncoder().encodeToString(mac.doFinal(body));
     } catch (GeneralSecurityException e) {
@@ -47,8 +49,37 @@ public final class WebhookSigner {
     }
   }
 
-  private static byte[] keyOf(String secret) {
-    return Base64.getDecoder().decode(secret.substring(PREFIX.length()));
+  /**
+   * One Mac per thread: looking the algorithm up in the security providers cost as much as the
+   * signature itself, once per delivery (profiled while draining a backlog).
+   */
+  private static final ThreadLocal<Mac> MAC =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return Mac.getInstance("HmacSHA256");
+            } catch (GeneralSecurityException e) {
+              throw new IllegalStateException("HmacSHA256 is not available in this JDK", e);
+            }
+          });
+
+  /** Keys by secret, decoded once; a handful of secrets, so cleared rather than evicted. */
+  private static final Map<String, SecretKeySpec> KEYS = new ConcurrentHashMap<>();
+
+  private static final int MAX_KEYS = 1024;
+
+  private static SecretKeySpec keyOf(String secret) {
+    SecretKeySpec key = KEYS.get(secret);
+    if (key == null) {
+      key =
+          new SecretKeySpec(
+              Base64.getDecoder().decode(secret.substring(PREFIX.length())), "HmacSHA256");
+      if (KEYS.size() >= MAX_KEYS) {
+        KEYS.clear(); // secrets rotated many times over: start again
+      }
+      KEYS.put(secret, key);
+    }
+    return key;
   }
 
   /** What is wrong with a secret, or null if it is a valid Standard Webhooks secret. */
