@@ -228,6 +228,11 @@ run_series() {
     run_end_to_end "$series" "$src"
 }
 
+count_in() {  # $1: database, $2: a SELECT count(*); prints the count
+    psql -X -Atq -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>"$work/count.log" \
+        || { cat "$work/count.log" >&2; fail "cannot read from $1: $2"; }
+}
+
 # The ORM end-to-end tests and the neutralization of a duplicate, on one series. Called by
 # run_series: uses its odoo_args. $1: series, $2: its tree.
 run_end_to_end() {
@@ -265,17 +270,17 @@ run_end_to_end() {
     local active_sql="SELECT count(*) FROM webhook_subscriber WHERE active"
     local tokens_sql="SELECT count(*) FROM webhook_api_token WHERE revoked_at IS NULL"
     local active_before tokens_before
-    active_before="$(psql -X -Atq -d "$db_copy" -c "$active_sql")"
-    tokens_before="$(psql -X -Atq -d "$db_copy" -c "$tokens_sql")"
+    active_before="$(count_in "$db_copy" "$active_sql")"
+    tokens_before="$(count_in "$db_copy" "$tokens_sql")"
     [ "$active_before" -gt 0 ] && [ "$tokens_before" -gt 0 ] \
         || fail "Odoo $series: the duplicate has $active_before active subscribers and $tokens_before live tokens before neutralization (expected some of each)"
     log="$work/neutralize-$series.log"
     "$odoo_python" "$src/odoo-bin" neutralize "${connection_args[@]}" -d "$db_copy" >"$log" 2>&1 \
         || { show_log "$log"; fail "Odoo $series: odoo-bin neutralize -d $db_copy"; }
     local active_after tokens_after active_original
-    active_after="$(psql -X -Atq -d "$db_copy" -c "$active_sql")"
-    tokens_after="$(psql -X -Atq -d "$db_copy" -c "$tokens_sql")"
-    active_original="$(psql -X -Atq -d "$db_e2e" -c "$active_sql")"
+    active_after="$(count_in "$db_copy" "$active_sql")"
+    tokens_after="$(count_in "$db_copy" "$tokens_sql")"
+    active_original="$(count_in "$db_e2e" "$active_sql")"
     [ "$active_after" = 0 ] || fail "Odoo $series: after odoo-bin neutralize, $active_after subscribers are still active"
     [ "$tokens_after" = 0 ] || fail "Odoo $series: after odoo-bin neutralize, $tokens_after pull tokens are not revoked"
     [ "$active_original" = "$active_before" ] \
