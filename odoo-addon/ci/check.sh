@@ -29,7 +29,10 @@
 #                           system user if there is one, else postgres). Odoo 19 refuses the
 #                           role postgres, so give it another one, e.g. a superuser role root.
 #   KEEP_DB=1               keeps the test databases.
-#   ODOO_LOG_DIR            a folder that keeps the Odoo logs (default: they are deleted).
+#   ODOO_LOG_DIR            a folder that keeps the Odoo logs and the sidecar's (default: they
+#                           are deleted).
+# Needs, when a series runs: Java 17 on the PATH and target/odoo-webhook-sidecar.jar (built by
+# mvn -DskipTests package), for (c).
 # Exits non-zero on any failure.
 set -euo pipefail
 
