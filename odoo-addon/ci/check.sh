@@ -118,14 +118,23 @@ work="$(mktemp -d)"
 databases=()
 pid_files=()
 cleanup() {
-    # Processes the end-to-end tests started and did not end (they end them themselves unless
-    # killed): by pid, from the files they wrote.
-    local pid_file pid
+    # Processes of the end-to-end tests still running (they end their sidecar themselves unless
+    # this script is stopped): by pid, from the files written when they started. SIGTERM, up to
+    # 30 s to stop (the sidecar drains), then SIGKILL; before their databases are dropped.
+    local pid_file pid running=() tries
     for pid_file in "${pid_files[@]}"; do
         pid="$(cat "$pid_file" 2>/dev/null || true)"
         if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
             kill "$pid" 2>/dev/null || true
+            running+=("$pid")
         fi
+    done
+    for pid in "${running[@]}"; do
+        for ((tries = 0; tries < 60; tries++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.5
+        done
+        kill -9 "$pid" 2>/dev/null || true
     done
     if [ "${KEEP_DB:-0}" != 1 ]; then
         for db in "${databases[@]}"; do
@@ -257,11 +266,14 @@ run_end_to_end() {
     fi
 
     local pid_file="$work/sidecar-$series.pid" sidecar_log="$work/sidecar-$series.log"
-    pid_files+=("$pid_file")
+    # In the background and waited for, so that a signal to this script runs its clean-up at once
+    # (which ends the test, then the sidecar, by pid).
     "$odoo_python" "$here/orm_e2e.py" --odoo-src "$src" --jar "$jar" --db "$db_e2e" \
         --pid-file "$pid_file" --sidecar-log "$sidecar_log" \
-        -- "${connection_args[@]}" --logfile="$work/e2e-orm-$series.log" --log-level=warn \
-        || { show_log "$sidecar_log" 40; fail "Odoo $series: ORM end-to-end tests (see above)"; }
+        -- "${connection_args[@]}" --logfile="$work/e2e-orm-$series.log" --log-level=warn &
+    echo $! >"$work/e2e-$series.pid"
+    pid_files+=("$work/e2e-$series.pid" "$pid_file")
+    wait $! || { show_log "$sidecar_log" 40; fail "Odoo $series: ORM end-to-end tests (see above)"; }
     echo "PASSED Odoo $series ORM end-to-end tests"
 
     echo "== Odoo $series: odoo-bin neutralize on a duplicate deactivates subscribers and revokes tokens"
