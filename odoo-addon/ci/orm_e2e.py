@@ -202,8 +202,12 @@ class EndToEnd:
     # --- the sidecar --------------------------------------------------------------------------
 
     def cli(self, *words):
-        done = subprocess.run(["java", "-jar", self.args.jar, *words], env=self.db_env,
-                              capture_output=True, text=True, timeout=120)
+        try:
+            done = subprocess.run(["java", "-jar", self.args.jar, *words], env=self.db_env,
+                                  capture_output=True, text=True, timeout=2 * WAIT)
+        except subprocess.TimeoutExpired:
+            raise Failure("java -jar %s %s did not end within %d s" % (
+                os.path.basename(self.args.jar), " ".join(words), 2 * WAIT))
         if done.returncode != 0:
             raise Failure("java -jar %s %s exited %d: %s" % (
                 os.path.basename(self.args.jar), " ".join(words), done.returncode,
