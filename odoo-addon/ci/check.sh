@@ -10,6 +10,13 @@
 #       (install.sql when it exists, else V*.sql in version order), installs the addon and runs
 #       its tests (--test-tags /webhook_sidecar). Fails if a given series ran no test, if any
 #       failed, or if Odoo logged an ERROR. A series without a tree is skipped, and said so.
+#   (c) for each series run in (b): the ORM end-to-end tests (orm_e2e.py) on a fresh database with
+#       `sale` and the addon installed: Odoo's ORM changes records, a real sidecar process (the
+#       jar, which must be built: mvn -DskipTests package) delivers them to a receiver on
+#       127.0.0.1 that verifies every signature, and the bodies are checked (a sale order's
+#       confirmation through a domain and a field filter, an e-mail change, an unlink, three
+#       writes merged during an outage). Then a duplicate of that database goes through a real
+#       `odoo-bin neutralize`: its subscribers must be inactive and its pull tokens revoked.
 #
 # Environment:
 #   ODOO18_SRC, ODOO19_SRC  Odoo source trees, one per series (optional).
@@ -22,7 +29,10 @@
 #                           system user if there is one, else postgres). Odoo 19 refuses the
 #                           role postgres, so give it another one, e.g. a superuser role root.
 #   KEEP_DB=1               keeps the test databases.
-#   ODOO_LOG_DIR            a folder that keeps the Odoo logs (default: they are deleted).
+#   ODOO_LOG_DIR            a folder that keeps the Odoo logs and the sidecar's (default: they
+#                           are deleted).
+# Needs, when a series runs: Java 17 on the PATH and target/odoo-webhook-sidecar.jar (built by
+# mvn -DskipTests package), for (c).
 # Exits non-zero on any failure.
 set -euo pipefail
 
@@ -31,6 +41,7 @@ addons_dir="$(dirname "$here")"
 sql_dir="$(dirname "$addons_dir")/sql"
 addon=webhook_sidecar
 supported_series=(18 19)
+jar="$(dirname "$addons_dir")/target/odoo-webhook-sidecar.jar"
 
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
@@ -73,6 +84,8 @@ if [ ${#to_run[@]} -eq 0 ]; then
 fi
 
 # ------------------------------------------------------------------------------ shared set-up
+[ -f "$jar" ] || fail "target/odoo-webhook-sidecar.jar is not built (the ORM end-to-end tests run it): run \`mvn -DskipTests package\` first"
+command -v java >/dev/null || fail "no java on the PATH (the ORM end-to-end tests run the sidecar jar): install Java 17"
 if [ -f "$sql_dir/install.sql" ]; then
     schema_files=("$sql_dir/install.sql")
 else
@@ -103,7 +116,26 @@ export PGUSER
 
 work="$(mktemp -d)"
 databases=()
+pid_files=()
 cleanup() {
+    # Processes of the end-to-end tests still running (they end their sidecar themselves unless
+    # this script is stopped): by pid, from the files written when they started. SIGTERM, up to
+    # 30 s to stop (the sidecar drains), then SIGKILL; before their databases are dropped.
+    local pid_file pid running=() tries
+    for pid_file in "${pid_files[@]}"; do
+        pid="$(cat "$pid_file" 2>/dev/null || true)"
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            running+=("$pid")
+        fi
+    done
+    for pid in "${running[@]}"; do
+        for ((tries = 0; tries < 60; tries++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.5
+        done
+        kill -9 "$pid" 2>/dev/null || true
+    done
     if [ "${KEEP_DB:-0}" != 1 ]; then
         for db in "${databases[@]}"; do
             dropdb --if-exists "$db" >/dev/null 2>&1 || true
@@ -205,6 +237,71 @@ run_series() {
         echo "note: Odoo $series skipped the browser tests (no Chrome or Chromium, or no python3-websocket)"
     fi
     summary+=("Odoo $series: $total passed")
+    run_end_to_end "$series" "$src"
+}
+
+count_in() {  # $1: database, $2: a SELECT count(*); prints the count
+    psql -X -Atq -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>"$work/count.log" \
+        || { cat "$work/count.log" >&2; fail "cannot read from $1: $2"; }
+}
+
+# The ORM end-to-end tests and the neutralization of a duplicate, on one series. Called by
+# run_series: uses its odoo_args. $1: series, $2: its tree.
+run_end_to_end() {
+    local series="$1" src="$2"
+    local db_e2e="webhook_addon_e2e_${series}_$$" db_copy="webhook_addon_neutralized_${series}_$$"
+    databases+=("$db_e2e" "$db_copy")
+    local connection_args=(--addons-path="$addons_path" --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER")
+    [ -n "${PGPASSWORD:-}" ] && connection_args+=(--db_password="$PGPASSWORD")
+
+    echo "== Odoo $series: ORM end-to-end: sale and $addon installed, a real sidecar, a verifying receiver"
+    createdb "$db_e2e" || fail "cannot create database $db_e2e"
+    apply_schema "$db_e2e"
+    local log="$work/e2e-install-$series.log"
+    "$odoo_python" "$src/odoo-bin" "${odoo_args[@]}" -d "$db_e2e" -i "sale,$addon" >"$log" 2>&1 \
+        || { show_log "$log"; fail "Odoo $series: installing sale and $addon for the end-to-end tests"; }
+    if grep -Eq " (ERROR|CRITICAL) " "$log"; then
+        grep -E " (ERROR|CRITICAL) " -A 10 "$log" | head -n 60 >&2
+        fail "Odoo $series: errors in the Odoo log while installing sale and $addon"
+    fi
+
+    local pid_file="$work/sidecar-$series.pid" sidecar_log="$work/sidecar-$series.log"
+    # In the background and waited for, so that a signal to this script runs its clean-up at once
+    # (which ends the test, then the sidecar, by pid).
+    "$odoo_python" "$here/orm_e2e.py" --odoo-src "$src" --jar "$jar" --db "$db_e2e" \
+        --pid-file "$pid_file" --sidecar-log "$sidecar_log" \
+        -- "${connection_args[@]}" --logfile="$work/e2e-orm-$series.log" --log-level=warn &
+    echo $! >"$work/e2e-$series.pid"
+    pid_files+=("$work/e2e-$series.pid" "$pid_file")
+    wait $! || { show_log "$sidecar_log" 40; fail "Odoo $series: ORM end-to-end tests (see above)"; }
+    echo "PASSED Odoo $series ORM end-to-end tests"
+
+    echo "== Odoo $series: odoo-bin neutralize on a duplicate deactivates subscribers and revokes tokens"
+    WEBHOOK_DB_URL="jdbc:postgresql://$PGHOST:$PGPORT/$db_e2e" WEBHOOK_DB_USER="$PGUSER" WEBHOOK_DB_PASSWORD="${PGPASSWORD:-}" \
+        java -jar "$jar" token create --name e2e-app --models res.partner >"$work/token.log" 2>&1 \
+        || { cat "$work/token.log" >&2; fail "Odoo $series: token create on $db_e2e"; }
+    # What the database manager's Duplicate does (CREATE DATABASE ... TEMPLATE), then neutralized.
+    createdb -T "$db_e2e" "$db_copy" || fail "cannot duplicate $db_e2e into $db_copy"
+    local active_sql="SELECT count(*) FROM webhook_subscriber WHERE active"
+    local tokens_sql="SELECT count(*) FROM webhook_api_token WHERE revoked_at IS NULL"
+    local active_before tokens_before
+    active_before="$(count_in "$db_copy" "$active_sql")"
+    tokens_before="$(count_in "$db_copy" "$tokens_sql")"
+    [ "$active_before" -gt 0 ] && [ "$tokens_before" -gt 0 ] \
+        || fail "Odoo $series: the duplicate has $active_before active subscribers and $tokens_before live tokens before neutralization (expected some of each)"
+    log="$work/neutralize-$series.log"
+    "$odoo_python" "$src/odoo-bin" neutralize "${connection_args[@]}" -d "$db_copy" >"$log" 2>&1 \
+        || { show_log "$log"; fail "Odoo $series: odoo-bin neutralize -d $db_copy"; }
+    local active_after tokens_after active_original
+    active_after="$(count_in "$db_copy" "$active_sql")"
+    tokens_after="$(count_in "$db_copy" "$tokens_sql")"
+    active_original="$(count_in "$db_e2e" "$active_sql")"
+    [ "$active_after" = 0 ] || fail "Odoo $series: after odoo-bin neutralize, $active_after subscribers are still active"
+    [ "$tokens_after" = 0 ] || fail "Odoo $series: after odoo-bin neutralize, $tokens_after pull tokens are not revoked"
+    [ "$active_original" = "$active_before" ] \
+        || fail "Odoo $series: neutralizing the duplicate changed the original ($active_original active subscribers, was $active_before)"
+    echo "ok: odoo-bin neutralize: $active_before subscribers deactivated, $tokens_before token(s) revoked; the original untouched"
+    summary+=("Odoo $series: ORM end-to-end and neutralize passed")
 }
 
 for series in "${to_run[@]}"; do
