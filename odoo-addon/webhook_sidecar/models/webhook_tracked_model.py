@@ -19,9 +19,15 @@ class WebhookTrackedModel(models.Model):
     a query that borrows the id of the matching ``ir.model`` row. Every change goes through the
     schema's functions ``webhook_track()`` / ``webhook_untrack()``, which install and remove
     the triggers; the ORM never writes the table itself.
+
+    Chatter: the ORM's write (which mail.thread hooks to track fields) is not used, so each
+    change calls ``_track_prepare`` itself; the tracking message is made at commit, from the
+    values read again through the query. The id is ir.model's, so the history stays with the
+    model when it is untracked and tracked again.
     """
 
     _name = "webhook.tracked.model"
+    _inherit = ["mail.thread"]
     _description = "Webhook Tracked Model"
     _auto = False
     _log_access = False
@@ -60,15 +66,18 @@ class WebhookTrackedModel(models.Model):
     tracking_enabled = fields.Boolean(
         string="Tracking Enabled",
         readonly=True,
+        tracking=True,
         help="Whether changes are being captured. Disabling keeps the settings.",
     )
     ignored_columns = fields.Char(
         string="Ignored Fields",
         default=DEFAULT_IGNORED_COLUMNS,
+        tracking=True,
         help="Comma-separated columns whose change alone is no event "
         "(Odoo touches write_date and write_uid on every write).",
     )
-    captured_fields = fields.Char(readonly=True)
+    # Tracked as the list of names: what the capture records, in the chatter.
+    captured_fields = fields.Char(string="Captured Field Names", readonly=True, tracking=True)
     captured_field_ids = fields.Many2many(
         "ir.model.fields",
         string="Captured Fields",
@@ -136,7 +145,10 @@ class WebhookTrackedModel(models.Model):
             names.append(model_name)
         self.env.invalidate_all()
         by_name = {record.model: record for record in self.search([("model", "in", names)])}
-        return self.browse([by_name[name].id for name in names])
+        records = self.browse([by_name[name].id for name in names])
+        for record in records:
+            record._message_log(body=_("Tracking started: creates, writes and deletes are captured once committed."))
+        return records
 
     def write(self, vals):
         self.check_access("write")
@@ -145,6 +157,7 @@ class WebhookTrackedModel(models.Model):
             raise UserError(
                 _("These settings of a tracked model cannot be changed here: %s.", ", ".join(sorted(unknown)))
             )
+        self._track_prepare(self._fields)
         for record in self:
             if "captured_field_ids" in vals:
                 record._set_captured_fields(record.model, record._field_names_from_commands(vals["captured_field_ids"]))
@@ -166,7 +179,9 @@ class WebhookTrackedModel(models.Model):
         return True
 
     def unlink(self):
-        """Stop capturing and forget the settings. Captured events stay and are delivered."""
+        """Stop capturing and forget the settings. Captured events stay and are delivered, and
+        so does the chatter (mail.thread's unlink is not called): tracked again, the model shows
+        its history."""
         self.check_access("unlink")
         for record in self:
             if record.tracking_enabled or record.capture_installed:
@@ -204,6 +219,7 @@ class WebhookTrackedModel(models.Model):
     def action_enable_tracking(self):
         """Install (or re-install) the capture triggers with the current settings."""
         self.check_access("write")
+        self._track_prepare(self._fields)
         for record in self:
             call_function(
                 self.env.cr,
@@ -218,6 +234,7 @@ class WebhookTrackedModel(models.Model):
     def action_disable_tracking(self):
         """Remove the capture triggers; settings and captured events are kept."""
         self.check_access("write")
+        self._track_prepare(self._fields)
         for record in self.filtered("tracking_enabled"):
             call_function(self.env.cr, "webhook_untrack", record.model)
         self.env.invalidate_all()

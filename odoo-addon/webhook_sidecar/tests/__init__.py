@@ -9,3 +9,5 @@ from . import test_lists
 from . import test_overview_browser
 from . import test_content
 from . import test_operations
+from . import test_cancel
+from . import test_tracked_model_chatter
