@@ -77,8 +77,8 @@ class FixedSetsTest {
   }
 
   /**
-   * The router locks every unsent delivery of a record (webhook_merge_event), so that a replay of
-   * a dead or cancelled one takes turns with it: each status but sent, whatever statuses are added.
+   * The router locks every unsent delivery of a record (webhook_merge_event), so that a replay of a
+   * dead or cancelled one takes turns with it: each status but sent, whatever statuses are added.
    */
   @Test
   void shouldLockEveryUnsentStatusWhenTheRouterMergesNews() {
