@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -20,9 +22,7 @@ class WebhookTrackedModel(models.Model):
     schema's functions ``webhook_track()`` / ``webhook_untrack()``, which install and remove
     the triggers; the ORM never writes the table itself.
 
-    Chatter: the ORM's write (which mail.thread hooks to track fields) is not used, so each
-    change calls ``_track_prepare`` itself; the tracking message is made at commit, from the
-    values read again through the query. The id is ir.model's, so the history stays with the
+    Chatter: see ``_tracking_changes``. The id is ir.model's, so the history stays with the
     model when it is untracked and tracked again.
     """
 
@@ -157,7 +157,11 @@ class WebhookTrackedModel(models.Model):
             raise UserError(
                 _("These settings of a tracked model cannot be changed here: %s.", ", ".join(sorted(unknown)))
             )
-        self._track_prepare(self._fields)
+        with self._tracking_changes():
+            self._write_settings(vals)
+        return True
+
+    def _write_settings(self, vals):
         for record in self:
             if "captured_field_ids" in vals:
                 record._set_captured_fields(record.model, record._field_names_from_commands(vals["captured_field_ids"]))
@@ -176,7 +180,22 @@ class WebhookTrackedModel(models.Model):
                     [ignored, record.model],
                 )
         self.env.invalidate_all()
-        return True
+
+    @contextmanager
+    def _tracking_changes(self):
+        """Posts in the chatter what the block changed in the tracked fields (tracking=True).
+
+        mail.thread tracks in the ORM's write, which this model does not use, and makes the
+        message in a pre-commit hook; here that hook would run too early: the savepoint of
+        every schema call (call_function) flushes, which runs the pre-commit hooks. So the
+        values are compared right after the change, read again through the query. A change
+        the schema refuses raises before anything is posted."""
+        fnames = self._track_get_fields()
+        initial = {record.id: {fname: record[fname] for fname in fnames} for record in self if record.id}
+        yield
+        self.env.invalidate_all()
+        if initial:
+            self.browse(list(initial)).sudo()._message_track(fnames, initial)
 
     def unlink(self):
         """Stop capturing and forget the settings. Captured events stay and are delivered, and
@@ -219,25 +238,23 @@ class WebhookTrackedModel(models.Model):
     def action_enable_tracking(self):
         """Install (or re-install) the capture triggers with the current settings."""
         self.check_access("write")
-        self._track_prepare(self._fields)
-        for record in self:
-            call_function(
-                self.env.cr,
-                "webhook_track",
-                record.model,
-                record.table_name,
-                split_names(record.ignored_columns),
-            )
-        self.env.invalidate_all()
+        with self._tracking_changes():
+            for record in self:
+                call_function(
+                    self.env.cr,
+                    "webhook_track",
+                    record.model,
+                    record.table_name,
+                    split_names(record.ignored_columns),
+                )
         return True
 
     def action_disable_tracking(self):
         """Remove the capture triggers; settings and captured events are kept."""
         self.check_access("write")
-        self._track_prepare(self._fields)
-        for record in self.filtered("tracking_enabled"):
-            call_function(self.env.cr, "webhook_untrack", record.model)
-        self.env.invalidate_all()
+        with self._tracking_changes():
+            for record in self.filtered("tracking_enabled"):
+                call_function(self.env.cr, "webhook_untrack", record.model)
         return True
 
     def action_open_events(self):
