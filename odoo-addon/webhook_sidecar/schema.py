@@ -44,6 +44,8 @@ REQUIRED_FUNCTIONS = (
     "webhook_delivery_body(bigint)",
     "webhook_preview_body(bigint,text,bigint)",
     "webhook_request_job(text)",
+    # Cancelling dead deliveries (sql/R__webhook_replay.sql).
+    "webhook_cancel_delivery(bigint,text)",
 )
 
 
