@@ -203,6 +203,7 @@ class WebhookTrackedModel(models.Model):
         its history."""
         self.check_access("unlink")
         for record in self:
+            record._message_log(body=_("Tracking removed: its settings were forgotten."))
             if record.tracking_enabled or record.capture_installed:
                 call_function(self.env.cr, "webhook_untrack", record.model)
             self.env.cr.execute("DELETE FROM webhook_tracked_model WHERE model = %s", [record.model])

@@ -62,6 +62,17 @@ class TestTrackedModelChatter(WebhookCase):
         self.flush_tracking()
         self.assertEqual(self.changes("ignored_columns"), [])
 
+    def test_the_history_stays_when_a_model_is_untracked_and_tracked_again(self):
+        model_id = self.tracked.id
+        self.tracked.unlink()
+        again = self.env["webhook.tracked.model"].create({"model_id": self.partner_model.id})
+        self.assertEqual(again.id, model_id)
+        bodies = [str(body) for body in again.message_ids.sorted("id").mapped("body")]
+        self.assertEqual(len(bodies), 3, bodies)
+        self.assertIn("Tracking started", bodies[0])
+        self.assertIn("Tracking removed", bodies[1])
+        self.assertIn("Tracking started", bodies[2])
+
     def test_the_form_shows_the_chatter(self):
         arch = self.env.ref("webhook_sidecar.webhook_tracked_model_view_form").arch
         self.assertIn("<chatter", arch)
