@@ -91,14 +91,15 @@ LANGUAGE sql AS $$
     SELECT count(*)::integer FROM gone
 $$;
 
--- Dead deliveries nobody replayed within p_age (kept longer than sent ones, for a human).
+-- Dead deliveries nobody replayed within p_age (kept longer than sent ones, for a human), and
+-- cancelled ones likewise, p_age after their cancellation (it sets updated_at).
 CREATE OR REPLACE FUNCTION webhook_purge_dead(p_age interval, p_limit integer)
 RETURNS integer
 LANGUAGE sql AS $$
     WITH gone AS (
         DELETE FROM webhook_delivery WHERE id IN (
             SELECT id FROM webhook_delivery
-             WHERE status = 'dead' AND updated_at < now() - p_age
+             WHERE status IN ('dead', 'cancelled') AND updated_at < now() - p_age
              LIMIT p_limit FOR UPDATE SKIP LOCKED)
         RETURNING 1)
     SELECT count(*)::integer FROM gone

@@ -11,8 +11,8 @@
 -- Bodies are checked when called, not here, so the R files do not depend on their order.
 SET LOCAL check_function_bodies = off;
 
--- Manual replay of one delivery (dead, failed or sent): back to pending, due now, attempts
--- reset, newer open news of the record folded in. Returns the new status, 'pending'.
+-- Manual replay of one delivery (dead, cancelled, failed or sent): back to pending, due now,
+-- attempts reset, newer open news of the record folded in. Returns the new status, 'pending'.
 CREATE OR REPLACE FUNCTION webhook_replay_delivery(p_delivery_id bigint)
 RETURNS text
 LANGUAGE plpgsql AS $$
@@ -37,9 +37,90 @@ BEGIN
     -- that saw the old one does not drop it.
     UPDATE webhook_delivery
        SET status = 'pending', attempts = 0, next_attempt_at = now(), sent_at = NULL,
+           cancelled_at = NULL, cancelled_by = NULL,
            content_version = content_version + 1, updated_at = now()
      WHERE id = p_delivery_id;
     RETURN 'pending';
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Cancelling dead deliveries: "keep it, stop showing it as a problem".
+--
+-- Only a dead delivery can be cancelled: one that is still waiting or in flight would otherwise
+-- be dropped silently, and a sent one needs nothing. A cancelled delivery is kept with its
+-- attempts; counts of problems (status, /metrics' dead series, the addon's Dead) no longer
+-- include it; retention purges it like a dead one (webhook_purge_dead), RETENTION_DEAD after
+-- its cancellation; a replay makes it pending again, like a dead one.
+--
+-- Per-record order: a dead delivery never holds back newer news of its record (the router
+-- opens a new delivery beside it, and a replay folds that one in); a cancelled one behaves the
+-- same, and the router locks it like a dead one so that a replay of it and the router take
+-- turns (R__webhook_route.sql).
+--
+-- p_by says who cancelled (an Odoo login); NULL records the database user (CLI, psql).
+-- ---------------------------------------------------------------------------------------------
+
+-- Cancels one dead delivery. Anything else is refused with SQLSTATE 22023 and nothing changes.
+-- Returns the new status, 'cancelled' (also when it was cancelled already).
+CREATE OR REPLACE FUNCTION webhook_cancel_delivery(p_delivery_id bigint, p_by text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    d webhook_delivery;
+BEGIN
+    -- The same record lock as replay, finish and lease recovery: a replay of this delivery
+    -- running at the same time ends first, and this one then sees it pending and refuses.
+    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_delivery_id;
+    SELECT * INTO d FROM webhook_delivery WHERE id = p_delivery_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Delivery % does not exist (retention may have purged it).',
+            p_delivery_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF d.status = 'cancelled' THEN
+        RETURN 'cancelled';
+    END IF;
+    IF d.status <> 'dead' THEN
+        RAISE EXCEPTION 'Delivery % is %, not dead: only dead deliveries can be cancelled.%', p_delivery_id, d.status,
+            CASE d.status
+                WHEN 'sent' THEN ' It was delivered; nothing needs doing.'
+                ELSE ' It will still be sent; pause or remove its subscriber to stop sending.'
+            END
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    UPDATE webhook_delivery
+       SET status = 'cancelled', cancelled_at = now(),
+           cancelled_by = coalesce(nullif(p_by, ''), session_user::text), updated_at = now()
+     WHERE id = p_delivery_id;
+    RETURN 'cancelled';
+END
+$$;
+
+-- Cancels every dead delivery of one subscriber; returns how many. Dead rows another
+-- transaction holds (a replay under way) are skipped, not waited for: they are being handled.
+CREATE OR REPLACE FUNCTION webhook_cancel_dead_deliveries(p_subscriber_id bigint, p_by text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_count integer;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM webhook_subscriber WHERE id = p_subscriber_id) THEN
+        RAISE EXCEPTION 'Subscriber % does not exist.',
+            p_subscriber_id USING ERRCODE = 'no_data_found';
+    END IF;
+    WITH dead AS (
+        SELECT id FROM webhook_delivery
+         WHERE subscriber_id = p_subscriber_id AND status = 'dead'
+         ORDER BY id
+           FOR UPDATE SKIP LOCKED),
+    cancelled AS (
+        UPDATE webhook_delivery d
+           SET status = 'cancelled', cancelled_at = now(),
+               cancelled_by = coalesce(nullif(p_by, ''), session_user::text), updated_at = now()
+          FROM dead WHERE d.id = dead.id
+        RETURNING 1)
+    SELECT count(*)::integer INTO v_count FROM cancelled;
+    RETURN v_count;
 END
 $$;
 

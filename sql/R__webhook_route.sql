@@ -91,14 +91,15 @@ DECLARE
     d     webhook_delivery;
     v_net text;
 BEGIN
-    -- Lock every unsent delivery of the record, the one in flight and dead ones included: the
-    -- dispatcher turning the one in flight back to failed, or a replay of a dead one, must wait
-    -- for this transaction (or it for them) so that one delivery stays open per record. Row
+    -- Lock every unsent delivery of the record, the one in flight and dead (or cancelled) ones
+    -- included: the dispatcher turning the one in flight back to failed, or a replay of a dead or
+    -- cancelled one, must wait for this transaction (or it for them) so that one delivery stays
+    -- open per record. Row
     -- locks, not advisory locks: a batch touches hundreds of records, and advisory locks would
     -- fill PostgreSQL's shared lock table, which Odoo needs too.
     FOR r IN SELECT * FROM webhook_delivery
               WHERE subscriber_id = p_subscriber_id AND model = e.model AND record_id = e.record_id
-                AND status IN ('pending', 'failed', 'processing', 'dead')
+                AND status IN ('pending', 'failed', 'processing', 'dead', 'cancelled')
               ORDER BY id
               FOR UPDATE LOOP
         IF r.status IN ('pending', 'failed') THEN
@@ -160,9 +161,9 @@ $$;
 --   first gives the same deliveries as the per-event way; only the ids of deliveries of
 --   different records may come in another order, and no order across records is promised.
 --
--- Race with the dispatcher: a simple record has no pending, failed, in-flight or dead delivery,
--- so no other function can be changing one; a manual replay of a sent delivery racing the
--- router ends with the unique index letting one open delivery through, and the other
+-- Race with the dispatcher: a simple record has no pending, failed, in-flight, dead or cancelled
+-- delivery, so no other function can be changing one; a manual replay of a sent delivery racing
+-- the router ends with the unique index letting one open delivery through, and the other
 -- transaction fails and is retried.
 -- ---------------------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION webhook_route_events(p_limit integer DEFAULT 500)
@@ -225,7 +226,7 @@ BEGIN
                    SELECT 1 FROM webhook_delivery d
                     WHERE d.subscriber_id = p.subscriber_id AND d.model = p.model
                       AND d.record_id = p.record_id
-                      AND d.status IN ('pending', 'failed', 'processing', 'dead')) AS simple
+                      AND d.status IN ('pending', 'failed', 'processing', 'dead', 'cancelled')) AS simple
           FROM pair p
     ), made AS (
         INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, changed_fields,

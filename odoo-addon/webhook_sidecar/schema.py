@@ -49,6 +49,8 @@ REQUIRED_FUNCTIONS = (
     "webhook_installation_status()",
     "webhook_check_installation()",
     "webhook_confirm_copy(boolean)",
+    # Cancelling dead deliveries (sql/R__webhook_replay.sql).
+    "webhook_cancel_delivery(bigint,text)",
 )
 
 

@@ -16,9 +16,10 @@ STATUS_SELECTION = [
     ("sent", "Sent"),
     ("failed", "Failed"),
     ("dead", "Dead"),
+    ("cancelled", "Cancelled"),
 ]
 EVENT_SELECTION = [("create", "Create"), ("write", "Write"), ("unlink", "Delete")]
-REPLAYABLE = ("failed", "dead", "sent")
+REPLAYABLE = ("failed", "dead", "cancelled", "sent")
 
 
 def user_timezone(env):
@@ -32,7 +33,7 @@ class WebhookDelivery(models.Model):
 
     The sidecar moves deliveries through their statuses; the addon only asks for a replay,
     through the schema's webhook_replay_delivery(), which also folds in newer news of the
-    record. Read through a query so timestamps arrive as UTC and arrays as text, which keeps
+    record, or cancels a dead one (webhook_cancel_delivery(): kept, no longer a problem). Read through a query so timestamps arrive as UTC and arrays as text, which keeps
     search, group-by, graph and pivot working like on any Odoo model.
     """
 
@@ -60,6 +61,7 @@ class WebhookDelivery(models.Model):
                    d.last_attempt_at AT TIME ZONE 'UTC' AS last_attempt_at,
                    d.last_status_code, d.last_error_type, d.last_error,
                    d.sent_at AT TIME ZONE 'UTC' AS sent_at,
+                   d.cancelled_at AT TIME ZONE 'UTC' AS cancelled_at, d.cancelled_by,
                    d.created_at AT TIME ZONE 'UTC' AS created_at,
                    to_char(d.created_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:00') AS created_hour,
                    d.updated_at AT TIME ZONE 'UTC' AS updated_at
@@ -96,6 +98,10 @@ class WebhookDelivery(models.Model):
     last_error_type = fields.Char(readonly=True)
     last_error = fields.Text(readonly=True)
     sent_at = fields.Datetime(string="Sent", readonly=True)
+    cancelled_at = fields.Datetime(string="Cancelled", readonly=True)
+    cancelled_by = fields.Char(
+        string="Cancelled By", readonly=True, help="The Odoo login, or the database user of the sidecar's CLI."
+    )
     created_at = fields.Datetime(string="Created", readonly=True)
     created_hour = fields.Char(string="Hour Created", readonly=True, help="In your time zone.")
     updated_at = fields.Datetime(string="Updated", readonly=True)
@@ -191,9 +197,9 @@ class WebhookDelivery(models.Model):
         action["context"] = {}
         return action
 
-    def _check_manager(self):
+    def _check_manager(self, what=None):
         if not self.env.user.has_group(MANAGER):
-            raise AccessError(_("Only webhook managers may replay deliveries."))
+            raise AccessError(what or _("Only webhook managers may replay deliveries."))
 
     def _replay(self):
         self._check_manager()
@@ -205,19 +211,19 @@ class WebhookDelivery(models.Model):
         """Retry now: back to pending, due at once, attempts reset (the sidecar picks it up)."""
         self.ensure_one()
         if self.status not in REPLAYABLE:
-            raise UserError(_("Delivery %s is %s; only failed, dead or sent ones can be sent again.", self.id, self.status))
+            raise UserError(_("Delivery %s is %s; only failed, dead, cancelled or sent ones can be sent again.", self.id, self.status))
         self._replay()
         return True
 
     def action_retry_selected(self):
-        """List action: replay the selected failed and dead deliveries, skip the others."""
+        """List action: replay the selected failed, dead and cancelled deliveries, skip the others."""
         self._check_manager()
-        retry = self.filtered(lambda delivery: delivery.status in ("failed", "dead"))
+        retry = self.filtered(lambda delivery: delivery.status in ("failed", "dead", "cancelled"))
         retry._replay()
         skipped = len(self) - len(retry)
         message = _("%s deliveries queued again.", len(retry))
         if skipped:
-            message += " " + _("%s skipped: only failed and dead deliveries are retried.", skipped)
+            message += " " + _("%s skipped: only failed, dead and cancelled deliveries are retried.", skipped)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -225,6 +231,43 @@ class WebhookDelivery(models.Model):
                 "title": _("Retry"),
                 "message": message,
                 "type": "success" if retry else "warning",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # ------------------------------------------------------------------ cancel
+
+    def _cancel(self):
+        """Cancel these dead deliveries through the schema (which refuses any other status)."""
+        self._check_manager(_("Only webhook managers may cancel deliveries."))
+        for delivery in self:
+            call_function(self.env.cr, "webhook_cancel_delivery", delivery.id, self.env.user.login)
+        self.env.invalidate_all()
+
+    def action_cancel(self):
+        """Keep this dead delivery, stop showing it as a problem (Retry Now still sends it)."""
+        self.ensure_one()
+        if self.status != "dead":
+            raise UserError(_("Delivery %s is %s; only dead deliveries can be cancelled.", self.id, self.status))
+        self._cancel()
+        return True
+
+    def action_cancel_selected(self):
+        """List action: cancel the selected dead deliveries, skip the others."""
+        self._check_manager(_("Only webhook managers may cancel deliveries."))
+        cancel = self.filtered(lambda delivery: delivery.status == "dead")
+        cancel._cancel()
+        skipped = len(self) - len(cancel)
+        message = _("%s deliveries cancelled.", len(cancel))
+        if skipped:
+            message += " " + _("%s skipped: only dead deliveries are cancelled.", skipped)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Cancel"),
+                "message": message,
+                "type": "success" if cancel else "warning",
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }

@@ -38,6 +38,8 @@ class WebhookOverview(models.Model):
     sent_count = fields.Integer(string="Sent", compute="_compute_overview")
     failed_count = fields.Integer(string="Failed", compute="_compute_overview")
     dead_count = fields.Integer(string="Dead", compute="_compute_overview")
+    # Dead deliveries an admin decided need no re-send: kept, not a problem (not in Dead).
+    cancelled_count = fields.Integer(string="Cancelled", compute="_compute_overview")
     unrouted_count = fields.Integer(
         string="Events Not Yet Routed",
         compute="_compute_overview",

@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -19,9 +21,13 @@ class WebhookTrackedModel(models.Model):
     a query that borrows the id of the matching ``ir.model`` row. Every change goes through the
     schema's functions ``webhook_track()`` / ``webhook_untrack()``, which install and remove
     the triggers; the ORM never writes the table itself.
+
+    Chatter: see ``_tracking_changes``. The id is ir.model's, so the history stays with the
+    model when it is untracked and tracked again.
     """
 
     _name = "webhook.tracked.model"
+    _inherit = ["mail.thread"]
     _description = "Webhook Tracked Model"
     _auto = False
     _log_access = False
@@ -60,15 +66,18 @@ class WebhookTrackedModel(models.Model):
     tracking_enabled = fields.Boolean(
         string="Tracking Enabled",
         readonly=True,
+        tracking=True,
         help="Whether changes are being captured. Disabling keeps the settings.",
     )
     ignored_columns = fields.Char(
         string="Ignored Fields",
         default=DEFAULT_IGNORED_COLUMNS,
+        tracking=True,
         help="Comma-separated columns whose change alone is no event "
         "(Odoo touches write_date and write_uid on every write).",
     )
-    captured_fields = fields.Char(readonly=True)
+    # Tracked as the list of names: what the capture records, in the chatter.
+    captured_fields = fields.Char(string="Captured Field Names", readonly=True, tracking=True)
     captured_field_ids = fields.Many2many(
         "ir.model.fields",
         string="Captured Fields",
@@ -136,7 +145,10 @@ class WebhookTrackedModel(models.Model):
             names.append(model_name)
         self.env.invalidate_all()
         by_name = {record.model: record for record in self.search([("model", "in", names)])}
-        return self.browse([by_name[name].id for name in names])
+        records = self.browse([by_name[name].id for name in names])
+        for record in records:
+            record._message_log(body=_("Tracking started: creates, writes and deletes are captured once committed."))
+        return records
 
     def write(self, vals):
         self.check_access("write")
@@ -145,6 +157,11 @@ class WebhookTrackedModel(models.Model):
             raise UserError(
                 _("These settings of a tracked model cannot be changed here: %s.", ", ".join(sorted(unknown)))
             )
+        with self._tracking_changes():
+            self._write_settings(vals)
+        return True
+
+    def _write_settings(self, vals):
         for record in self:
             if "captured_field_ids" in vals:
                 record._set_captured_fields(record.model, record._field_names_from_commands(vals["captured_field_ids"]))
@@ -163,12 +180,30 @@ class WebhookTrackedModel(models.Model):
                     [ignored, record.model],
                 )
         self.env.invalidate_all()
-        return True
+
+    @contextmanager
+    def _tracking_changes(self):
+        """Posts in the chatter what the block changed in the tracked fields (tracking=True).
+
+        mail.thread tracks in the ORM's write, which this model does not use, and makes the
+        message in a pre-commit hook; here that hook would run too early: the savepoint of
+        every schema call (call_function) flushes, which runs the pre-commit hooks. So the
+        values are compared right after the change, read again through the query. A change
+        the schema refuses raises before anything is posted."""
+        fnames = self._track_get_fields()
+        initial = {record.id: {fname: record[fname] for fname in fnames} for record in self if record.id}
+        yield
+        self.env.invalidate_all()
+        if initial:
+            self.browse(list(initial)).sudo()._message_track(fnames, initial)
 
     def unlink(self):
-        """Stop capturing and forget the settings. Captured events stay and are delivered."""
+        """Stop capturing and forget the settings. Captured events stay and are delivered, and
+        so does the chatter (mail.thread's unlink is not called): tracked again, the model shows
+        its history."""
         self.check_access("unlink")
         for record in self:
+            record._message_log(body=_("Tracking removed: its settings were forgotten."))
             if record.tracking_enabled or record.capture_installed:
                 call_function(self.env.cr, "webhook_untrack", record.model)
             self.env.cr.execute("DELETE FROM webhook_tracked_model WHERE model = %s", [record.model])
@@ -204,23 +239,23 @@ class WebhookTrackedModel(models.Model):
     def action_enable_tracking(self):
         """Install (or re-install) the capture triggers with the current settings."""
         self.check_access("write")
-        for record in self:
-            call_function(
-                self.env.cr,
-                "webhook_track",
-                record.model,
-                record.table_name,
-                split_names(record.ignored_columns),
-            )
-        self.env.invalidate_all()
+        with self._tracking_changes():
+            for record in self:
+                call_function(
+                    self.env.cr,
+                    "webhook_track",
+                    record.model,
+                    record.table_name,
+                    split_names(record.ignored_columns),
+                )
         return True
 
     def action_disable_tracking(self):
         """Remove the capture triggers; settings and captured events are kept."""
         self.check_access("write")
-        for record in self.filtered("tracking_enabled"):
-            call_function(self.env.cr, "webhook_untrack", record.model)
-        self.env.invalidate_all()
+        with self._tracking_changes():
+            for record in self.filtered("tracking_enabled"):
+                call_function(self.env.cr, "webhook_untrack", record.model)
         return True
 
     def action_open_events(self):

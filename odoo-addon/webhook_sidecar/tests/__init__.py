@@ -12,3 +12,5 @@ from . import test_operations
 from . import test_test_event
 from . import test_copy_hold
 from . import test_broker
+from . import test_cancel
+from . import test_tracked_model_chatter

@@ -30,7 +30,8 @@ final class CommandTable {
           new StatusCommand(),
           new ConfirmCopyCommand(),
           new CleanupCommand(),
-          new ReplayCommand());
+          new ReplayCommand(),
+          new CancelCommand());
 
   private static final Map<String, Command> BY_NAME = new LinkedHashMap<>();
 

@@ -10,7 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-/** {@code replay}: makes dead or failed deliveries pending again (webhook_replay_delivery). */
+/**
+ * {@code replay}: makes dead, cancelled or failed deliveries pending again
+ * (webhook_replay_delivery).
+ */
 final class ReplayCommand implements Command {
   @Override
   public String name() {
@@ -19,15 +22,15 @@ final class ReplayCommand implements Command {
 
   @Override
   public String help() {
-    return "replay (--id ID | --dead | --failed | --since TIME) [--dry-run]\n"
-        + "  Sends deliveries again: one by id, all dead (or failed) ones, or all dead and\n"
+    return "replay (--id ID | --dead | --cancelled | --failed | --since TIME) [--dry-run]\n"
+        + "  Sends deliveries again: one by id, all dead (cancelled, failed) ones, or all dead and\n"
         + "  failed ones updated since TIME (ISO 8601, e.g. 2026-11-22T10:00:00Z, or 2h for\n"
         + "  the last two hours). Attempts are reset; each gets a new webhook-id.";
   }
 
   @Override
   public Set<String> options() {
-    return Set.of("id", "dead", "failed", "since", "dry-run");
+    return Set.of("id", "dead", "cancelled", "failed", "since", "dry-run");
   }
 
   @Override
@@ -35,11 +38,13 @@ final class ReplayCommand implements Command {
     int chosen =
         (args.has("id") ? 1 : 0)
             + (args.has("dead") ? 1 : 0)
+            + (args.has("cancelled") ? 1 : 0)
             + (args.has("failed") ? 1 : 0)
             + (args.has("since") ? 1 : 0);
     if (chosen != 1) {
       throw new UsageException(
-          "Say which deliveries to replay: --id ID, --dead, --failed or --since TIME (one of them).");
+          "Say which deliveries to replay: --id ID, --dead, --cancelled, --failed or --since TIME"
+              + " (one of them).");
     }
     try (Connection c = ctx.db().connection()) {
       List<Long> ids = chosenIds(c, args);
@@ -73,9 +78,11 @@ final class ReplayCommand implements Command {
     String where =
         args.has("dead")
             ? "status = 'dead'"
-            : args.has("failed")
-                ? "status = 'failed'"
-                : "status IN ('dead', 'failed') AND updated_at >= ?";
+            : args.has("cancelled")
+                ? "status = 'cancelled'"
+                : args.has("failed")
+                    ? "status = 'failed'"
+                    : "status IN ('dead', 'failed') AND updated_at >= ?";
     try (PreparedStatement ps =
         c.prepareStatement("SELECT id FROM webhook_delivery WHERE " + where + " ORDER BY id")) {
       if (args.has("since")) {

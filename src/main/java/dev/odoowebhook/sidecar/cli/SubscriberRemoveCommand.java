@@ -31,9 +31,15 @@ final class SubscriberRemoveCommand implements Command {
 
   /** What goes with a subscriber. */
   private record Deliveries(
-      long pending, long processing, long failed, long dead, long sent, long attempts) {
+      long pending,
+      long processing,
+      long failed,
+      long dead,
+      long cancelled,
+      long sent,
+      long attempts) {
     long total() {
-      return pending + processing + failed + dead + sent;
+      return pending + processing + failed + dead + cancelled + sent;
     }
   }
 
@@ -66,7 +72,9 @@ final class SubscriberRemoveCommand implements Command {
                     + d.failed()
                     + "), "
                     + d.dead()
-                    + " dead and "
+                    + " dead"
+                    + (d.cancelled() == 0 ? "" : ", " + d.cancelled() + " cancelled")
+                    + " and "
                     + d.sent()
                     + " sent, with "
                     + d.attempts()
@@ -105,7 +113,7 @@ final class SubscriberRemoveCommand implements Command {
         c.prepareStatement(
             "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'processing'),"
                 + " count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'dead'),"
-                + " count(*) FILTER (WHERE status = 'sent'),"
+                + " count(*) FILTER (WHERE status = 'cancelled'), count(*) FILTER (WHERE status = 'sent'),"
                 + " (SELECT count(*) FROM webhook_attempt a JOIN webhook_delivery x ON x.id = a.delivery_id"
                 + " WHERE x.subscriber_id = ?)"
                 + " FROM webhook_delivery WHERE subscriber_id = ?")) {
@@ -119,7 +127,8 @@ final class SubscriberRemoveCommand implements Command {
             rs.getLong(3),
             rs.getLong(4),
             rs.getLong(5),
-            rs.getLong(6));
+            rs.getLong(6),
+            rs.getLong(7));
       }
     }
   }

@@ -168,7 +168,8 @@ public enum Setting {
       Kind.DURATION,
       "1s",
       "3650d",
-      "Dead deliveries are kept this long for a human to replay; also job runs and old heartbeats."),
+      "Dead deliveries are kept this long for a human to replay (cancelled ones this long after"
+          + " their cancellation); also job runs and old heartbeats."),
   RETENTION_UNROUTED(
       "WEBHOOK_RETENTION_UNROUTED",
       "7d",

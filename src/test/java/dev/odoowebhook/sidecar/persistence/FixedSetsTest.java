@@ -76,6 +76,26 @@ class FixedSetsTest {
     assertEquals(names(DeliveryStatus.values()), selection, "the addon's STATUS_SELECTION");
   }
 
+  /**
+   * The router locks every unsent delivery of a record (webhook_merge_event), so that a replay of a
+   * dead or cancelled one takes turns with it: each status but sent, whatever statuses are added.
+   */
+  @Test
+  void shouldLockEveryUnsentStatusWhenTheRouterMergesNews() {
+    String def =
+        db.value(
+            "SELECT pg_get_functiondef('webhook_merge_event(bigint, webhook_event)'::regprocedure)",
+            String.class);
+    Matcher in = Pattern.compile("AND status IN \\(([^)]*)\\)").matcher(def);
+    Set<String> locked = new TreeSet<>();
+    while (in.find()) {
+      locked.addAll(quoted(in.group(1)));
+    }
+    Set<String> unsent = names(DeliveryStatus.values());
+    unsent.remove(DeliveryStatus.SENT.sqlName());
+    assertEquals(unsent, locked);
+  }
+
   @Test
   void shouldListTheSameErrorTypesInJavaAndSql() {
     assertEquals(names(ErrorType.values()), checkValues("webhook_attempt_error_type_check"));
