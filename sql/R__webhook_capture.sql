@@ -182,7 +182,10 @@ $$;
 -- bytes by webhook_bounded_values (markers, never a cut value).
 -- ---------------------------------------------------------------------------------------------
 
+-- Folded into webhook_generate_capture_function. (No "does not exist, skipping" notice.)
+SET LOCAL client_min_messages = warning;
 DROP FUNCTION IF EXISTS webhook_generate_capture_with_values(webhook_tracked_model, regclass, text, text);
+RESET client_min_messages;
 
 -- Whether column p_column differs between the new row n and the old row o. Types without an
 -- equality operator (json, xml, point, ...) are compared as text.

@@ -23,6 +23,7 @@ BEGIN;
 \ir V16__webhook_subscriber_max_backoff.sql
 \ir V17__webhook_operations.sql
 \ir V18__webhook_broker_destinations.sql
+\ir V20__webhook_delivery_unsent_index.sql
 
 \ir R__webhook_capture.sql
 \ir R__webhook_claim.sql
