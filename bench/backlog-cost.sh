@@ -9,10 +9,11 @@
 # and fills it like a sidecar that has fallen behind under the steady load of the benchmark's
 # scenario 3 (one subscriber, new records):
 #   - SENT (default 100,000) sent deliveries and their routed events: the history kept for
-#     retention;
+#     retention, half of it on 500 records written 100 times each;
 #   - N due pending deliveries of other records: the dispatcher's backlog;
 #   - N unrouted events of yet other records, every tenth a write to a record of the backlog
-#     (those merge into its pending delivery): the router's backlog.
+#     (those merge into its pending delivery) and every tenth but five a write to a record with
+#     a long history: the router's backlog.
 # Then, in two states, it calls each function RUNS times (after 6 unmeasured calls, so that
 # PL/pgSQL has settled on its cached plans as in a long-lived sidecar connection), every call
 # undone by rolling back a subtransaction so that all calls see the same rows:
@@ -94,15 +95,17 @@ SET client_min_messages = warning;
 INSERT INTO webhook_subscriber (name, url, secret, max_concurrency)
 VALUES ('bench', 'http://127.0.0.1:9/hooks', 'whsec_' || encode(sha256('bench'), 'base64'), 32);
 
--- The sent history: one delivery and one routed event per record 1..sent.
+-- The sent history: one delivery and one routed event per record 1..sent, except that the
+-- first 500 records were written 100 times each (their first 100 deliveries).
 INSERT INTO webhook_event (model, record_id, event, captured_at, routed_at, delivery_count, routed_seq)
-SELECT 'res.partner', r, 'create', now() - interval '1 hour', now() - interval '1 hour', 1,
-       nextval('webhook_event_routed_seq')
+SELECT 'res.partner', CASE WHEN r <= 50000 THEN 1 + (r - 1) % 500 ELSE r END,
+       CASE WHEN r <= 500 OR r > 50000 THEN 'create' ELSE 'write' END,
+       now() - interval '1 hour', now() - interval '1 hour', 1, nextval('webhook_event_routed_seq')
   FROM generate_series(1, :sent) r;
 INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, status, first_event_id, last_event_id,
                               first_captured_at, last_captured_at, attempts, last_attempt_at, sent_at,
                               last_status_code, next_attempt_at, created_at)
-SELECT s.id, 'res.partner', e.record_id, 'create', 'sent', e.id, e.id, e.captured_at, e.captured_at,
+SELECT s.id, 'res.partner', e.record_id, e.event, 'sent', e.id, e.id, e.captured_at, e.captured_at,
        1, e.captured_at, e.captured_at, 200, e.captured_at, e.captured_at
   FROM webhook_event e, webhook_subscriber s
  ORDER BY e.id;
@@ -120,12 +123,16 @@ SELECT s.id, 'res.partner', e.record_id, 'create', e.id, e.id, e.captured_at, e.
  WHERE e.record_id > :sent
  ORDER BY e.id;
 
--- The router's backlog: new records, and every tenth event a write to a record of the backlog.
+-- The router's backlog: new records; every tenth event a write to a record of the backlog
+-- (it merges into its pending delivery), every tenth but five a write to one of the 500 records
+-- with a long history.
 INSERT INTO webhook_event (model, record_id, event, changed_fields)
 SELECT 'res.partner',
-       CASE WHEN r % 10 = 0 THEN :sent + 1 + (r * 7919) % :size ELSE :sent + :size + r END,
-       CASE WHEN r % 10 = 0 THEN 'write' ELSE 'create' END,
-       CASE WHEN r % 10 = 0 THEN ARRAY['email'] END
+       CASE WHEN r % 10 = 0 THEN :sent + 1 + (r * 7919) % :size
+            WHEN r % 10 = 5 THEN 1 + (r / 10) % 500
+            ELSE :sent + :size + r END,
+       CASE WHEN r % 5 = 0 THEN 'write' ELSE 'create' END,
+       CASE WHEN r % 5 = 0 THEN ARRAY['email'] END
   FROM generate_series(1, :size) r;
 SQL
   q -c "VACUUM ANALYZE" >/dev/null

@@ -25,12 +25,13 @@ SET LOCAL check_function_bodies = off;
 -- webhook_delivery table, sent rows included, on every claim (21 ms instead of 1 ms at 100,000
 -- rows, growing with the sent history kept for retention).
 --
--- The in-flight test looks up each candidate's record (OFFSET 0 keeps it a lookup per candidate:
+-- The in-flight test looks up each candidate's record in
+-- webhook_delivery_one_in_flight_per_record_index (OFFSET 0 keeps it a lookup per candidate:
 -- without it the planner made an anti-join that read every in-flight index entry of the
 -- subscriber on every claim, dead ones included. A delivery leaves a dead entry there each time
 -- it is sent, until a vacuum; while a long transaction (an Odoo report, a backup) holds back the
 -- cleanup, those are thousands: measured 569 of 2,042 buffers per claim after 9,600 sends,
--- bench/backlog-cost.sh).
+-- bench/backlog-cost.sh; see also V20 on the lease index).
 CREATE OR REPLACE FUNCTION webhook_claim_deliveries(p_sidecar text, p_limit integer, p_lease interval,
                                                     p_subscribers bigint[], p_slots integer[])
 RETURNS SETOF webhook_delivery

@@ -12,3 +12,15 @@
 CREATE INDEX IF NOT EXISTS webhook_delivery_unsent_record_index
     ON webhook_delivery (subscriber_id, model, record_id)
     WHERE status IN ('pending', 'failed', 'processing', 'dead');
+
+-- The claim asks, for each candidate, whether its record has a delivery in flight
+-- (status = 'processing'): webhook_delivery_one_in_flight_per_record_index answers that in one
+-- lookup. But the lease index had the same predicate and a smaller key, and after a quiet
+-- moment (analyzed with nothing in flight) the planner chose to read all of it, dead entries of
+-- every delivery sent since the last vacuum included, once per candidate (measured 14,499
+-- buffers per claim, bench/backlog-cost.sh). locked_until IS NOT NULL holds for every row in
+-- flight (webhook_delivery_lease_check), so the index holds the same rows; lease recovery
+-- (locked_until < now()) still uses it, and a test of the status alone no longer can.
+DROP INDEX IF EXISTS webhook_delivery_lease_index;
+CREATE INDEX webhook_delivery_lease_index
+    ON webhook_delivery (locked_until) WHERE status = 'processing' AND locked_until IS NOT NULL;
