@@ -124,16 +124,16 @@ SELECT s.id, 'res.partner', e.record_id, 'create', e.id, e.id, e.captured_at, e.
  ORDER BY e.id;
 
 -- The router's backlog: new records; every tenth event a write to a record of the backlog
--- (it merges into its pending delivery), every tenth but five a write to one of the 500 records
--- with a long history.
+-- (it merges into its pending delivery), and in the first 5,000 events every tenth but five a
+-- write to one of the 500 records with a long history (one event per record and transaction).
 INSERT INTO webhook_event (model, record_id, event, changed_fields)
-SELECT 'res.partner',
-       CASE WHEN r % 10 = 0 THEN :sent + 1 + (r * 7919) % :size
-            WHEN r % 10 = 5 THEN 1 + (r / 10) % 500
-            ELSE :sent + :size + r END,
-       CASE WHEN r % 5 = 0 THEN 'write' ELSE 'create' END,
-       CASE WHEN r % 5 = 0 THEN ARRAY['email'] END
-  FROM generate_series(1, :size) r;
+SELECT 'res.partner', w.record_id,
+       CASE WHEN w.record_id <= :sent + :size THEN 'write' ELSE 'create' END,
+       CASE WHEN w.record_id <= :sent + :size THEN ARRAY['email'] END
+  FROM (SELECT CASE WHEN r % 10 = 0 THEN :sent + 1 + (r * 7919) % :size
+                    WHEN r % 10 = 5 AND r <= 5000 THEN 1 + r / 10
+                    ELSE :sent + :size + r END AS record_id
+          FROM generate_series(1, :size) r) w;
 SQL
   q -c "VACUUM ANALYZE" >/dev/null
   measure_sql | q -At -v size="$size" -v state=clean
