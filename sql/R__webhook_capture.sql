@@ -154,15 +154,161 @@ BEGIN
 END
 $$;
 
--- Generates the capture function of one tracked model from the table's current columns.
+-- After a capture function was (re)generated: if the table has capture triggers that do not
+-- all call it (a database tracked by an older release: functions named by a cut table name,
+-- three triggers), re-creates them on it once and drops the old function. Returns p_function.
+CREATE OR REPLACE FUNCTION webhook_point_capture_triggers(p_table text, p_regclass regclass, p_function text)
+RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_regclass IS NOT NULL
+       AND EXISTS (SELECT 1 FROM pg_trigger g
+                    WHERE g.tgrelid = p_regclass AND g.tgname = ANY (webhook_capture_trigger_names()))
+       AND NOT webhook_capture_triggers_current(p_table, p_function) THEN
+        PERFORM webhook_install_capture_triggers(p_table, p_function);
+    END IF;
+    RETURN p_function;
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- The generated capture functions.
+--
+-- One template (webhook_generate_capture_function) and one builder per kind of statement
+-- (create, write, unlink), each written once for both kinds of model: with p_values NULL a
+-- statement records ids and changed field names only, exactly as cheap as before values could
+-- be captured; else p_values is the jsonb expression of a row's captured values (alias n for
+-- the new row, o for the old one), and the statement also records them, bounded to p_limit
+-- bytes by webhook_bounded_values (markers, never a cut value).
+-- ---------------------------------------------------------------------------------------------
+
+-- Folded into webhook_generate_capture_function. (No "does not exist, skipping" notice.)
+SET LOCAL client_min_messages = warning;
+DROP FUNCTION IF EXISTS webhook_generate_capture_with_values(webhook_tracked_model, regclass, text, text);
+RESET client_min_messages;
+
+-- Whether column p_column differs between the new row n and the old row o. Types without an
+-- equality operator (json, xml, point, ...) are compared as text.
+CREATE OR REPLACE FUNCTION webhook_column_changed_sql(p_column name, p_type oid) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format('n.%1$I%2$s IS DISTINCT FROM o.%1$I%2$s', p_column,
+                  CASE WHEN EXISTS (SELECT 1 FROM pg_operator op
+                                     WHERE op.oprname = '=' AND op.oprleft = p_type AND op.oprright = p_type)
+                       THEN '' ELSE '::text' END)
+$$;
+
+-- The rows a statement reads, as d: the id of p_alias and p_columns (may be NULL), from
+-- p_source. p_fence (with values): OFFSET 0 keeps each row's values computed once, not again
+-- by the size test.
+CREATE OR REPLACE FUNCTION webhook_capture_rows_sql(p_alias text, p_source text, p_columns text,
+                                                    p_fence boolean) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT format('(SELECT %s.id%s FROM %s%s) d', p_alias, coalesce(', ' || p_columns, ''), p_source,
+                  CASE WHEN p_fence THEN ' OFFSET 0' ELSE '' END)
+$$;
+
+-- Column d.p_column of captured values, bounded to p_limit bytes (the size test is cheap).
+CREATE OR REPLACE FUNCTION webhook_capture_bounded_sql(p_column text, p_limit integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT format('CASE WHEN pg_column_size(d.%1$s) > %2$s THEN webhook_bounded_values(d.%1$s, %2$s) ELSE d.%1$s END',
+                  p_column, p_limit)
+$$;
+
+-- Creates of the rows of p_source (alias n). A create over an event of the record earlier in
+-- the transaction (deleted, then inserted again with the same id) is a write: it changed.
+CREATE OR REPLACE FUNCTION webhook_capture_create_sql(p_model text, p_source text, p_values text,
+                                                      p_limit integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT format($sql$INSERT INTO webhook_event AS e (model, record_id, event%3$s)
+        SELECT %1$L, d.id, 'create'%4$s
+          FROM %2$s
+        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
+        DO UPDATE SET event = 'write', changed_fields = NULL%5$s;$sql$,
+        p_model,
+        webhook_capture_rows_sql('n', p_source, p_values || ' AS new_values', p_values IS NOT NULL),
+        CASE WHEN p_values IS NOT NULL THEN ', new_values' ELSE '' END,
+        CASE WHEN p_values IS NOT NULL THEN ', ' || webhook_capture_bounded_sql('new_values', p_limit) ELSE '' END,
+        CASE WHEN p_values IS NOT NULL THEN ', new_values = EXCLUDED.new_values' ELSE '' END)
+$$;
+
+-- Writes of the rows of new_rows n and old_rows o: p_changed is the list of CASEs naming the
+-- compared columns that changed; p_old_changed the {field: old value} of the captured ones.
+-- A second UPDATE of a row in the transaction: a create stays a create, a write gains the
+-- fields; old values stay those from before the transaction.
+CREATE OR REPLACE FUNCTION webhook_capture_write_sql(p_model text, p_changed text, p_values text,
+                                                     p_old_changed text, p_limit integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT format($sql$INSERT INTO webhook_event AS e (model, record_id, event, changed_fields%3$s)
+        SELECT %1$L, d.id, 'write', d.changed%4$s
+          FROM %2$s
+         WHERE d.changed <> '{}'
+        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
+        DO UPDATE SET changed_fields = CASE
+            WHEN e.event = 'write' AND e.changed_fields IS NOT NULL THEN
+                ARRAY(SELECT DISTINCT f FROM unnest(e.changed_fields || EXCLUDED.changed_fields) f
+                      ORDER BY f)
+            ELSE e.changed_fields END%5$s;$sql$,
+        p_model,
+        webhook_capture_rows_sql('n', 'new_rows n JOIN old_rows o ON o.id = n.id',
+            format('array_remove(ARRAY[%s]::text[], NULL) AS changed', p_changed)
+            || CASE WHEN p_values IS NOT NULL
+                    THEN format(', %s AS old_values, %s AS new_values', p_old_changed, p_values) ELSE '' END,
+            p_values IS NOT NULL),
+        CASE WHEN p_values IS NOT NULL THEN ', old_values, new_values' ELSE '' END,
+        CASE WHEN p_values IS NOT NULL
+             THEN ', ' || webhook_capture_bounded_sql('old_values', p_limit)
+                  || ', ' || webhook_capture_bounded_sql('new_values', p_limit) ELSE '' END,
+        CASE WHEN p_values IS NOT NULL THEN $sql$,
+            new_values = EXCLUDED.new_values,
+            old_values = CASE WHEN e.event = 'write' THEN EXCLUDED.old_values || coalesce(e.old_values, '{}')
+                              ELSE e.old_values END$sql$ ELSE '' END)
+$$;
+
+-- Unlinks of the rows of p_source (alias o), with their last values. A record created in this
+-- transaction was never seen outside it: its create is dropped and nothing is said
+-- (p_its_rows: only the creates of p_source's rows; else every create of the model, for
+-- TRUNCATE). Written earlier in the transaction: the last values are those from before it.
+CREATE OR REPLACE FUNCTION webhook_capture_unlink_sql(p_model text, p_source text, p_its_rows boolean,
+                                                      p_values text, p_limit integer) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT format($sql$WITH created_here AS (
+            DELETE FROM webhook_event e%3$s
+             WHERE e.txid = txid_current() AND e.model = %1$L%4$s
+               AND e.routed_at IS NULL AND e.event = 'create'
+            RETURNING e.record_id)
+        INSERT INTO webhook_event AS e (model, record_id, event%5$s)
+        SELECT %1$L, d.id, 'unlink'%6$s
+          FROM %2$s
+         WHERE d.id NOT IN (SELECT record_id FROM created_here)
+        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
+        DO UPDATE SET event = 'unlink', changed_fields = NULL%7$s;$sql$,
+        p_model,
+        webhook_capture_rows_sql('o', p_source, p_values || ' AS old_values', p_values IS NOT NULL),
+        CASE WHEN p_its_rows THEN ' USING ' || p_source ELSE '' END,
+        CASE WHEN p_its_rows THEN ' AND e.record_id = o.id' ELSE '' END,
+        CASE WHEN p_values IS NOT NULL THEN ', old_values' ELSE '' END,
+        CASE WHEN p_values IS NOT NULL THEN ', ' || webhook_capture_bounded_sql('old_values', p_limit) ELSE '' END,
+        CASE WHEN p_values IS NOT NULL THEN $sql$, new_values = NULL,
+            old_values = EXCLUDED.old_values
+                         || coalesce(CASE WHEN e.event = 'write' THEN e.old_values END, '{}')$sql$ ELSE '' END)
+$$;
+
+-- Generates the capture function of one tracked model from the table's current columns, with
+-- the values of its captured fields if it has any (webhook_set_captured_fields): new_values
+-- (create, write: every captured field after the change, so a domain can test fields that did
+-- not change) and old_values (write: the captured fields that changed, as they were before the
+-- transaction; unlink: all captured fields, the record's last values).
 -- Also called again after Odoo adds columns (webhook_refresh_capture()).
 CREATE OR REPLACE FUNCTION webhook_generate_capture_function(p_model text) RETURNS text
 LANGUAGE plpgsql AS $generate$
 DECLARE
-    v_tracked  webhook_tracked_model;
-    v_table    regclass;
-    v_function text;
-    v_changed  text;
+    v_tracked     webhook_tracked_model;
+    v_table       regclass;
+    v_function    text;
+    v_changed     text;
+    v_new_values  text;
+    v_old_values  text;
+    v_old_changed text;
 BEGIN
     SELECT * INTO v_tracked FROM webhook_tracked_model WHERE model = p_model;
     IF NOT FOUND THEN
@@ -181,29 +327,27 @@ BEGIN
 
     -- One CASE per compared column; the array keeps the names of those that changed, sorted
     -- by name like the merged arrays.
-    -- Types without an equality operator (json, xml, point, ...) are compared as text.
-    SELECT coalesce(string_agg(
-               format('CASE WHEN n.%1$I%2$s IS DISTINCT FROM o.%1$I%2$s THEN %3$L END',
-                      a.attname,
-                      CASE WHEN EXISTS (SELECT 1 FROM pg_operator op
-                                        WHERE op.oprname = '=' AND op.oprleft = a.atttypid
-                                          AND op.oprright = a.atttypid)
-                           THEN '' ELSE '::text' END,
-                      a.attname),
-               ', ' ORDER BY a.attname), '')
+    SELECT coalesce(string_agg(format('CASE WHEN %s THEN %L END',
+                                      webhook_column_changed_sql(a.attname, a.atttypid), a.attname),
+                               ', ' ORDER BY a.attname), 'NULL')
       INTO v_changed
       FROM pg_attribute a
      WHERE a.attrelid = v_table AND a.attnum > 0 AND NOT a.attisdropped
        AND a.attname <> 'id' AND a.attname <> ALL (v_tracked.ignored_columns);
 
     IF cardinality(v_tracked.captured_fields) > 0 THEN
-        PERFORM webhook_generate_capture_with_values(v_tracked, v_table, v_function,
-            CASE WHEN v_changed = '' THEN 'NULL' ELSE v_changed END);
-        RETURN webhook_point_capture_triggers(v_tracked.table_name, v_table, v_function);
+        v_new_values := webhook_values_expression(v_tracked.captured_fields, 'n');
+        v_old_values := webhook_values_expression(v_tracked.captured_fields, 'o');
+        -- {field: old value} of the captured fields that changed, one small object per field.
+        SELECT coalesce(string_agg(format('CASE WHEN %s THEN jsonb_build_object(%L, o.%I) ELSE ''{}''::jsonb END',
+                                          webhook_column_changed_sql(a.attname, a.atttypid), a.attname, a.attname),
+                                   ' || ' ORDER BY a.attname), $$'{}'::jsonb$$)
+          INTO v_old_changed
+          FROM pg_attribute a
+         WHERE a.attrelid = v_table AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.attname = ANY (v_tracked.captured_fields);
     END IF;
 
-    -- No captured field: ids and changed field names only, at exactly the cost it had before
-    -- values could be captured.
     EXECUTE format($template$
 CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger
 LANGUAGE plpgsql AS $body$
@@ -212,61 +356,18 @@ BEGIN
     IF TG_LEVEL = 'ROW' THEN
         -- webhook_capture_update_id: the UPDATE changed this record's id. The old id is gone
         -- (unless created in this transaction: then nobody saw it), the new one is new.
-        DELETE FROM webhook_event e
-         WHERE e.txid = txid_current() AND e.model = %2$L AND e.record_id = OLD.id
-           AND e.routed_at IS NULL AND e.event = 'create';
-        IF NOT FOUND THEN
-            INSERT INTO webhook_event AS e (model, record_id, event) VALUES (%2$L, OLD.id, 'unlink')
-            ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-            DO UPDATE SET event = 'unlink', changed_fields = NULL;
-        END IF;
-        INSERT INTO webhook_event AS e (model, record_id, event) VALUES (%2$L, NEW.id, 'create')
-        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-        DO UPDATE SET event = 'write', changed_fields = NULL;
+        %3$s
+        %4$s
     ELSIF TG_OP = 'INSERT' THEN
-        INSERT INTO webhook_event AS e (model, record_id, event)
-        SELECT %2$L, n.id, 'create' FROM new_rows n
-        -- Deleted then inserted again with the same id in one transaction: it changed.
-        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-        DO UPDATE SET event = 'write', changed_fields = NULL;
+        %5$s
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO webhook_event AS e (model, record_id, event, changed_fields)
-        SELECT %2$L, d.id, 'write', d.changed
-          FROM (SELECT n.id, array_remove(ARRAY[%3$s]::text[], NULL) AS changed
-                  FROM new_rows n JOIN old_rows o ON o.id = n.id) d
-         WHERE d.changed <> '{}'
-        -- A second UPDATE of the row in this transaction: a create stays a create, a write
-        -- gains the fields.
-        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-        DO UPDATE SET changed_fields = CASE
-            WHEN e.event = 'write' AND e.changed_fields IS NOT NULL THEN
-                ARRAY(SELECT DISTINCT f FROM unnest(e.changed_fields || EXCLUDED.changed_fields) f
-                      ORDER BY f)
-            ELSE e.changed_fields END;
+        %6$s
     ELSIF TG_OP = 'TRUNCATE' THEN
         -- BEFORE TRUNCATE: every row is announced as a DELETE would announce it.
-        WITH created_here AS (
-            DELETE FROM webhook_event e
-             WHERE e.txid = txid_current() AND e.model = %2$L
-               AND e.routed_at IS NULL AND e.event = 'create'
-            RETURNING e.record_id)
-        INSERT INTO webhook_event AS e (model, record_id, event)
-        SELECT %2$L, o.id, 'unlink' FROM %4$I o
-         WHERE o.id NOT IN (SELECT record_id FROM created_here)
-        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-        DO UPDATE SET event = 'unlink', changed_fields = NULL;
+        %7$s
     ELSE
-        -- Created and deleted in one transaction: nobody outside ever saw it, nothing to say.
-        WITH created_here AS (
-            DELETE FROM webhook_event e USING old_rows o
-             WHERE e.txid = txid_current() AND e.model = %2$L AND e.record_id = o.id
-               AND e.routed_at IS NULL AND e.event = 'create'
-            RETURNING e.record_id)
-        INSERT INTO webhook_event AS e (model, record_id, event)
-        SELECT %2$L, o.id, 'unlink' FROM old_rows o
-         WHERE o.id NOT IN (SELECT record_id FROM created_here)
-        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-        DO UPDATE SET event = 'unlink', changed_fields = NULL;
+        -- DELETE: a record created in this transaction was never seen outside it, nothing to say.
+        %8$s
     END IF;
     -- The wake-up handshake, inline (a call to webhook_wake_sidecar() costs more than the test):
     -- 33606995561901931 is 'webhook' in ASCII, the key of webhook_sidecar_try_wait().
@@ -276,161 +377,15 @@ BEGIN
     RETURN NULL;
 END
 $body$
-$template$, v_function, p_model, CASE WHEN v_changed = '' THEN 'NULL' ELSE v_changed END,
-            v_tracked.table_name);
+$template$, v_function, p_model,
+        webhook_capture_unlink_sql(p_model, '(SELECT OLD.*) o', true, v_old_values, v_tracked.capture_limit_bytes),
+        webhook_capture_create_sql(p_model, '(SELECT NEW.*) n', v_new_values, v_tracked.capture_limit_bytes),
+        webhook_capture_create_sql(p_model, 'new_rows n', v_new_values, v_tracked.capture_limit_bytes),
+        webhook_capture_write_sql(p_model, v_changed, v_new_values, v_old_changed, v_tracked.capture_limit_bytes),
+        webhook_capture_unlink_sql(p_model, format('%I o', v_tracked.table_name), false, v_old_values,
+                                   v_tracked.capture_limit_bytes),
+        webhook_capture_unlink_sql(p_model, 'old_rows o', true, v_old_values, v_tracked.capture_limit_bytes));
     RETURN webhook_point_capture_triggers(v_tracked.table_name, v_table, v_function);
-END
-$generate$;
-
--- After a capture function was (re)generated: if the table has capture triggers that do not
--- all call it (a database tracked by an older release: functions named by a cut table name,
--- three triggers), re-creates them on it once and drops the old function. Returns p_function.
-CREATE OR REPLACE FUNCTION webhook_point_capture_triggers(p_table text, p_regclass regclass, p_function text)
-RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF p_regclass IS NOT NULL
-       AND EXISTS (SELECT 1 FROM pg_trigger g
-                    WHERE g.tgrelid = p_regclass AND g.tgname = ANY (webhook_capture_trigger_names()))
-       AND NOT webhook_capture_triggers_current(p_table, p_function) THEN
-        PERFORM webhook_install_capture_triggers(p_table, p_function);
-    END IF;
-    RETURN p_function;
-END
-$$;
-
--- The capture function of a model that captures field values (webhook_set_captured_fields):
--- the same events as webhook_generate_capture_function's, plus new_values (create, write: every
--- captured field after the change, so a domain can test fields that did not change) and
--- old_values (write: the captured fields that changed, as they were before the transaction;
--- unlink: all captured fields, the record's last values). Values above the model's
--- capture_limit_bytes are bounded by webhook_bounded_values (markers, never a cut value); the
--- size test is cheap. p_changed is the CASE list of changed column names built by the caller.
-CREATE OR REPLACE FUNCTION webhook_generate_capture_with_values(
-    v_tracked webhook_tracked_model, v_table regclass, v_function text, p_changed text)
-RETURNS text
-LANGUAGE plpgsql AS $generate$
-DECLARE
-    v_old_changed text;
-BEGIN
-    -- {field: old value} of the captured fields that changed, one small object per field.
-    SELECT string_agg(
-               format('CASE WHEN n.%1$I%2$s IS DISTINCT FROM o.%1$I%2$s THEN jsonb_build_object(%3$L, o.%1$I) ELSE ''{}''::jsonb END',
-                      a.attname,
-                      CASE WHEN EXISTS (SELECT 1 FROM pg_operator op
-                                        WHERE op.oprname = '=' AND op.oprleft = a.atttypid
-                                          AND op.oprright = a.atttypid)
-                           THEN '' ELSE '::text' END,
-                      a.attname),
-               ' || ' ORDER BY a.attname)
-      INTO v_old_changed
-      FROM pg_attribute a
-     WHERE a.attrelid = v_table AND a.attnum > 0 AND NOT a.attisdropped
-       AND a.attname = ANY (v_tracked.captured_fields);
-
-    EXECUTE format($template$
-CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger
-LANGUAGE plpgsql AS $body$
--- Generated by webhook_generate_capture_function(%2$L), with captured values; do not edit,
--- call it again instead.
-BEGIN
-    IF TG_LEVEL = 'ROW' THEN
-        -- webhook_capture_update_id: the UPDATE changed this record's id. The old id is gone
-        -- with its last values (unless created in this transaction), the new one is new.
-        DELETE FROM webhook_event e
-         WHERE e.txid = txid_current() AND e.model = %2$L AND e.record_id = OLD.id
-           AND e.routed_at IS NULL AND e.event = 'create';
-        IF NOT FOUND THEN
-            INSERT INTO webhook_event AS e (model, record_id, event, old_values)
-            SELECT %2$L, d.id, 'unlink',
-                   CASE WHEN pg_column_size(d.old_values) > %6$s THEN webhook_bounded_values(d.old_values, %6$s) ELSE d.old_values END
-              FROM (SELECT o.id, %7$s AS old_values FROM (SELECT OLD.*) o OFFSET 0) d
-            ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-            DO UPDATE SET event = 'unlink', changed_fields = NULL, new_values = NULL,
-                old_values = EXCLUDED.old_values
-                             || coalesce(CASE WHEN e.event = 'write' THEN e.old_values END, '{}');
-        END IF;
-        INSERT INTO webhook_event AS e (model, record_id, event, new_values)
-        SELECT %2$L, d.id, 'create',
-               CASE WHEN pg_column_size(d.new_values) > %6$s THEN webhook_bounded_values(d.new_values, %6$s) ELSE d.new_values END
-          FROM (SELECT n.id, %4$s AS new_values FROM (SELECT NEW.*) n OFFSET 0) d
-        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-        DO UPDATE SET event = 'write', changed_fields = NULL, new_values = EXCLUDED.new_values;
-    ELSIF TG_OP = 'INSERT' THEN
-        INSERT INTO webhook_event AS e (model, record_id, event, new_values)
-        SELECT %2$L, d.id, 'create',
-               CASE WHEN pg_column_size(d.new_values) > %6$s THEN webhook_bounded_values(d.new_values, %6$s) ELSE d.new_values END
-          FROM (SELECT n.id, %4$s AS new_values FROM new_rows n OFFSET 0) d
-        -- Deleted then inserted again with the same id in one transaction: it changed.
-        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-        DO UPDATE SET event = 'write', changed_fields = NULL, new_values = EXCLUDED.new_values;
-    ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO webhook_event AS e (model, record_id, event, changed_fields, old_values, new_values)
-        SELECT %2$L, d.id, 'write', d.changed,
-               CASE WHEN pg_column_size(d.old_values) > %6$s THEN webhook_bounded_values(d.old_values, %6$s) ELSE d.old_values END,
-               CASE WHEN pg_column_size(d.new_values) > %6$s THEN webhook_bounded_values(d.new_values, %6$s) ELSE d.new_values END
-          FROM (SELECT n.id, array_remove(ARRAY[%3$s]::text[], NULL) AS changed,
-                       %5$s AS old_values, %4$s AS new_values
-                  FROM new_rows n JOIN old_rows o ON o.id = n.id OFFSET 0) d
-         WHERE d.changed <> '{}'
-        -- A second UPDATE of the row in this transaction: a create stays a create, a write
-        -- gains the fields; old values stay those from before the transaction.
-        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-        DO UPDATE SET changed_fields = CASE
-            WHEN e.event = 'write' AND e.changed_fields IS NOT NULL THEN
-                ARRAY(SELECT DISTINCT f FROM unnest(e.changed_fields || EXCLUDED.changed_fields) f
-                      ORDER BY f)
-            ELSE e.changed_fields END,
-            new_values = EXCLUDED.new_values,
-            old_values = CASE WHEN e.event = 'write' THEN EXCLUDED.old_values || coalesce(e.old_values, '{}')
-                              ELSE e.old_values END;
-    ELSIF TG_OP = 'TRUNCATE' THEN
-        -- BEFORE TRUNCATE: every row is announced as a DELETE would announce it.
-        WITH created_here AS (
-            DELETE FROM webhook_event e
-             WHERE e.txid = txid_current() AND e.model = %2$L
-               AND e.routed_at IS NULL AND e.event = 'create'
-            RETURNING e.record_id)
-        INSERT INTO webhook_event AS e (model, record_id, event, old_values)
-        SELECT %2$L, d.id, 'unlink',
-               CASE WHEN pg_column_size(d.old_values) > %6$s THEN webhook_bounded_values(d.old_values, %6$s) ELSE d.old_values END
-          FROM (SELECT o.id, %7$s AS old_values FROM %8$I o OFFSET 0) d
-         WHERE d.id NOT IN (SELECT record_id FROM created_here)
-        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-        DO UPDATE SET event = 'unlink', changed_fields = NULL, new_values = NULL,
-            old_values = EXCLUDED.old_values
-                         || coalesce(CASE WHEN e.event = 'write' THEN e.old_values END, '{}');
-    ELSE
-        -- Created and deleted in one transaction: nobody outside ever saw it, nothing to say.
-        WITH created_here AS (
-            DELETE FROM webhook_event e USING old_rows o
-             WHERE e.txid = txid_current() AND e.model = %2$L AND e.record_id = o.id
-               AND e.routed_at IS NULL AND e.event = 'create'
-            RETURNING e.record_id)
-        INSERT INTO webhook_event AS e (model, record_id, event, old_values)
-        SELECT %2$L, d.id, 'unlink',
-               CASE WHEN pg_column_size(d.old_values) > %6$s THEN webhook_bounded_values(d.old_values, %6$s) ELSE d.old_values END
-          FROM (SELECT o.id, %7$s AS old_values FROM old_rows o OFFSET 0) d
-         WHERE d.id NOT IN (SELECT record_id FROM created_here)
-        -- Written earlier in this transaction: the last values are those from before it.
-        ON CONFLICT (txid, model, record_id) WHERE routed_at IS NULL
-        DO UPDATE SET event = 'unlink', changed_fields = NULL, new_values = NULL,
-            old_values = EXCLUDED.old_values
-                         || coalesce(CASE WHEN e.event = 'write' THEN e.old_values END, '{}');
-    END IF;
-    -- The wake-up handshake, inline (a call to webhook_wake_sidecar() costs more than the test):
-    -- 33606995561901931 is 'webhook' in ASCII, the key of webhook_sidecar_try_wait().
-    IF FOUND AND NOT pg_try_advisory_xact_lock_shared(33606995561901931) THEN
-        PERFORM pg_notify('webhook_event', '');
-    END IF;
-    RETURN NULL;
-END
-$body$
-$template$, v_function, v_tracked.model, p_changed,
-            webhook_values_expression(v_tracked.captured_fields, 'n'),
-            coalesce(v_old_changed, $$'{}'::jsonb$$), v_tracked.capture_limit_bytes,
-            webhook_values_expression(v_tracked.captured_fields, 'o'), v_tracked.table_name);
-    RETURN v_function;
 END
 $generate$;
 

@@ -24,6 +24,14 @@ SET LOCAL check_function_bodies = off;
 -- function (p_limit and the arrays are parameters); it guessed 11,000 rows and hashed the whole
 -- webhook_delivery table, sent rows included, on every claim (21 ms instead of 1 ms at 100,000
 -- rows, growing with the sent history kept for retention).
+--
+-- The in-flight test looks up each candidate's record in
+-- webhook_delivery_one_in_flight_per_record_index (OFFSET 0 keeps it a lookup per candidate:
+-- without it the planner made an anti-join that read every in-flight index entry of the
+-- subscriber on every claim, dead ones included. A delivery leaves a dead entry there each time
+-- it is sent, until a vacuum; while a long transaction (an Odoo report, a backup) holds back the
+-- cleanup, those are thousands: measured 569 of 2,042 buffers per claim after 9,600 sends,
+-- bench/backlog-cost.sh; see also V20 on the lease index).
 CREATE OR REPLACE FUNCTION webhook_claim_deliveries(p_sidecar text, p_limit integer, p_lease interval,
                                                     p_subscribers bigint[], p_slots integer[])
 RETURNS SETOF webhook_delivery
@@ -41,7 +49,8 @@ BEGIN
                      AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= now()
                      AND NOT EXISTS (SELECT 1 FROM webhook_delivery f
                                       WHERE f.subscriber_id = d.subscriber_id AND f.model = d.model
-                                        AND f.record_id = d.record_id AND f.status = 'processing')
+                                        AND f.record_id = d.record_id AND f.status = 'processing'
+                                     OFFSET 0)
                    ORDER BY d.next_attempt_at, d.id
                    LIMIT slots.free
                    FOR UPDATE SKIP LOCKED) picked

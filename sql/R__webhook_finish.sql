@@ -38,9 +38,8 @@ CREATE OR REPLACE FUNCTION webhook_absorb_newer(p_id bigint)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-    d     webhook_delivery;
-    n     webhook_delivery;
-    v_net text;
+    d webhook_delivery;
+    n webhook_delivery;
 BEGIN
     SELECT * INTO d FROM webhook_delivery WHERE id = p_id FOR UPDATE;
     SELECT * INTO n FROM webhook_delivery
@@ -50,22 +49,9 @@ BEGIN
     IF NOT FOUND THEN
         RETURN p_id;
     END IF;
-    v_net := webhook_net_event(d.event, n.event, d.attempts > 0);
     DELETE FROM webhook_delivery WHERE id = n.id;
-    IF v_net IS NULL THEN
-        DELETE FROM webhook_delivery WHERE id = d.id;
-        RETURN NULL;
-    END IF;
-    UPDATE webhook_delivery
-       SET event = v_net,
-           changed_fields = webhook_net_fields(v_net, d.event, d.changed_fields, n.event, n.changed_fields),
-           changes = webhook_net_changes(d.changes, n.changes),
-           coalesced_count = d.coalesced_count + n.coalesced_count,
-           last_event_id = n.last_event_id,
-           last_captured_at = n.last_captured_at,
-           content_version = d.content_version + CASE WHEN d.attempts > 0 THEN 1 ELSE 0 END
-     WHERE id = d.id;
-    RETURN d.id;
+    RETURN webhook_merge_into(d, n.event, n.changed_fields, n.changes, n.coalesced_count,
+                              n.last_event_id, n.last_captured_at);
 END
 $$;
 

@@ -81,15 +81,46 @@ LANGUAGE sql AS $$
     SELECT pg_try_advisory_xact_lock(hashtextextended(p_subscriber_id || '/' || p_model || '/' || p_record_id, 0))
 $$;
 
+-- Merges newer news of a record into its unsent delivery d (locked by the caller): the net
+-- event, fields and changes, the count of merged events, the newest event's id and capture time,
+-- and a new content version if d was attempted. Returns d's id, or NULL when the net effect is
+-- nothing (d is then deleted). Both the router (one event) and webhook_absorb_newer (a newer
+-- delivery, R__webhook_finish.sql) merge through here, so the rule is written once.
+CREATE OR REPLACE FUNCTION webhook_merge_into(d webhook_delivery, p_event text, p_changed_fields text[],
+                                              p_changes jsonb, p_count integer,
+                                              p_last_event_id bigint, p_last_captured_at timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_net text := webhook_net_event(d.event, p_event, d.attempts > 0);
+BEGIN
+    IF v_net IS NULL THEN
+        DELETE FROM webhook_delivery WHERE id = d.id;
+        RETURN NULL;
+    END IF;
+    UPDATE webhook_delivery
+       SET event = v_net,
+           changed_fields = webhook_net_fields(v_net, d.event, d.changed_fields, p_event, p_changed_fields),
+           changes = webhook_net_changes(d.changes, p_changes),
+           coalesced_count = d.coalesced_count + p_count,
+           last_event_id = p_last_event_id,
+           last_captured_at = p_last_captured_at,
+           -- Attempted content may have reached the receiver: new content, new webhook-id.
+           content_version = d.content_version + CASE WHEN d.attempts > 0 THEN 1 ELSE 0 END,
+           updated_at = now()
+     WHERE id = d.id;
+    RETURN d.id;
+END
+$$;
+
 -- Merges one event into the open (not yet in flight) delivery of its record for one subscriber,
 -- or opens a new delivery. Returns the delivery id, or NULL when the net effect is nothing.
 CREATE OR REPLACE FUNCTION webhook_merge_event(p_subscriber_id bigint, e webhook_event)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-    r     webhook_delivery;
-    d     webhook_delivery;
-    v_net text;
+    r webhook_delivery;
+    d webhook_delivery;
 BEGIN
     -- Lock every unsent delivery of the record, the one in flight and dead (or cancelled) ones
     -- included: the dispatcher turning the one in flight back to failed, or a replay of a dead or
@@ -117,23 +148,9 @@ BEGIN
         RETURN d.id;
     END IF;
 
-    v_net := webhook_net_event(d.event, e.event, d.attempts > 0);
-    IF v_net IS NULL THEN
-        DELETE FROM webhook_delivery WHERE id = d.id;
-        RETURN NULL;
-    END IF;
-    UPDATE webhook_delivery
-       SET event = v_net,
-           changed_fields = webhook_net_fields(v_net, d.event, d.changed_fields, e.event, e.changed_fields),
-           changes = webhook_net_changes(d.changes, webhook_event_changes(e.event, e.old_values, e.new_values)),
-           coalesced_count = d.coalesced_count + 1,
-           last_event_id = e.id,
-           last_captured_at = e.captured_at,
-           -- Attempted content may have reached the receiver: new content, new webhook-id.
-           content_version = d.content_version + CASE WHEN d.attempts > 0 THEN 1 ELSE 0 END,
-           updated_at = now()
-     WHERE id = d.id;
-    RETURN d.id;
+    RETURN webhook_merge_into(d, e.event, e.changed_fields,
+                              webhook_event_changes(e.event, e.old_values, e.new_values),
+                              1, e.id, e.captured_at);
 END
 $$;
 
@@ -175,6 +192,7 @@ DECLARE
     v_first_seq   bigint;
     v_merge_event bigint[];
     v_merge_sub   bigint[];
+    v_counts      integer[];
     v_made        integer;
     e             webhook_event;
     sub           webhook_subscriber;
@@ -239,10 +257,18 @@ BEGIN
          WHERE simple
          ORDER BY id, subscriber_id
     )
-    SELECT array_agg(id ORDER BY id, subscriber_id), array_agg(subscriber_id ORDER BY id, subscriber_id)
-      INTO v_merge_event, v_merge_sub
-      FROM sorted
-     WHERE NOT simple;
+    SELECT merge.events, merge.subscribers, made_of.counts
+      INTO v_merge_event, v_merge_sub, v_counts
+      FROM (SELECT array_agg(id ORDER BY id, subscriber_id) AS events,
+                   array_agg(subscriber_id ORDER BY id, subscriber_id) AS subscribers
+              FROM sorted
+             WHERE NOT simple) merge,
+           -- How many deliveries each event of v_ids makes (0: no subscriber wants it), in
+           -- v_ids order: its pairs, counted here rather than by asking every subscriber again.
+           (SELECT array_agg(coalesce(per_event.pairs, 0) ORDER BY b.ord) AS counts
+              FROM unnest(v_ids) WITH ORDINALITY AS b(id, ord)
+              LEFT JOIN (SELECT id, count(*)::integer AS pairs FROM pair GROUP BY id) per_event
+                     ON per_event.id = b.id) made_of;
 
     FOR i IN 1 .. coalesce(cardinality(v_merge_event), 0) LOOP
         SELECT * INTO e FROM webhook_event WHERE id = v_merge_event[i];
@@ -258,11 +284,9 @@ BEGIN
     -- delivery_count 0 keeps an event no subscriber wanted, for a later replay (and apps).
     UPDATE webhook_event ev
        SET routed_at = now(),
-           delivery_count = (SELECT count(*) FROM webhook_subscriber s
-                              WHERE webhook_subscriber_wants(s, ev.model, ev.event, ev.changed_fields,
-                                                  coalesce(ev.new_values, ev.old_values))),
+           delivery_count = b.made,
            routed_seq = v_first_seq + b.ord - 1
-      FROM unnest(v_ids) WITH ORDINALITY AS b(id, ord)
+      FROM unnest(v_ids, v_counts) WITH ORDINALITY AS b(id, made, ord)
      WHERE ev.id = b.id
        AND ev.id = ANY (v_ids);  -- lets the planner use the primary key, not hash the table
     RETURN v_routed;

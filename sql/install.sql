@@ -24,6 +24,7 @@ BEGIN;
 \ir V17__webhook_operations.sql
 \ir V18__webhook_broker_destinations.sql
 \ir V19__webhook_delivery_cancelled.sql
+\ir V20__webhook_delivery_unsent_index.sql
 
 \ir R__webhook_capture.sql
 \ir R__webhook_claim.sql
