@@ -31,7 +31,6 @@ class RouteMinIntervalTest extends PipelineTest {
 
   @Test
   void shouldRouteAStreamOfCommitsInFewPassesWithoutNotificationsAndLoseNone() throws Exception {
-    long interval = 200 * MS;
     int writes = 30;
     p.subscribe("crm", "", "");
     // No fallback poll: only notifications and the interval drive the router.
@@ -45,25 +44,30 @@ class RouteMinIntervalTest extends PipelineTest {
         () -> "");
     long passesBefore = sidecar.metrics().routePasses.getCount();
     long notificationsBefore = sidecar.listener().notificationCount();
-    long start = System.nanoTime();
     for (int i = 0; i < writes; i++) {
       p.partner("p" + i); // one commit each, 10 ms apart: a steady stream
       Thread.sleep(10);
     }
     p.awaitStatus(writes, "sent", Duration.ofSeconds(30));
-    long elapsed = System.nanoTime() - start;
+    // Read the counters once the router is idle again, so that no pass or notification of this
+    // stream is still under way.
+    Await.until(
+        "the sidecar waits for notifications again",
+        Duration.ofSeconds(10),
+        () -> p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class),
+        () -> "");
     long passes = sidecar.metrics().routePasses.getCount() - passesBefore;
     long notifications = sidecar.listener().notificationCount() - notificationsBefore;
 
     Set<String> delivered = new HashSet<>();
     p.answered2xx().forEach(r -> delivered.add(r.data().get("record_id").asText()));
     assertEquals(writes, delivered.size(), "every record delivered once: " + p.statuses());
-    // Passes that follow a wait are at least an interval apart (the first is free).
-    long most = elapsed / interval + 1;
+    // Counts, not clock readings (the machine is shared): commits 10 ms apart against a 200 ms
+    // interval are routed several per pass, and while a pass is held back the waiting lock is
+    // released, so most writers do not NOTIFY. Without the interval both would equal the writes.
+    assertTrue(passes < writes * 2 / 3, passes + " passes for " + writes + " commits");
     assertTrue(
-        passes <= most, passes + " passes in " + elapsed / MS + " ms, expected at most " + most);
-    // The waiting lock is released while a pass is held back: writers meanwhile do not NOTIFY.
-    assertTrue(
-        notifications <= passes + 1, notifications + " notifications for " + passes + " passes");
+        notifications < writes * 2 / 3,
+        notifications + " notifications for " + writes + " commits");
   }
 }
