@@ -53,9 +53,13 @@ def batch_operation(env, kind):
         # A value never written before (time in ns): an unchanged value is no change to capture.
         return lambda: targets.write({"phone": "+32 %d" % time.time_ns()})
     if kind == "load1000":
-        return lambda: partners.load(
-            ["name", "email"],
-            [["Import %d" % i, "import%d@example.com" % i] for i in range(1000)])
+        def load():
+            result = partners.load(
+                ["name", "email"],
+                [["Import %d" % i, "import%d@example.com" % i] for i in range(1000)])
+            if not result.get("ids"):  # load() reports errors instead of raising them
+                raise SystemExit("load() imported nothing: %s" % result.get("messages"))
+        return load
     raise SystemExit("unknown batch operation %r" % kind)
 
 
