@@ -7,6 +7,13 @@ Loads the database's registry once, prints READY <Odoo version>, then obeys one 
     seed N     create N partners (the harness sends it to one process, once), print SEEDED
     run S      for S seconds: write() one field of a res.partner as the admin user, then commit,
                as a user's edit does; print RESULT <writes> <seconds>
+    batch K S  for S seconds: repeat one batched operation K, each followed by a commit; print
+               RESULT <operations> <seconds spent in them>. K is one of
+               create500   create() of 500 partners in one call
+               write500    write() of one value on 500 partners in one call
+               confirm50   action_confirm() of a sale order with 50 lines (the order is created,
+                           and committed, before each; only the confirm and its commit are timed)
+               load1000    load() of 1,000 partners, as an import does
     quit       exit
 
 Process PROCESS of PROCESSES writes only its own share of the partners, so concurrent processes
@@ -29,6 +36,63 @@ registry = Registry(dbname)
 
 def say(line):
     print(line, flush=True)
+
+
+def batch_operation(env, kind):
+    """The operation K of `batch K S`: a function that does it once and returns nothing."""
+    partners = env["res.partner"]
+    if kind == "create500":
+        return lambda: partners.create(
+            [{"name": "Batch %d" % i, "email": "batch%d@example.com" % i} for i in range(500)])
+    if kind == "write500":
+        targets = partners.search([("name", "=like", "BatchW %")], order="id", limit=500)
+        if len(targets) < 500:
+            targets |= partners.create(
+                [{"name": "BatchW %d" % i} for i in range(len(targets), 500)])
+            env.cr.commit()
+        # A value never written before (time in ns): an unchanged value is no change to capture.
+        return lambda: targets.write({"phone": "+32 %d" % time.time_ns()})
+    if kind == "load1000":
+        def load():
+            result = partners.load(
+                ["name", "email"],
+                [["Import %d" % i, "import%d@example.com" % i] for i in range(1000)])
+            if not result.get("ids"):  # load() reports errors instead of raising them
+                raise SystemExit("load() imported nothing: %s" % result.get("messages"))
+        return load
+    raise SystemExit("unknown batch operation %r" % kind)
+
+
+def sale_order_with_lines(env, lines):
+    """A draft sale order of the first Bench partner with `lines` lines of one service product."""
+    product = env["product.product"].search([("default_code", "=", "BENCH")], limit=1)
+    if not product:
+        product = env["product.product"].create(
+            {"name": "Bench service", "default_code": "BENCH", "type": "service", "list_price": 10})
+    customer = env["res.partner"].search([("name", "=like", "Bench %")], order="id", limit=1)
+    return env["sale.order"].create({
+        "partner_id": customer.id,
+        "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1 + i % 5})
+                       for i in range(lines)],
+    })
+
+
+def run_batch(env, kind, seconds):
+    """Repeats the operation, each followed by a commit, for `seconds`: (operations, seconds in them)."""
+    operation = None if kind == "confirm50" else batch_operation(env, kind)
+    operations, spent = 0, 0.0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        if kind == "confirm50":
+            order = sale_order_with_lines(env, 50)
+            env.cr.commit()  # creating the order is not what is measured
+            operation = order.action_confirm
+        start = time.perf_counter()
+        operation()
+        env.cr.commit()
+        spent += time.perf_counter() - start
+        operations += 1
+    return operations, spent
 
 
 with registry.cursor() as cr:
@@ -58,5 +122,9 @@ with registry.cursor() as cr:
                 env.cr.commit()
                 writes += 1
             say("RESULT %d %.3f" % (writes, time.perf_counter() - start))
+        elif verb == "batch":
+            kind, _, seconds = arg.partition(" ")
+            operations, spent = run_batch(env, kind, float(seconds))
+            say("RESULT %d %.3f" % (operations, spent))
         elif verb == "quit":
             break

@@ -162,6 +162,16 @@ final class Bench {
     targets.add(new String[] {what, figure, met ? "met" : "**missed**"});
   }
 
+  /** A target this run could not judge: never counted as met. */
+  void notMeasured(String what, String why) {
+    targets.add(new String[] {what, "not measured: " + why, "not measured"});
+  }
+
+  /** A peer's figure shown beside ours in the target table: a comparison, not a verdict. */
+  void comparison(String what, String figure) {
+    targets.add(new String[] {what, figure, "comparison"});
+  }
+
   void section(String markdown) {
     report.append(markdown).append("\n\n");
   }

@@ -29,6 +29,25 @@ final class ClosestPeer {
   private final Bench b;
   private int slot;
 
+  private static final String SUSTAINED_ROW =
+      "S8 the closest peer, Debezium Server, sustained deliveries/s (writers of S3)";
+
+  /** Debezium Server's sustained rate beside ours in the target table: a comparison, no verdict. */
+  @SuppressWarnings("unchecked")
+  private void sustainedComparison(Map<String, Object> sustained) {
+    Map<String, Object> server = (Map<String, Object>) sustained.get(SERVER);
+    Map<String, Object> ours = (Map<String, Object>) sustained.get(SIDECAR);
+    b.comparison(
+        SUSTAINED_ROW,
+        "Debezium Server "
+            + Stats.fmt((Double) server.get("delivered_per_s"))
+            + "/s, ours "
+            + Stats.fmt((Double) ours.get("delivered_per_s"))
+            + "/s, of "
+            + Stats.fmt((Double) ours.get("offered_per_s"))
+            + "/s offered");
+  }
+
   ClosestPeer(Bench b) {
     this.b = b;
   }
@@ -42,6 +61,7 @@ final class ClosestPeer {
       b.results.put("closest_peer", raw);
       b.section(md.toString());
       Progress.say("S8 not measured %s", b.peerServer.missing());
+      b.comparison(SUSTAINED_ROW, "not measured " + b.peerServer.missing());
       return;
     }
     raw.put("version", b.peerServer.version());
@@ -49,6 +69,7 @@ final class ClosestPeer {
     sustained.put(SERVER, sustained(SERVER));
     sustained.put(SIDECAR, sustained(SIDECAR));
     raw.put("sustained", sustained);
+    sustainedComparison(sustained);
     Map<String, Object> outage = new LinkedHashMap<>();
     outage.put(SERVER, outage(SERVER));
     outage.put(SIDECAR, outage(SIDECAR));

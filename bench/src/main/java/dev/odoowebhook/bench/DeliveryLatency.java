@@ -250,11 +250,18 @@ final class DeliveryLatency {
     if (warmupNote != null) {
       md.append("\n").append(warmupNote).append("\n");
     }
+    md.append(
+            "\nTarget (issue 22): the sidecar's p50 and p99 both below Debezium embedded at 5 ms poll in"
+                + " this run. The earlier targets, p50 ≤ 5 ms and p99 ≤ 50 ms, are withdrawn and kept here"
+                + " for comparison: the sidecar's p50 ")
+        .append(sideP50 <= 5 ? "meets" : "misses")
+        .append(" 5 ms, its p99 ")
+        .append(sideP99 <= 50 ? "meets" : "misses")
+        .append(" 50 ms.\n");
     md.append("\n![latency](s2_latency.png)\n");
     b.results.put("latency", raw);
     b.section(md.toString());
-    b.target("S2 sidecar latency p50 ≤ 5 ms", Stats.fmt(sideP50) + " ms", sideP50 <= 5);
-    b.target("S2 sidecar latency p99 ≤ 50 ms", Stats.fmt(sideP99) + " ms", sideP99 <= 50);
+    latencyTargets(samples, sideP50, sideP99);
     Charts.groupedBars(
         "Commit → delivery latency at 200 events/s (log scale)",
         "system",
@@ -262,6 +269,54 @@ final class DeliveryLatency {
         chart,
         b.outDir.resolve("s2_latency.png"),
         true);
+  }
+
+  /**
+   * Issue 22, target 3: our p50 and p99 both below Debezium embedded at 5 ms poll, measured in this
+   * run (else not measured, never met); Debezium Server's beside them as a comparison. The earlier
+   * targets (p50 ≤ 5 ms, p99 ≤ 50 ms) are withdrawn; the scenario table keeps the figures.
+   */
+  private void latencyTargets(Map<String, List<Double>> samples, double sideP50, double sideP99) {
+    double[] dbz = Stats.toArray(samples.getOrDefault(DBZ_5MS, List.of()));
+    if (samples.get(SIDECAR).isEmpty()) {
+      b.notMeasured(
+          "S2 latency p50 and p99 below Debezium embedded at 5 ms poll", "no sidecar sample");
+    } else if (dbz.length == 0) {
+      b.notMeasured(
+          "S2 latency p50 and p99 below Debezium embedded at 5 ms poll",
+          "no Debezium embedded sample in this run");
+    } else {
+      double dbzP50 = Stats.percentile(dbz, 50);
+      double dbzP99 = Stats.percentile(dbz, 99);
+      b.target(
+          "S2 latency p50 below Debezium embedded at 5 ms poll (200 events/s)",
+          "ours " + Stats.fmt(sideP50) + " ms, Debezium " + Stats.fmt(dbzP50) + " ms",
+          sideP50 < dbzP50);
+      b.target(
+          "S2 latency p99 below Debezium embedded at 5 ms poll (200 events/s)",
+          "ours " + Stats.fmt(sideP99) + " ms, Debezium " + Stats.fmt(dbzP99) + " ms",
+          sideP99 < dbzP99);
+    }
+    double[] server = Stats.toArray(samples.getOrDefault(DBZ_SERVER, List.of()));
+    if (server.length > 0) {
+      b.comparison(
+          "S2 the closest peer, Debezium Server, latency p50 / p99 at 200 events/s",
+          "Debezium Server "
+              + Stats.fmt(Stats.percentile(server, 50))
+              + " / "
+              + Stats.fmt(Stats.percentile(server, 99))
+              + " ms; ours "
+              + Stats.fmt(sideP50)
+              + " / "
+              + Stats.fmt(sideP99)
+              + " ms");
+    } else {
+      b.comparison(
+          "S2 the closest peer, Debezium Server, latency p50 / p99 at 200 events/s",
+          b.peerServer.available()
+              ? "not measured: no sample arrived"
+              : "not measured " + b.peerServer.missing());
+    }
   }
 
   private static String shortName(String s) {
