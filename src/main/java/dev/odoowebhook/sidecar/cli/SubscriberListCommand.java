@@ -17,7 +17,8 @@ final class SubscriberListCommand implements Command {
   @Override
   public String help() {
     return "subscriber list\n"
-        + "  Lists subscribers (secrets and URL credentials are not shown). STATUS: active,\n"
+        + "  Lists subscribers (secrets and URL credentials are not shown; CREDENTIALS says\n"
+        + "  whether broker credentials are set). STATUS: active,\n"
         + "  paused (events wait, nothing is sent) or inactive (events are not routed to it).";
   }
 
@@ -34,6 +35,7 @@ final class SubscriberListCommand implements Command {
             c.prepareStatement(
                 "SELECT s.id, s.name, CASE WHEN NOT s.active THEN 'inactive' WHEN s.paused THEN 'paused'"
                     + " ELSE 'active' END, s.url, s.models, s.events, s.payload, s.domain,"
+                    + " EXISTS (SELECT 1 FROM webhook_broker_credential b WHERE b.subscriber_id = s.id),"
                     + " count(*) FILTER (WHERE d.status IN ('pending', 'processing', 'failed')) AS open,"
                     + " count(*) FILTER (WHERE d.status = 'dead') AS dead"
                     + " FROM webhook_subscriber s LEFT JOIN webhook_delivery d ON d.subscriber_id = s.id"
@@ -41,13 +43,22 @@ final class SubscriberListCommand implements Command {
         ResultSet rs = ps.executeQuery()) {
       ctx.out()
           .printf(
-              "%-5s %-20s %-8s %-40s %-25s %-20s %-8s %6s %6s  %s%n",
-              "ID", "NAME", "STATUS", "URL", "MODELS", "EVENTS", "PAYLOAD", "OPEN", "DEAD",
+              "%-5s %-20s %-8s %-40s %-25s %-20s %-8s %-11s %6s %6s  %s%n",
+              "ID",
+              "NAME",
+              "STATUS",
+              "URL",
+              "MODELS",
+              "EVENTS",
+              "PAYLOAD",
+              "CREDENTIALS",
+              "OPEN",
+              "DEAD",
               "DOMAIN");
       while (rs.next()) {
         ctx.out()
             .printf(
-                "%-5d %-20s %-8s %-40s %-25s %-20s %-8s %6d %6d  %s%n",
+                "%-5d %-20s %-8s %-40s %-25s %-20s %-8s %-11s %6d %6d  %s%n",
                 rs.getLong(1),
                 rs.getString(2),
                 rs.getString(3),
@@ -55,8 +66,9 @@ final class SubscriberListCommand implements Command {
                 Options.joined(rs.getArray(5), "(all)"),
                 Options.joined(rs.getArray(6), ""),
                 rs.getString(7),
-                rs.getLong(9),
+                rs.getBoolean(9) ? "set" : "-",
                 rs.getLong(10),
+                rs.getLong(11),
                 rs.getString(8) == null ? "" : rs.getString(8));
       }
     }

@@ -36,13 +36,32 @@ public final class CommandLine {
     this.db = db;
   }
 
+  /** The command line against a database that no {@link CliProcess} made, e.g. a Pipeline's. */
+  public static CommandLine on(TestDatabase db) {
+    return new CommandLine(db);
+  }
+
   /** Runs the CLI against the test database. */
   public Result run(String... args) {
     return run(db.env(), args);
   }
 
+  /**
+   * Runs the CLI against the test database with these extra environment variables and this text on
+   * its stdin (null: none, stdin at its end at once).
+   */
+  public Result runWith(Map<String, String> extraEnv, String stdin, String... args) {
+    Map<String, String> env = new java.util.HashMap<>(db.env());
+    env.putAll(extraEnv);
+    return run(env, stdin, args);
+  }
+
   /** Runs the CLI with exactly these WEBHOOK_* variables (none is inherited from this JVM). */
   public Result run(Map<String, String> env, String... args) {
+    return run(env, null, args);
+  }
+
+  private Result run(Map<String, String> env, String stdin, String... args) {
     Path out = null;
     Path err = null;
     try {
@@ -64,6 +83,9 @@ public final class CommandLine {
       pb.environment().keySet().removeIf(k -> k.startsWith("WEBHOOK_"));
       pb.environment().putAll(env);
       Process p = pb.start();
+      try (var in = p.getOutputStream()) { // closed: a read of stdin ends instead of waiting
+        in.write((stdin == null ? "" : stdin).getBytes(StandardCharsets.UTF_8));
+      }
       if (!p.waitFor(TIME_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
         p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         throw new AssertionError(

@@ -11,11 +11,13 @@ import dev.odoowebhook.sidecar.delivery.Subscriber;
 import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.support.Await;
 import dev.odoowebhook.sidecar.support.BrokerMessage;
+import dev.odoowebhook.sidecar.support.CommandLine;
 import dev.odoowebhook.sidecar.support.JetStreamServer;
 import io.nats.client.api.StorageType;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -286,5 +288,90 @@ class NatsDestinationTest extends BrokerDeliveryContract {
       p.awaitStatus(1, "sent", WAIT); // picked up without a restart
       assertEquals(1, own.readAll("WEBHOOK_LOGIN_" + tag).size());
     }
+  }
+
+  /**
+   * Credentials set with `subscriber add` (the password read from the environment): the subscriber
+   * publishes to the shared server at 127.0.0.1:4222, which requires no login and so cannot tell
+   * whether they were used; the same CLI call against a private server that requires them proves
+   * that the publisher logs in with what the CLI stored.
+   */
+  @Test
+  void shouldPublishWithCredentialsSetThroughTheCli() {
+    CommandLine cli = CommandLine.on(p.db);
+    Map<String, String> env = Map.of("NATS_PASSWORD", "s3cret-pw");
+    String[] quick = {
+      "--timeout", "2s", "--backoff-base", "100ms", "--backoff-factor", "1", "--max-retries", "100"
+    };
+    String shared = newDestination();
+    CommandLine.Result r =
+        cli.runWith(
+            env,
+            null,
+            concat(
+                quick,
+                "subscriber",
+                "add",
+                "--name",
+                "shared",
+                "--url",
+                shared,
+                "--broker-user",
+                "svc-odoo",
+                "--broker-password",
+                "env:NATS_PASSWORD"));
+    assertEquals(0, r.code(), r.toString());
+    Assumptions.assumeTrue(
+        JetStreamServer.binaryOnPath(),
+        "nats-server is not on the PATH: no server with a login to test against");
+    try (JetStreamServer own = JetStreamServer.startOwn("svc-odoo", "s3cret-pw")) {
+      String tag = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+      own.createStream("WEBHOOK_CLI_" + tag, StorageType.Memory, "cli." + tag + ".>");
+      r =
+          cli.runWith(
+              env,
+              null,
+              concat(
+                  quick,
+                  "subscriber",
+                  "add",
+                  "--name",
+                  "own",
+                  "--url",
+                  "nats://" + own.hostPort() + "/cli." + tag,
+                  "--broker-user",
+                  "svc-odoo",
+                  "--broker-password",
+                  "env:NATS_PASSWORD"));
+      assertEquals(0, r.code(), r.toString());
+      assertEquals(
+          List.of("svc-odoo:s3cret-pw:", "svc-odoo:s3cret-pw:"),
+          p
+              .db
+              .rows(
+                  "SELECT concat_ws(':', username, password, coalesce(token, '')) AS c"
+                      + " FROM webhook_broker_credential ORDER BY subscriber_id")
+              .stream()
+              .map(row -> row.get("c"))
+              .toList(),
+          "stored as given");
+      long partner = p.partner("Azure");
+      p.startSidecar(SIDECAR);
+      p.awaitStatus(2, "sent", WAIT);
+      assertEquals(1, published().size(), "the shared server has it");
+      List<BrokerMessage> own1 =
+          own.readAll("WEBHOOK_CLI_" + tag).stream().map(BrokerMessage::of).toList();
+      assertEquals(1, own1.size(), "the server that requires the login has it");
+      assertEquals("cli." + tag + ".res_partner." + partner, own1.get(0).address());
+      assertEquals(
+          0,
+          p.db.count("SELECT count(*) FROM webhook_attempt WHERE error_type IS NOT NULL"),
+          "no attempt was refused");
+    }
+  }
+
+  private static String[] concat(String[] options, String... command) {
+    return java.util.stream.Stream.concat(Arrays.stream(command), Arrays.stream(options))
+        .toArray(String[]::new);
   }
 }
