@@ -9,6 +9,7 @@ import dev.odoowebhook.sidecar.config.SidecarConfig;
 import dev.odoowebhook.sidecar.delivery.PostWebhook;
 import dev.odoowebhook.sidecar.delivery.TargetPolicy;
 import dev.odoowebhook.sidecar.delivery.WebhookSigner;
+import dev.odoowebhook.sidecar.delivery.broker.DestinationUrls;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -262,7 +263,7 @@ final class SubscriberSpec {
 
   private static String url(String text) {
     String url = text.trim();
-    String problem = PostWebhook.problemWithUrl(url);
+    String problem = DestinationUrls.problemWith(url);
     if (problem != null) {
       throw new UsageException(
           "--url \""

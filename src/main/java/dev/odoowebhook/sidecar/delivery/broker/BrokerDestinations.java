@@ -62,23 +62,19 @@ public final class BrokerDestinations implements Destination, AutoCloseable {
 
   @Override
   public AttemptResult send(Subscriber s, Delivery d, byte[] body, Duration timeout, Instant now) {
+    long start = System.nanoTime();
     BrokerUrl url;
     try {
       url = BrokerUrl.parse(s.url().toString());
     } catch (IllegalArgumentException e) {
-      return new AttemptResult(
+      return Outcomes.giveUp(
           now,
-          0,
-          null,
+          start,
           ErrorType.INVALID_URL,
-          "The subscriber's broker URL is not valid: " + e.getMessage() + "; fix it and replay.",
-          null,
-          null,
-          true);
+          "The subscriber's broker URL is not valid: " + e.getMessage() + "; fix it and replay.");
     }
     if (closed) {
-      return new AttemptResult(
-          now, 0, null, ErrorType.INTERRUPTED, "The sidecar is stopping", null, null, false);
+      return Outcomes.stopping(now, start);
     }
     Map<String, String> headers = SignedHeaders.of(s, d.messageId(), body, now);
     Object client = clientFor(s, url, timeout);

@@ -99,19 +99,14 @@ final class PublishToNats implements AutoCloseable {
             .build();
     try {
       PublishAck ack = jetStream().publish(subject, h, body, opts);
-      return new AttemptResult(
+      return Outcomes.sent(
           now,
-          elapsedMs(start),
-          null,
-          null,
-          null,
+          start,
           "stream "
               + ack.getStream()
               + ", sequence "
               + ack.getSeqno()
-              + (ack.isDuplicate() ? ", duplicate" : ""),
-          null,
-          false);
+              + (ack.isDuplicate() ? ", duplicate" : ""));
     } catch (JetStreamApiException e) {
       return Outcomes.failure(
           now,
@@ -122,7 +117,7 @@ final class PublishToNats implements AutoCloseable {
       return fromIoException(e, subject, timeout, now, start);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Outcomes.failure(now, start, ErrorType.INTERRUPTED, "The sidecar is stopping");
+      return Outcomes.stopping(now, start);
     } catch (IllegalStateException e) { // disconnected (nothing is buffered), or closed under it
       return Outcomes.failure(
           now,
@@ -196,10 +191,6 @@ final class PublishToNats implements AutoCloseable {
       }
       return jetStream;
     }
-  }
-
-  private static long elapsedMs(long startNanos) {
-    return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
   }
 
   @Override
