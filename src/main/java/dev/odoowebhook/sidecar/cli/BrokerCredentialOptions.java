@@ -18,9 +18,11 @@ import java.util.Set;
  * addon: the database's {@code webhook_set_broker_credentials} and {@code
  * webhook_broker_credentials_problem} (sql/R__webhook_operations.sql). They run in the command's
  * transaction, after the subscriber row is written, so a refusal leaves nothing changed. The values
- * are never printed. Immutable.
+ * are never printed ({@link #toString} masks them). Immutable.
+ *
+ * @param given whether the command replaces (or, all null, clears) the stored credentials
  */
-final class BrokerCredentialOptions {
+record BrokerCredentialOptions(boolean given, String username, String password, String token) {
   static final String USER = "broker-user";
   static final String PASSWORD = "broker-password";
   static final String TOKEN = "broker-token";
@@ -34,20 +36,6 @@ final class BrokerCredentialOptions {
   private static final String HINT =
       " Broker credentials: --broker-user NAME with --broker-password, or --broker-token;"
           + " a secret is read from env:VARIABLE, file:PATH or stdin.";
-
-  /** Whether the command replaces (or clears) the stored credentials. */
-  private final boolean given;
-
-  private final String username;
-  private final String password;
-  private final String token;
-
-  private BrokerCredentialOptions(boolean given, String username, String password, String token) {
-    this.given = given;
-    this.username = username;
-    this.password = password;
-    this.token = token;
-  }
 
   /** Reads the options; the secrets from where they name. Refuses a contradiction at once. */
   static BrokerCredentialOptions of(Args args, SecretInput secrets) {
@@ -84,11 +72,6 @@ final class BrokerCredentialOptions {
         user == null ? null : user.trim(),
         args.has(PASSWORD) ? secrets.read(PASSWORD, args.get(PASSWORD)) : null,
         args.has(TOKEN) ? secrets.read(TOKEN, args.get(TOKEN)) : null);
-  }
-
-  /** Whether the command changes the stored credentials. */
-  boolean given() {
-    return given;
   }
 
   /**
@@ -136,5 +119,10 @@ final class BrokerCredentialOptions {
         }
       }
     }
+  }
+
+  @Override
+  public String toString() {
+    return "BrokerCredentialOptions[given=" + given + ", values <masked>]";
   }
 }

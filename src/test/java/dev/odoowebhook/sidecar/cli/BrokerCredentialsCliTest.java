@@ -81,23 +81,35 @@ class BrokerCredentialsCliTest {
     assertEquals(before, snapshot(), "nothing changed by `" + String.join(" ", args) + "`");
   }
 
+  /** A nats:// subscriber "events" with a user and the password of $BROKER_PW. */
+  private static Result addEvents() {
+    return ok(
+        PW,
+        null,
+        "subscriber",
+        "add",
+        "--name",
+        "events",
+        "--url",
+        NATS,
+        "--broker-user",
+        "svc-odoo",
+        "--broker-password",
+        "env:BROKER_PW");
+  }
+
+  /** {@link #assertRefused} of `subscriber update events OPTIONS...`. */
+  private static void assertUpdateRefused(
+      String expected, Map<String, String> env, String... options) {
+    List<String> args = new java.util.ArrayList<>(List.of("subscriber", "update", "events"));
+    args.addAll(List.of(options));
+    assertRefused(expected, env, args.toArray(String[]::new));
+  }
+
   @Test
   void shouldStoreCredentialsReadFromTheEnvironmentAFileOrStdinAndNeverPrintThem()
       throws IOException {
-    Result added =
-        ok(
-            PW,
-            null,
-            "subscriber",
-            "add",
-            "--name",
-            "events",
-            "--url",
-            NATS,
-            "--broker-user",
-            "svc-odoo",
-            "--broker-password",
-            "env:BROKER_PW");
+    Result added = addEvents();
     assertTrue(added.out().contains("with broker credentials"), added.out());
     assertEquals(List.of("svc-odoo", "pw-from-env"), stored("events").subList(0, 2));
 
@@ -163,19 +175,7 @@ class BrokerCredentialsCliTest {
 
   @Test
   void shouldRefuseCredentialsThatDoNotFitWithOneLineAndChangeNothing() throws IOException {
-    ok(
-        PW,
-        null,
-        "subscriber",
-        "add",
-        "--name",
-        "events",
-        "--url",
-        NATS,
-        "--broker-user",
-        "svc-odoo",
-        "--broker-password",
-        "env:BROKER_PW");
+    addEvents();
     assertRefused(
         "Broker credentials apply to kafka:// and nats:// URLs only",
         PW,
@@ -222,81 +222,50 @@ class BrokerCredentialsCliTest {
         KAFKA_SASL,
         "--broker-token",
         "env:BROKER_PW");
-    assertRefused(
-        "A broker password needs a user name",
-        PW,
-        "subscriber",
-        "update",
-        "events",
-        "--broker-password",
-        "env:BROKER_PW");
-    assertRefused(
+    assertUpdateRefused(
+        "A broker password needs a user name", PW, "--broker-password", "env:BROKER_PW");
+    assertUpdateRefused(
         "a user name and password, or a token, not both",
         PW,
-        "subscriber",
-        "update",
-        "events",
         "--broker-user",
         "svc",
         "--broker-password",
         "env:BROKER_PW",
         "--broker-token",
         "env:BROKER_PW");
-    assertRefused(
+    assertUpdateRefused(
         "never the secret itself",
         Map.of(),
-        "subscriber",
-        "update",
-        "events",
         "--broker-user",
         "svc",
         "--broker-password",
         "hunter2");
-    assertRefused(
+    assertUpdateRefused(
         "the environment variable \"NOT_SET_ANYWHERE\" is not set",
         Map.of(),
-        "subscriber",
-        "update",
-        "events",
         "--broker-token",
         "env:NOT_SET_ANYWHERE");
     Path gone = Files.createTempDirectory("broker-secret-").resolve("missing.txt");
     Files.delete(gone.getParent());
-    assertRefused(
-        "there is no such file",
-        Map.of(),
-        "subscriber",
-        "update",
-        "events",
-        "--broker-token",
-        "file:" + gone);
-    assertRefused(
+    assertUpdateRefused("there is no such file", Map.of(), "--broker-token", "file:" + gone);
+    assertUpdateRefused(
         "cannot both be read from stdin",
         Map.of(),
-        "subscriber",
-        "update",
-        "events",
         "--broker-user",
         "svc",
         "--broker-password",
         "stdin",
         "--broker-token",
         "stdin");
-    assertRefused(
+    assertUpdateRefused(
         "The subscriber has broker credentials: give new ones with the URL, or"
             + " --no-broker-credentials",
         Map.of(),
-        "subscriber",
-        "update",
-        "events",
         "--url",
         "https://crm.example/in");
-    assertRefused(
+    assertUpdateRefused(
         "--no-broker-credentials removes the broker credentials",
         Map.of(),
-        "subscriber",
-        "update",
-        "events",
         "--no-broker-credentials",
         "--broker-user",
         "x");

@@ -113,6 +113,22 @@ public final class CommandLine {
     }
   }
 
+  /** A refusal expected of the command line: its exit code, words of its one line, arguments. */
+  public record Refusal(int code, String expected, List<String> args) {}
+
+  public static Refusal refusal(int code, String expected, String... args) {
+    return new Refusal(code, expected, List.of(args));
+  }
+
+  /** Runs {@code prefix} and each refusal's arguments; each must be refused with one clear line. */
+  public void assertEachRefused(List<String> prefix, Refusal... refusals) {
+    for (Refusal r : refusals) {
+      List<String> args = new ArrayList<>(prefix);
+      args.addAll(r.args());
+      assertOneClearLine(run(args.toArray(String[]::new)), r.code(), r.expected());
+    }
+  }
+
   /** An error is one line on stderr, names no Java exception, and shows no stack trace. */
   public static void assertOneClearLine(Result r, int code, String expected) {
     assertEquals(code, r.code(), r.toString());

@@ -17,7 +17,6 @@ import io.nats.client.api.StorageType;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -298,52 +297,14 @@ class NatsDestinationTest extends BrokerDeliveryContract {
    */
   @Test
   void shouldPublishWithCredentialsSetThroughTheCli() {
-    CommandLine cli = CommandLine.on(p.db);
-    Map<String, String> env = Map.of("NATS_PASSWORD", "s3cret-pw");
-    String[] quick = {
-      "--timeout", "2s", "--backoff-base", "100ms", "--backoff-factor", "1", "--max-retries", "100"
-    };
-    String shared = newDestination();
-    CommandLine.Result r =
-        cli.runWith(
-            env,
-            null,
-            concat(
-                quick,
-                "subscriber",
-                "add",
-                "--name",
-                "shared",
-                "--url",
-                shared,
-                "--broker-user",
-                "svc-odoo",
-                "--broker-password",
-                "env:NATS_PASSWORD"));
-    assertEquals(0, r.code(), r.toString());
+    addWithCredentialsThroughTheCli("shared", newDestination());
     Assumptions.assumeTrue(
         JetStreamServer.binaryOnPath(),
         "nats-server is not on the PATH: no server with a login to test against");
     try (JetStreamServer own = JetStreamServer.startOwn("svc-odoo", "s3cret-pw")) {
       String tag = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
       own.createStream("WEBHOOK_CLI_" + tag, StorageType.Memory, "cli." + tag + ".>");
-      r =
-          cli.runWith(
-              env,
-              null,
-              concat(
-                  quick,
-                  "subscriber",
-                  "add",
-                  "--name",
-                  "own",
-                  "--url",
-                  "nats://" + own.hostPort() + "/cli." + tag,
-                  "--broker-user",
-                  "svc-odoo",
-                  "--broker-password",
-                  "env:NATS_PASSWORD"));
-      assertEquals(0, r.code(), r.toString());
+      addWithCredentialsThroughTheCli("own", "nats://" + own.hostPort() + "/cli." + tag);
       assertEquals(
           List.of("svc-odoo:s3cret-pw:", "svc-odoo:s3cret-pw:"),
           p
@@ -370,8 +331,31 @@ class NatsDestinationTest extends BrokerDeliveryContract {
     }
   }
 
-  private static String[] concat(String[] options, String... command) {
-    return java.util.stream.Stream.concat(Arrays.stream(command), Arrays.stream(options))
-        .toArray(String[]::new);
+  /** `subscriber add` with quick retries, the password read from the environment. */
+  private static void addWithCredentialsThroughTheCli(String name, String url) {
+    CommandLine.Result r =
+        CommandLine.on(p.db)
+            .runWith(
+                Map.of("NATS_PASSWORD", "s3cret-pw"),
+                null,
+                "subscriber",
+                "add",
+                "--name",
+                name,
+                "--url",
+                url,
+                "--broker-user",
+                "svc-odoo",
+                "--broker-password",
+                "env:NATS_PASSWORD",
+                "--timeout",
+                "2s",
+                "--backoff-base",
+                "100ms",
+                "--backoff-factor",
+                "1",
+                "--max-retries",
+                "100");
+    assertEquals(0, r.code(), r.toString());
   }
 }
