@@ -35,7 +35,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * partition, so many deliveries in flight share one round trip. Thread-safe (one producer per
  * subscriber).
  */
-final class PublishToKafka implements AutoCloseable {
+final class PublishToKafka implements Publisher {
   /**
    * No waiting for more: each sender thread already waits for its acknowledgement, and what the
    * others publish while a request is in flight goes out together in the next one (measured: 2 ms
@@ -100,7 +100,8 @@ final class PublishToKafka implements AutoCloseable {
     return s == null ? "" : s.replace("\\", "\\\\").replace("\"", "\\\"");
   }
 
-  AttemptResult publish(
+  @Override
+  public AttemptResult publish(
       String model,
       long recordId,
       Map<String, String> headers,

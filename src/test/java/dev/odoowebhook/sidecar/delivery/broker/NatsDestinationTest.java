@@ -11,7 +11,6 @@ import dev.odoowebhook.sidecar.delivery.Subscriber;
 import dev.odoowebhook.sidecar.persistence.Database;
 import dev.odoowebhook.sidecar.support.Await;
 import dev.odoowebhook.sidecar.support.BrokerMessage;
-import dev.odoowebhook.sidecar.support.CommandLine;
 import dev.odoowebhook.sidecar.support.JetStreamServer;
 import io.nats.client.api.StorageType;
 import java.net.URI;
@@ -295,16 +294,23 @@ class NatsDestinationTest extends BrokerDeliveryContract {
    * whether they were used; the same CLI call against a private server that requires them proves
    * that the publisher logs in with what the CLI stored.
    */
+  private static final Map<String, String> NATS_LOGIN = Map.of("NATS_PASSWORD", "s3cret-pw");
+
+  private static final String[] LOGIN_FROM_ENV = {
+    "--broker-user", "svc-odoo", "--broker-password", "env:NATS_PASSWORD"
+  };
+
   @Test
   void shouldPublishWithCredentialsSetThroughTheCli() {
-    addWithCredentialsThroughTheCli("shared", newDestination());
+    addThroughTheCli("shared", newDestination(), NATS_LOGIN, null, LOGIN_FROM_ENV);
     Assumptions.assumeTrue(
         JetStreamServer.binaryOnPath(),
         "nats-server is not on the PATH: no server with a login to test against");
     try (JetStreamServer own = JetStreamServer.startOwn("svc-odoo", "s3cret-pw")) {
       String tag = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
       own.createStream("WEBHOOK_CLI_" + tag, StorageType.Memory, "cli." + tag + ".>");
-      addWithCredentialsThroughTheCli("own", "nats://" + own.hostPort() + "/cli." + tag);
+      addThroughTheCli(
+          "own", "nats://" + own.hostPort() + "/cli." + tag, NATS_LOGIN, null, LOGIN_FROM_ENV);
       assertEquals(
           List.of("svc-odoo:s3cret-pw:", "svc-odoo:s3cret-pw:"),
           p
@@ -329,33 +335,5 @@ class NatsDestinationTest extends BrokerDeliveryContract {
           p.db.count("SELECT count(*) FROM webhook_attempt WHERE error_type IS NOT NULL"),
           "no attempt was refused");
     }
-  }
-
-  /** `subscriber add` with quick retries, the password read from the environment. */
-  private static void addWithCredentialsThroughTheCli(String name, String url) {
-    CommandLine.Result r =
-        CommandLine.on(p.db)
-            .runWith(
-                Map.of("NATS_PASSWORD", "s3cret-pw"),
-                null,
-                "subscriber",
-                "add",
-                "--name",
-                name,
-                "--url",
-                url,
-                "--broker-user",
-                "svc-odoo",
-                "--broker-password",
-                "env:NATS_PASSWORD",
-                "--timeout",
-                "2s",
-                "--backoff-base",
-                "100ms",
-                "--backoff-factor",
-                "1",
-                "--max-retries",
-                "100");
-    assertEquals(0, r.code(), r.toString());
   }
 }
