@@ -59,3 +59,77 @@ LANGUAGE sql AS $$
     UPDATE webhook_job_request SET done_at = now(), job_run_id = p_job_run_id, error = p_error
      WHERE id = p_id
 $$;
+
+-- Broker credentials (issue 23): the one rule of which credentials fit a subscriber's URL, for the
+-- CLI, psql and the addon. NULL when they fit; otherwise what to change, in one sentence that
+-- names no column and no option. A kafka:// URL logs in only with ?sasl=MECHANISM, and then with a
+-- user name and password; a nats:// URL takes a user name and password, or a token; an http(s)
+-- URL takes none (its receiver's credentials go in a custom header). Empty strings count as none.
+CREATE OR REPLACE FUNCTION webhook_broker_credentials_problem(
+    p_url text, p_username text, p_password text, p_token text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v_user text := nullif(p_username, '');
+    v_password text := nullif(p_password, '');
+    v_token text := nullif(p_token, '');
+    v_kafka boolean := p_url ~* '^kafka://';
+    v_sasl boolean := p_url ~* '^kafka://[^?#]*\?([^#]*&)?sasl=';
+BEGIN
+    IF NOT (v_kafka OR p_url ~* '^nats://') THEN
+        RETURN CASE WHEN coalesce(v_user, v_password, v_token) IS NOT NULL THEN
+            'Broker credentials apply to kafka:// and nats:// URLs only; an http(s) receiver'
+            || ' takes its credentials in a custom header' END;
+    END IF;
+    IF v_user IS NOT NULL AND v_token IS NOT NULL THEN
+        RETURN 'Broker credentials are a user name and password, or a token, not both';
+    END IF;
+    IF (v_user IS NULL) <> (v_password IS NULL) THEN
+        RETURN CASE WHEN v_user IS NULL THEN 'A broker password needs a user name'
+                    ELSE 'A broker user name needs a password' END;
+    END IF;
+    IF v_kafka AND v_token IS NOT NULL THEN
+        RETURN 'Kafka takes a user name and password (SASL), not a token';
+    END IF;
+    IF v_kafka AND v_user IS NOT NULL AND NOT v_sasl THEN
+        RETURN 'A kafka:// URL uses a user name and password only with SASL: add'
+            || ' ?sasl=PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 to the URL';
+    END IF;
+    IF v_sasl AND v_user IS NULL THEN
+        RETURN 'The kafka:// URL asks for SASL (?sasl=): it needs a user name and password';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Sets a subscriber's broker credentials as a whole, or removes them when all three are NULL
+-- (or empty), after webhook_broker_credentials_problem: nothing is stored that the sidecar could
+-- not use. Raises invalid_parameter_value with what to change. Never logs or returns a value.
+CREATE OR REPLACE FUNCTION webhook_set_broker_credentials(
+    p_subscriber_id bigint, p_username text, p_password text, p_token text)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_url text;
+    v_problem text;
+BEGIN
+    SELECT url INTO v_url FROM webhook_subscriber WHERE id = p_subscriber_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'There is no subscriber with id %.', p_subscriber_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_problem := webhook_broker_credentials_problem(v_url, p_username, p_password, p_token);
+    IF v_problem IS NOT NULL THEN
+        RAISE EXCEPTION '%.', v_problem USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF coalesce(nullif(p_username, ''), nullif(p_password, ''), nullif(p_token, '')) IS NULL THEN
+        DELETE FROM webhook_broker_credential WHERE subscriber_id = p_subscriber_id;
+        RETURN;
+    END IF;
+    INSERT INTO webhook_broker_credential AS c (subscriber_id, username, password, token)
+    VALUES (p_subscriber_id, nullif(p_username, ''), nullif(p_password, ''), nullif(p_token, ''))
+    ON CONFLICT (subscriber_id) DO UPDATE
+       SET username = EXCLUDED.username, password = EXCLUDED.password, token = EXCLUDED.token,
+           updated_at = now();
+END
+$$;

@@ -17,7 +17,15 @@ import java.util.Set;
 final class Args {
   /** Options that take no value. */
   static final Set<String> SWITCHES =
-      Set.of("help", "dead", "cancelled", "failed", "dry-run", "yes", "keep-paused");
+      Set.of(
+          "help",
+          "dead",
+          "cancelled",
+          "failed",
+          "dry-run",
+          "yes",
+          "keep-paused",
+          BrokerCredentialOptions.CLEAR);
 
   final Map<Setting, String> settings = new EnumMap<>(Setting.class);
   final List<String> words = new ArrayList<>();

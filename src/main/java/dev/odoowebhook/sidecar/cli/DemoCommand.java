@@ -48,15 +48,7 @@ final class DemoCommand implements Command {
               + " target/odoo-webhook-sidecar-demo.jar demo");
     }
     Demo demo = new Demo(ctx.out());
-    Thread onSignal =
-        new Thread(
-            () -> {
-              demo.stop();
-              // A JVM ended by SIGTERM or SIGINT exits with 143 or 130 even after a clean stop.
-              Runtime.getRuntime().halt(Cli.OK);
-            },
-            "webhook-demo-shutdown");
-    Runtime.getRuntime().addShutdownHook(onSignal);
+    Thread onSignal = StopOnSignal.install("webhook-demo-shutdown", demo::stop);
     try {
       demo.start(ctx.config());
       demo.awaitStop();

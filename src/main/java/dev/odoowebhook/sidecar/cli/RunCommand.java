@@ -2,7 +2,6 @@
 package dev.odoowebhook.sidecar.cli;
 
 import dev.odoowebhook.sidecar.Sidecar;
-import java.lang.management.ManagementFactory;
 import java.sql.SQLException;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -34,22 +33,12 @@ final class RunCommand implements Command {
   public int run(Args args, Context ctx) throws SQLException {
     Sidecar sidecar = Sidecar.start(ctx.config());
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  sidecar.stop();
-                  stopped.countDown();
-                  // A JVM ended by SIGTERM exits with 143 even after a clean drain; say it went
-                  // well. Not
-                  // when a flight recording was asked for: JFR writes its file in a hook of its
-                  // own, which
-                  // halting would cut short (the benchmarks profile the sidecar that way).
-                  if (!recordingFlight()) {
-                    Runtime.getRuntime().halt(Cli.OK);
-                  }
-                },
-                "webhook-shutdown"));
+    StopOnSignal.install(
+        "webhook-shutdown",
+        () -> {
+          sidecar.stop();
+          stopped.countDown();
+        });
     try {
       stopped.await();
     } catch (InterruptedException e) {
@@ -57,10 +46,5 @@ final class RunCommand implements Command {
       ctx.err().println("Interrupted.");
     }
     return Cli.OK;
-  }
-
-  private static boolean recordingFlight() {
-    return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .anyMatch(a -> a.startsWith("-XX:StartFlightRecording"));
   }
 }

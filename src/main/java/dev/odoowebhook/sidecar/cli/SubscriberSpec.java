@@ -9,6 +9,7 @@ import dev.odoowebhook.sidecar.config.SidecarConfig;
 import dev.odoowebhook.sidecar.delivery.PostWebhook;
 import dev.odoowebhook.sidecar.delivery.TargetPolicy;
 import dev.odoowebhook.sidecar.delivery.WebhookSigner;
+import dev.odoowebhook.sidecar.delivery.broker.DestinationUrls;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,9 +27,13 @@ import java.util.regex.Pattern;
  * to both; the database's check constraints are the last guard, not the first.
  */
 final class SubscriberSpec {
-  /** The options both commands take; update also takes --rename instead of --name. */
+  /**
+   * The options both commands take, with the broker credentials ({@link BrokerCredentialOptions});
+   * update also takes --rename instead of --name, and --no-broker-credentials.
+   */
   static final Set<String> OPTIONS =
-      Set.of(
+      union(
+          BrokerCredentialOptions.OPTIONS,
           "name",
           "url",
           "secret",
@@ -46,6 +51,12 @@ final class SubscriberSpec {
           "payload",
           "record-fields",
           "domain");
+
+  private static Set<String> union(Set<String> some, String... more) {
+    Set<String> all = new java.util.HashSet<>(some);
+    all.addAll(List.of(more));
+    return Set.copyOf(all);
+  }
 
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
   private static final Set<String> EVENTS = Set.of("create", "write", "unlink");
@@ -116,8 +127,11 @@ final class SubscriberSpec {
     return fields.isEmpty() ? null : fields;
   }
 
-  /** `subscriber update`: only the options given; nothing given is a usage error. */
-  static SubscriberSpec forUpdate(Args args) {
+  /**
+   * `subscriber update`: only the options given; nothing given (no column, and not {@code
+   * otherChanges} such as broker credentials) is a usage error.
+   */
+  static SubscriberSpec forUpdate(Args args, boolean otherChanges) {
     SubscriberSpec s = new SubscriberSpec();
     if (args.has("rename")) {
       s.columns.put("name", name(args.get("rename"), "--rename"));
@@ -173,7 +187,7 @@ final class SubscriberSpec {
       String domain = args.get("domain").trim();
       s.columns.put("domain", domain.isEmpty() ? null : domain); // "" drops the condition
     }
-    if (s.columns.isEmpty()) {
+    if (s.columns.isEmpty() && !otherChanges) {
       throw new UsageException(
           "Say what to change, e.g. `subscriber update crm --url https://crm.example.com/hooks`."
               + " See `subscriber update --help`.");
@@ -249,7 +263,7 @@ final class SubscriberSpec {
 
   private static String url(String text) {
     String url = text.trim();
-    String problem = PostWebhook.problemWithUrl(url);
+    String problem = DestinationUrls.problemWith(url);
     if (problem != null) {
       throw new UsageException(
           "--url \""

@@ -128,7 +128,9 @@ public final class PostWebhook implements AutoCloseable {
   public AttemptResult post(
       Subscriber s, String messageId, byte[] body, Duration timeout, Instant now) {
     long timestamp = now.getEpochSecond();
-    if (s.url() == null || problemWithUrl(s.url().toString()) != null) {
+    if (s.url() == null
+        || !isHttpScheme(s.url().getScheme())
+        || problemWithHttpUrl(s.url()) != null) {
       return new AttemptResult(
           now,
           0,
@@ -360,22 +362,17 @@ public final class PostWebhook implements AutoCloseable {
     return FRAMING_HEADERS.contains(n) ? "is part of HTTP's framing and cannot be set" : null;
   }
 
-  /** Whether a URL is one the sidecar can post to; null if fine, else the problem. */
-  public static String problemWithUrl(String url) {
-    URI uri;
-    try {
-      uri = new URI(url);
-    } catch (java.net.URISyntaxException e) {
-      return "not a valid URL (" + e.getReason() + ")";
-    }
-    String scheme = uri.getScheme();
-    // Issue 23 hook: kafka:// and nats:// name a broker destination (delivery.broker).
-    if (dev.odoowebhook.sidecar.delivery.broker.BrokerUrl.isBrokerScheme(scheme)) {
-      return dev.odoowebhook.sidecar.delivery.broker.BrokerUrl.problemWith(url);
-    }
-    if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
-      return "only http://, https://, kafka:// and nats:// URLs can receive webhooks";
-    }
+  /** Whether a URL scheme is one this class posts to: http or https. */
+  public static boolean isHttpScheme(String scheme) {
+    return "http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme);
+  }
+
+  /**
+   * Whether an http(s) URL is one the sidecar can post to; null if fine, else the problem. The
+   * check of every kind of subscriber URL is {@code delivery.broker.DestinationUrls}, which calls
+   * this for http(s).
+   */
+  public static String problemWithHttpUrl(URI uri) {
     // A user:password@ would be logged and shown wherever the URL is; a header is not.
     String userInfo =
         "the URL must not carry user:password@; send credentials in a header"

@@ -53,7 +53,7 @@ public final class SendDelivery {
   private final RecordSent recordSent;
   private final PostWebhook http;
 
-  /** Issue 23 hook: kafka:// and nats:// subscribers (delivery.broker); null sends HTTP only. */
+  /** kafka:// and nats:// subscribers (delivery.broker, issue 23); null sends HTTP only. */
   private final Destination brokers;
 
   private final SidecarMetrics metrics;

@@ -2,6 +2,7 @@
 package dev.odoowebhook.sidecar.cli;
 
 import static dev.odoowebhook.sidecar.support.CommandLine.assertOneClearLine;
+import static dev.odoowebhook.sidecar.support.CommandLine.refusal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -110,98 +111,32 @@ class CliTest {
 
   @Test
   void shouldRejectBadSubscriberInputWithOneLineEach() {
-    assertOneClearLine(
-        cli.run("subscriber", "add", "--name", "x", "--url", "not a url"), Cli.USAGE, "--url");
-    assertOneClearLine(
-        cli.run("subscriber", "add", "--name", "x", "--url", "ftp://files.example.com"),
-        Cli.USAGE,
-        "only http://, https://, kafka:// and nats://");
-    assertOneClearLine(
-        cli.run("subscriber", "add", "--name", "x", "--url", "http://"), Cli.USAGE, "--url");
-    assertOneClearLine(
-        cli.run(
-            "subscriber", "add", "--name", "x", "--url", "https://a.example", "--secret", "abc"),
-        Cli.USAGE,
-        "whsec_");
-    assertOneClearLine(
-        cli.run(
-            "subscriber",
-            "add",
-            "--name",
-            "x",
-            "--url",
-            "https://a.example",
-            "--secret",
-            "whsec_c2hvcnQ="),
-        Cli.USAGE,
-        "24 to 64 bytes");
-    assertOneClearLine(
-        cli.run(
-            "subscriber",
-            "add",
-            "--name",
-            "x",
-            "--url",
-            "https://a.example",
-            "--events",
-            "create,delete"),
-        Cli.USAGE,
-        "--events");
-    assertOneClearLine(
-        cli.run(
-            "subscriber",
-            "add",
-            "--name",
-            "x",
-            "--url",
-            "https://a.example",
-            "--models",
-            "sale.nothing"),
-        Cli.FAILED,
-        "sale.nothing is not tracked");
-    assertOneClearLine(
-        cli.run(
-            "subscriber",
-            "add",
-            "--name",
-            "x",
-            "--url",
-            "https://a.example",
-            "--timeout",
-            "forever"),
-        Cli.USAGE,
-        "--timeout");
-    assertOneClearLine(
-        cli.run("subscriber", "add", "--url", "https://a.example"), Cli.USAGE, "needs --name");
-    assertOneClearLine(
-        cli.run(
-            "subscriber", "add", "--name", "x", "--url", "https://a.example", "--colour", "red"),
-        Cli.USAGE,
-        "Unknown option --colour");
-    assertOneClearLine(
-        cli.run(
-            "subscriber",
-            "add",
-            "--name",
-            "x",
-            "--url",
-            "https://a.example",
+    cli.assertEachRefused(
+        List.of("subscriber", "add", "--name", "x", "--url"),
+        refusal(Cli.USAGE, "--url", "not a url"),
+        refusal(
+            Cli.USAGE, "only http://, https://, kafka:// and nats://", "ftp://files.example.com"),
+        refusal(Cli.USAGE, "--url", "http://"));
+    cli.assertEachRefused(
+        List.of("subscriber", "add", "--name", "x", "--url", "https://a.example"),
+        refusal(Cli.USAGE, "whsec_", "--secret", "abc"),
+        refusal(Cli.USAGE, "24 to 64 bytes", "--secret", "whsec_c2hvcnQ="),
+        refusal(Cli.USAGE, "--events", "--events", "create,delete"),
+        refusal(Cli.FAILED, "sale.nothing is not tracked", "--models", "sale.nothing"),
+        refusal(Cli.USAGE, "--timeout", "--timeout", "forever"),
+        refusal(Cli.USAGE, "Unknown option --colour", "--colour", "red"),
+        refusal(
+            Cli.USAGE,
+            "--header webhook-id is set by the sidecar itself",
             "--header",
             "webhook-id=forged"),
-        Cli.USAGE,
-        "--header webhook-id is set by the sidecar itself");
-    assertOneClearLine(
-        cli.run(
-            "subscriber",
-            "add",
-            "--name",
-            "x",
-            "--url",
-            "https://a.example",
+        refusal(
+            Cli.USAGE,
+            "--header Connection is part of HTTP's framing",
             "--header",
-            "Connection=close"),
-        Cli.USAGE,
-        "--header Connection is part of HTTP's framing");
+            "Connection=close"));
+    assertOneClearLine(
+        cli.run("subscriber", "add", "--url", "https://a.example"), Cli.USAGE, "needs --name");
     assertEquals(
         0,
         db.count("SELECT count(*) FROM webhook_subscriber WHERE name = 'x'"),

@@ -36,13 +36,32 @@ public final class CommandLine {
     this.db = db;
   }
 
+  /** The command line against a database that no {@link CliProcess} made, e.g. a Pipeline's. */
+  public static CommandLine on(TestDatabase db) {
+    return new CommandLine(db);
+  }
+
   /** Runs the CLI against the test database. */
   public Result run(String... args) {
     return run(db.env(), args);
   }
 
+  /**
+   * Runs the CLI against the test database with these extra environment variables and this text on
+   * its stdin (null: none, stdin at its end at once).
+   */
+  public Result runWith(Map<String, String> extraEnv, String stdin, String... args) {
+    Map<String, String> env = new java.util.HashMap<>(db.env());
+    env.putAll(extraEnv);
+    return run(env, stdin, args);
+  }
+
   /** Runs the CLI with exactly these WEBHOOK_* variables (none is inherited from this JVM). */
   public Result run(Map<String, String> env, String... args) {
+    return run(env, null, args);
+  }
+
+  private Result run(Map<String, String> env, String stdin, String... args) {
     Path out = null;
     Path err = null;
     try {
@@ -64,6 +83,9 @@ public final class CommandLine {
       pb.environment().keySet().removeIf(k -> k.startsWith("WEBHOOK_"));
       pb.environment().putAll(env);
       Process p = pb.start();
+      try (var in = p.getOutputStream()) { // closed: a read of stdin ends instead of waiting
+        in.write((stdin == null ? "" : stdin).getBytes(StandardCharsets.UTF_8));
+      }
       if (!p.waitFor(TIME_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
         p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         throw new AssertionError(
@@ -88,6 +110,22 @@ public final class CommandLine {
     } finally {
       delete(out);
       delete(err);
+    }
+  }
+
+  /** A refusal expected of the command line: its exit code, words of its one line, arguments. */
+  public record Refusal(int code, String expected, List<String> args) {}
+
+  public static Refusal refusal(int code, String expected, String... args) {
+    return new Refusal(code, expected, List.of(args));
+  }
+
+  /** Runs {@code prefix} and each refusal's arguments; each must be refused with one clear line. */
+  public void assertEachRefused(List<String> prefix, Refusal... refusals) {
+    for (Refusal r : refusals) {
+      List<String> args = new ArrayList<>(prefix);
+      args.addAll(r.args());
+      assertOneClearLine(run(args.toArray(String[]::new)), r.code(), r.expected());
     }
   }
 

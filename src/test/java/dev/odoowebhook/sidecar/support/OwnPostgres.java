@@ -28,13 +28,18 @@ public final class OwnPostgres implements AutoCloseable {
     this.serverOptions = serverOptions;
   }
 
+  /** What a cluster needs between initdb and its start: its files in the data folder. */
+  interface Setup {
+    void configure(Path data, boolean ownedByPostgres) throws IOException, InterruptedException;
+  }
+
   public static OwnPostgres start() throws IOException, InterruptedException {
     return start("");
   }
 
   /** With extra server options, e.g. "-c autovacuum_naptime=5s". */
   public static OwnPostgres start(String serverOptions) throws IOException, InterruptedException {
-    return start(serverOptions, false);
+    return start(serverOptions, (data, owned) -> {});
   }
 
   /**
@@ -42,10 +47,21 @@ public final class OwnPostgres implements AutoCloseable {
    * a production server; postgres itself is trusted, so the test can create roles.
    */
   public static OwnPostgres startRequiringPasswords() throws IOException, InterruptedException {
-    return start("", true);
+    return start(
+        "",
+        (data, owned) ->
+            Files.writeString(
+                data.resolve("pg_hba.conf"),
+                String.join(
+                    "\n",
+                    "local all all trust",
+                    "host all postgres 127.0.0.1/32 trust",
+                    "host all all 127.0.0.1/32 scram-sha-256",
+                    "")));
   }
 
-  private static OwnPostgres start(String serverOptions, boolean passwords)
+  /** A cluster set up by {@code setup} after initdb; its folder is removed if it fails to start. */
+  static OwnPostgres start(String serverOptions, Setup setup)
       throws IOException, InterruptedException {
     PostgresBinaries bin = PostgresBinaries.get();
     Path dir = Files.createTempDirectory("webhook-pg-");
@@ -54,31 +70,20 @@ public final class OwnPostgres implements AutoCloseable {
       port = s.getLocalPort();
     }
     OwnPostgres pg = new OwnPostgres(dir, bin, port, serverOptions);
-    if (bin.ownsAsPostgres()) {
-      run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
-      run(List.of("chmod", "700", dir.toString()));
+    try {
+      if (bin.ownsAsPostgres()) {
+        run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
+        run(List.of("chmod", "700", dir.toString()));
+      }
+      Path data = dir.resolve("data");
+      pg.pg("initdb", "-D", data.toString(), "-U", "postgres", "-A", "trust", "--no-sync");
+      setup.configure(data, bin.ownsAsPostgres());
+      pg.ctl("start");
+      return pg;
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      Files2.deleteTree(dir);
+      throw e;
     }
-    pg.pg(
-        "initdb",
-        "-D",
-        dir.resolve("data").toString(),
-        "-U",
-        "postgres",
-        "-A",
-        "trust",
-        "--no-sync");
-    if (passwords) {
-      Files.writeString(
-          dir.resolve("data/pg_hba.conf"),
-          String.join(
-              "\n",
-              "local all all trust",
-              "host all postgres 127.0.0.1/32 trust",
-              "host all all 127.0.0.1/32 scram-sha-256",
-              ""));
-    }
-    pg.ctl("start");
-    return pg;
   }
 
   public String url(String database) {
@@ -87,6 +92,11 @@ public final class OwnPostgres implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The cluster's data folder (postgresql.conf, pg_hba.conf, ...). */
+  public Path data() {
+    return dir.resolve("data");
   }
 
   /** A fast restart: every connection is cut, as in a failover or a crash-restart. */
@@ -131,7 +141,8 @@ public final class OwnPostgres implements AutoCloseable {
     run(command);
   }
 
-  private static void run(List<String> command) throws IOException, InterruptedException {
+  /** Runs a program to its end; its output is in the exception when it fails. */
+  static void run(List<String> command) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(90, TimeUnit.SECONDS) || p.exitValue() != 0) {

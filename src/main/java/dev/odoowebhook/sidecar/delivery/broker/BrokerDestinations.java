@@ -31,7 +31,7 @@ public final class BrokerDestinations implements Destination, AutoCloseable {
 
   /** One subscriber's client and what it was built from. */
   private record Client(
-      String url, BrokerCredentials credentials, Duration timeout, AutoCloseable client) {
+      String url, BrokerCredentials credentials, Duration timeout, Publisher client) {
     boolean builtFor(String url, BrokerCredentials credentials, Duration timeout) {
       return this.url.equals(url)
           && this.credentials.equals(credentials)
@@ -62,33 +62,25 @@ public final class BrokerDestinations implements Destination, AutoCloseable {
 
   @Override
   public AttemptResult send(Subscriber s, Delivery d, byte[] body, Duration timeout, Instant now) {
+    long start = System.nanoTime();
     BrokerUrl url;
     try {
       url = BrokerUrl.parse(s.url().toString());
     } catch (IllegalArgumentException e) {
-      return new AttemptResult(
+      return Outcomes.giveUp(
           now,
-          0,
-          null,
+          start,
           ErrorType.INVALID_URL,
-          "The subscriber's broker URL is not valid: " + e.getMessage() + "; fix it and replay.",
-          null,
-          null,
-          true);
+          "The subscriber's broker URL is not valid: " + e.getMessage() + "; fix it and replay.");
     }
     if (closed) {
-      return new AttemptResult(
-          now, 0, null, ErrorType.INTERRUPTED, "The sidecar is stopping", null, null, false);
+      return Outcomes.stopping(now, start);
     }
     Map<String, String> headers = SignedHeaders.of(s, d.messageId(), body, now);
-    Object client = clientFor(s, url, timeout);
-    if (client instanceof PublishToKafka kafka) {
-      return kafka.publish(d.model(), d.recordId(), headers, body, timeout, now);
-    }
-    return ((PublishToNats) client).publish(d.model(), d.recordId(), headers, body, timeout, now);
+    return clientFor(s, url, timeout).publish(d.model(), d.recordId(), headers, body, timeout, now);
   }
 
-  private Object clientFor(Subscriber s, BrokerUrl url, Duration timeout) {
+  private Publisher clientFor(Subscriber s, BrokerUrl url, Duration timeout) {
     BrokerCredentials creds = credentialsOf(s.id());
     String key = s.url().toString();
     Client c = clients.get(s.id());
@@ -101,7 +93,7 @@ public final class BrokerDestinations implements Destination, AutoCloseable {
         return c.client();
       }
       String name = "odoo-webhook-sidecar-" + clientName + "-" + s.id();
-      AutoCloseable fresh =
+      Publisher fresh =
           url.kind() == BrokerUrl.Kind.KAFKA
               ? new PublishToKafka(url, creds, name, timeout)
               : new PublishToNats(url, creds, name, timeout);
@@ -139,9 +131,7 @@ public final class BrokerDestinations implements Destination, AutoCloseable {
   private static void closeQuietly(Client c) {
     try {
       c.client().close();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Exception e) {
+    } catch (RuntimeException e) {
       log.warn("Closing the broker client for {} failed: {}", c.url(), e.toString());
     }
   }

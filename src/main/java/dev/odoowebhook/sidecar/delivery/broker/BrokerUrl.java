@@ -88,8 +88,10 @@ public record BrokerUrl(Kind kind, List<String> servers, String target, boolean 
     String target = slash < 0 ? "" : rest.substring(slash + 1);
     if (authority.contains("@")) {
       throw new IllegalArgumentException(
-          "the URL must not carry user:password@; store broker credentials"
-              + " in webhook_broker_credential (they are kept like the subscriber's secret)");
+          "the URL must not carry user:password@; give broker credentials with"
+              + " --broker-user and --broker-password (CLI) or webhook_set_broker_credentials"
+              + " (SQL), which keep them in webhook_broker_credential like the subscriber's"
+              + " secret");
     }
     List<String> servers = servers(authority, kind);
     checkTarget(kind, target);

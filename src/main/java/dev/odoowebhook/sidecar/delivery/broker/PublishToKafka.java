@@ -35,7 +35,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * partition, so many deliveries in flight share one round trip. Thread-safe (one producer per
  * subscriber).
  */
-final class PublishToKafka implements AutoCloseable {
+final class PublishToKafka implements Publisher {
   /**
    * No waiting for more: each sender thread already waits for its acknowledgement, and what the
    * others publish while a request is in flight goes out together in the next one (measured: 2 ms
@@ -100,7 +100,8 @@ final class PublishToKafka implements AutoCloseable {
     return s == null ? "" : s.replace("\\", "\\\\").replace("\"", "\\\"");
   }
 
-  AttemptResult publish(
+  @Override
+  public AttemptResult publish(
       String model,
       long recordId,
       Map<String, String> headers,
@@ -114,18 +115,10 @@ final class PublishToKafka implements AutoCloseable {
     try {
       Future<RecordMetadata> acked = producer.send(record);
       RecordMetadata m = acked.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return new AttemptResult(
-          now,
-          elapsedMs(start),
-          null,
-          null,
-          null,
-          "partition " + m.partition() + ", offset " + m.offset(),
-          null,
-          false);
+      return Outcomes.sent(now, start, "partition " + m.partition() + ", offset " + m.offset());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Outcomes.failure(now, start, ErrorType.INTERRUPTED, "The sidecar is stopping");
+      return Outcomes.stopping(now, start);
     } catch (java.util.concurrent.TimeoutException e) {
       return Outcomes.failure(
           now,
@@ -174,16 +167,12 @@ final class PublishToKafka implements AutoCloseable {
               + ")");
     }
     if (e instanceof RecordTooLargeException) {
-      return new AttemptResult(
+      return Outcomes.giveUp(
           now,
-          elapsedMs(start),
-          null,
+          start,
           ErrorType.PAYLOAD_TOO_LARGE,
           "Kafka refused the message as too large (the topic's max.message.bytes): "
-              + e.getMessage(),
-          null,
-          null,
-          true);
+              + e.getMessage());
     }
     if (e instanceof AuthenticationException || e instanceof AuthorizationException) {
       return Outcomes.failure(
@@ -204,10 +193,6 @@ final class PublishToKafka implements AutoCloseable {
         start,
         ErrorType.BROKER_ERROR,
         "Kafka (" + servers + "): " + e.getClass().getSimpleName() + ": " + e.getMessage());
-  }
-
-  private static long elapsedMs(long startNanos) {
-    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
   }
 
   @Override

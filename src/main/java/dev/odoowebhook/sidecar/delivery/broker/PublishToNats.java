@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * publishes fail at once ({@code connection}) and are retried on the subscriber's schedule.
  * Thread-safe: the sender threads share the connection, and their publishes are pipelined on it.
  */
-final class PublishToNats implements AutoCloseable {
+final class PublishToNats implements Publisher {
   private static final Logger log = LoggerFactory.getLogger(PublishToNats.class);
   private final BrokerUrl url;
   private final Options options;
@@ -81,7 +81,8 @@ final class PublishToNats implements AutoCloseable {
     this.options = b.build();
   }
 
-  AttemptResult publish(
+  @Override
+  public AttemptResult publish(
       String model,
       long recordId,
       Map<String, String> headers,
@@ -99,19 +100,14 @@ final class PublishToNats implements AutoCloseable {
             .build();
     try {
       PublishAck ack = jetStream().publish(subject, h, body, opts);
-      return new AttemptResult(
+      return Outcomes.sent(
           now,
-          elapsedMs(start),
-          null,
-          null,
-          null,
+          start,
           "stream "
               + ack.getStream()
               + ", sequence "
               + ack.getSeqno()
-              + (ack.isDuplicate() ? ", duplicate" : ""),
-          null,
-          false);
+              + (ack.isDuplicate() ? ", duplicate" : ""));
     } catch (JetStreamApiException e) {
       return Outcomes.failure(
           now,
@@ -122,7 +118,7 @@ final class PublishToNats implements AutoCloseable {
       return fromIoException(e, subject, timeout, now, start);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Outcomes.failure(now, start, ErrorType.INTERRUPTED, "The sidecar is stopping");
+      return Outcomes.stopping(now, start);
     } catch (IllegalStateException e) { // disconnected (nothing is buffered), or closed under it
       return Outcomes.failure(
           now,
@@ -135,8 +131,9 @@ final class PublishToNats implements AutoCloseable {
   private AttemptResult fromIoException(
       IOException e, String subject, Duration timeout, Instant now, long start) {
     String m = String.valueOf(e.getMessage());
+    String lower = m.toLowerCase(Locale.ROOT);
     String servers = String.join(",", url.servers());
-    if (m.toLowerCase(Locale.ROOT).contains("no responders")) {
+    if (lower.contains("no responders")) {
       // The server answers 503 at once: nothing listens on the subject, so no stream stores it.
       return Outcomes.failure(
           now,
@@ -150,8 +147,7 @@ final class PublishToNats implements AutoCloseable {
               + url.target()
               + ".> (nats stream add); retried on the schedule");
     }
-    if (m.toLowerCase(Locale.ROOT).contains("authorization")
-        || m.toLowerCase(Locale.ROOT).contains("authentication")) {
+    if (lower.contains("authorization") || lower.contains("authentication")) {
       return Outcomes.failure(
           now,
           start,
@@ -163,8 +159,7 @@ final class PublishToNats implements AutoCloseable {
               + m
               + "); fix webhook_broker_credential for this subscriber");
     }
-    if (m.toLowerCase(Locale.ROOT).contains("timeout")
-        || m.toLowerCase(Locale.ROOT).contains("timed out")) {
+    if (lower.contains("timeout") || lower.contains("timed out")) {
       return Outcomes.failure(
           now,
           start,
@@ -196,10 +191,6 @@ final class PublishToNats implements AutoCloseable {
       }
       return jetStream;
     }
-  }
-
-  private static long elapsedMs(long startNanos) {
-    return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
   }
 
   @Override

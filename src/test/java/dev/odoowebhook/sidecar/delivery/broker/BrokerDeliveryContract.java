@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.svix.Webhook;
 import dev.odoowebhook.sidecar.support.Await;
 import dev.odoowebhook.sidecar.support.BrokerMessage;
+import dev.odoowebhook.sidecar.support.CommandLine;
 import dev.odoowebhook.sidecar.support.PipelineTest;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,6 +63,34 @@ abstract class BrokerDeliveryContract extends PipelineTest {
 
   long subscribe(String name, String url) {
     return p.db.addSubscriber(name, url, p.secret, COLUMNS, VALUES);
+  }
+
+  /**
+   * `subscriber add NAME --url URL` as a user runs it, with quick retries, these extra options
+   * (broker credentials) and this environment and stdin.
+   */
+  static void addThroughTheCli(
+      String name, String url, Map<String, String> env, String stdin, String... options) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "subscriber",
+                "add",
+                "--name",
+                name,
+                "--url",
+                url,
+                "--timeout",
+                "2s",
+                "--backoff-base",
+                "100ms",
+                "--backoff-factor",
+                "1",
+                "--max-retries",
+                "100"));
+    args.addAll(List.of(options));
+    CommandLine.Result r = CommandLine.on(p.db).runWith(env, stdin, args.toArray(String[]::new));
+    assertEquals(0, r.code(), r.toString());
   }
 
   void awaitAllSent(long deliveries) {

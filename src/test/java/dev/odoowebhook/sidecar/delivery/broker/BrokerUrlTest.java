@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.odoowebhook.sidecar.delivery.PostWebhook;
 import dev.odoowebhook.sidecar.delivery.WebhookSigner;
 import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.TestDatabase;
@@ -66,12 +65,12 @@ class BrokerUrlTest {
             "nats://n1:99999/x", "from 1 to 65535");
     refused.forEach(
         (url, why) -> {
-          String problem = PostWebhook.problemWithUrl(url);
+          String problem = DestinationUrls.problemWith(url);
           assertTrue(problem != null && problem.contains(why), url + " -> " + problem);
         });
-    assertNull(PostWebhook.problemWithUrl("kafka://127.0.0.1:9092/odoo"));
-    assertNull(PostWebhook.problemWithUrl("nats://127.0.0.1:4222/odoo.changes?tls=true"));
-    assertTrue(PostWebhook.problemWithUrl("ftp://x/y").contains("kafka://"));
+    assertNull(DestinationUrls.problemWith("kafka://127.0.0.1:9092/odoo"));
+    assertNull(DestinationUrls.problemWith("nats://127.0.0.1:4222/odoo.changes?tls=true"));
+    assertTrue(DestinationUrls.problemWith("ftp://x/y").contains("kafka://"));
   }
 
   @Test

@@ -152,4 +152,27 @@ class KafkaDestinationTest extends BrokerDeliveryContract {
             .contains(KafkaBroker.SASL_PASSWORD),
         "no password in any attempt");
   }
+
+  /** SASL/PLAIN credentials set with `subscriber add`, the password read from stdin. */
+  @Test
+  void shouldLogInWithSaslCredentialsSetThroughTheCli() {
+    String url = newDestination().replace(kafka.bootstrap(), kafka.saslBootstrap()) + "?sasl=PLAIN";
+    addThroughTheCli(
+        "login",
+        url,
+        Map.of(),
+        KafkaBroker.SASL_PASSWORD + "\n",
+        "--broker-user",
+        KafkaBroker.SASL_USER,
+        "--broker-password",
+        "stdin");
+    p.partner("Azure");
+    p.startSidecar(SIDECAR);
+    p.awaitStatus(1, "sent", WAIT);
+    assertEquals(1, published().size());
+    assertEquals(
+        0,
+        p.db.count("SELECT count(*) FROM webhook_attempt WHERE error_type IS NOT NULL"),
+        "logged in at the first attempt");
+  }
 }

@@ -288,4 +288,53 @@ class NatsDestinationTest extends BrokerDeliveryContract {
       assertEquals(1, own.readAll("WEBHOOK_LOGIN_" + tag).size());
     }
   }
+
+  /**
+   * Credentials set with `subscriber add` (the password read from the environment): the subscriber
+   * publishes to the shared server at 127.0.0.1:4222, which requires no login and so cannot tell
+   * whether they were used; the same CLI call against a private server that requires them proves
+   * that the publisher logs in with what the CLI stored.
+   */
+  private static final Map<String, String> NATS_LOGIN = Map.of("NATS_PASSWORD", "s3cret-pw");
+
+  private static final String[] LOGIN_FROM_ENV = {
+    "--broker-user", "svc-odoo", "--broker-password", "env:NATS_PASSWORD"
+  };
+
+  @Test
+  void shouldPublishWithCredentialsSetThroughTheCli() {
+    addThroughTheCli("shared", newDestination(), NATS_LOGIN, null, LOGIN_FROM_ENV);
+    Assumptions.assumeTrue(
+        JetStreamServer.binaryOnPath(),
+        "nats-server is not on the PATH: no server with a login to test against");
+    try (JetStreamServer own = JetStreamServer.startOwn("svc-odoo", "s3cret-pw")) {
+      String tag = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+      own.createStream("WEBHOOK_CLI_" + tag, StorageType.Memory, "cli." + tag + ".>");
+      addThroughTheCli(
+          "own", "nats://" + own.hostPort() + "/cli." + tag, NATS_LOGIN, null, LOGIN_FROM_ENV);
+      assertEquals(
+          List.of("svc-odoo:s3cret-pw:", "svc-odoo:s3cret-pw:"),
+          p
+              .db
+              .rows(
+                  "SELECT concat_ws(':', username, password, coalesce(token, '')) AS c"
+                      + " FROM webhook_broker_credential ORDER BY subscriber_id")
+              .stream()
+              .map(row -> row.get("c"))
+              .toList(),
+          "stored as given");
+      long partner = p.partner("Azure");
+      p.startSidecar(SIDECAR);
+      p.awaitStatus(2, "sent", WAIT);
+      assertEquals(1, published().size(), "the shared server has it");
+      List<BrokerMessage> own1 =
+          own.readAll("WEBHOOK_CLI_" + tag).stream().map(BrokerMessage::of).toList();
+      assertEquals(1, own1.size(), "the server that requires the login has it");
+      assertEquals("cli." + tag + ".res_partner." + partner, own1.get(0).address());
+      assertEquals(
+          0,
+          p.db.count("SELECT count(*) FROM webhook_attempt WHERE error_type IS NOT NULL"),
+          "no attempt was refused");
+    }
+  }
 }
