@@ -51,6 +51,8 @@ REQUIRED_FUNCTIONS = (
     "webhook_confirm_copy(boolean)",
     # Cancelling dead deliveries (sql/R__webhook_replay.sql).
     "webhook_cancel_delivery(bigint,text)",
+    # Broker credentials, one rule for every client (sql/R__webhook_operations.sql).
+    "webhook_set_broker_credentials(bigint,text,text,text)",
 )
 
 

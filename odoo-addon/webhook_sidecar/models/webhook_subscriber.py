@@ -556,19 +556,11 @@ class WebhookSubscriber(models.Model):
             username, token = given["broker_username"], None
         if "broker_password" in given:
             password = given["broker_password"]
-        if password and not username:
-            raise ValidationError(_("A broker password needs a broker user name: enter both."))
+        # The schema's one rule (webhook_broker_credentials_problem) decides what fits the URL,
+        # for the CLI, psql and this form alike; a refusal comes back in its words.
         execute_refusable(
             self.env.cr,
-            sql.SQL(
-                """
-                INSERT INTO webhook_broker_credential (subscriber_id, username, password, token)
-                VALUES (%s, %s, %s, %s)
-                ON CONFLICT (subscriber_id) DO UPDATE
-                   SET username = EXCLUDED.username, password = EXCLUDED.password,
-                       token = EXCLUDED.token, updated_at = now()
-                """
-            ),
+            sql.SQL("SELECT webhook_set_broker_credentials(%s, %s, %s, %s)"),
             [self.id, username, password, token],
         )
         self.invalidate_recordset(["broker_credentials_stored", "broker_credentials_set"])
@@ -577,7 +569,11 @@ class WebhookSubscriber(models.Model):
         """Forget the stored broker credentials (the sidecar then connects without any)."""
         self.ensure_one()
         self.check_access("write")
-        self.env.cr.execute("DELETE FROM webhook_broker_credential WHERE subscriber_id = %s", [self.id])
+        execute_refusable(
+            self.env.cr,
+            sql.SQL("SELECT webhook_set_broker_credentials(%s, NULL, NULL, NULL)"),
+            [self.id],
+        )
         self.invalidate_recordset(["broker_credentials_stored", "broker_credentials_set"])
         return True
 

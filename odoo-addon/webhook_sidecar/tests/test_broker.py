@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..broker_url import broker_url_problem
@@ -78,9 +78,14 @@ class TestBrokerSubscribers(WebhookCase):
         subscriber = self.Subscriber.create({"name": "Apps", "url": "nats://127.0.0.1:4222/odoo.changes"})
         with self.assertRefused(ValidationError, "a user name and password, or a token, not both"):
             subscriber.write({"broker_username": "svc", "broker_token": "t"})
-        with self.assertRefused(ValidationError, "A broker password needs a broker user name"):
+        # The schema's rule, the same as the CLI's and psql's (webhook_broker_credentials_problem).
+        with self.assertRefused(UserError, "A broker password needs a user name"):
             subscriber.write({"broker_password": "pw"})
         self.assertIsNone(self.credentials(subscriber))
+        kafka = self.Subscriber.create({"name": "Warehouse", "url": "kafka://k1:9092/odoo.changes"})
+        with self.assertRefused(UserError, r"only with SASL: add \?sasl="):
+            kafka.write({"broker_username": "svc", "broker_password": "pw"})
+        self.assertIsNone(self.credentials(kafka))
 
     def test_only_managers_see_or_set_credentials(self):
         viewer = new_test_user(self.env, login="webhook_broker_viewer", groups="base.group_user,webhook_sidecar.group_webhook_user")
