@@ -64,15 +64,21 @@ class TestBrokerSubscribers(WebhookCase):
         self.assertEqual(self.credentials(subscriber), ("svc-odoo", "hunter2", None))
         subscriber.write({"broker_password": "correct horse"})
         self.assertEqual(self.credentials(subscriber), ("svc-odoo", "correct horse", None))
-        # A token replaces the user and password (NATS), and the other way round.
-        subscriber.write({"broker_token": "s3cr3t"})
-        self.assertEqual(self.credentials(subscriber), (None, None, "s3cr3t"))
-        self.assertEqual(subscriber.broker_credentials_stored, "A token")
-        subscriber.write({"broker_username": "svc", "broker_password": "pw"})
-        self.assertEqual(self.credentials(subscriber), ("svc", "pw", None))
         subscriber.action_clear_broker_credentials()
         self.assertIsNone(self.credentials(subscriber))
         self.assertEqual(subscriber.broker_credentials_stored, "None")
+        # NATS: a token replaces the user and password, and the other way round.
+        nats = self.Subscriber.create({
+            "name": "Apps",
+            "url": "nats://127.0.0.1:4222/odoo.changes",
+            "broker_username": "svc",
+            "broker_password": "pw",
+        })
+        nats.write({"broker_token": "s3cr3t"})
+        self.assertEqual(self.credentials(nats), (None, None, "s3cr3t"))
+        self.assertEqual(nats.broker_credentials_stored, "A token")
+        nats.write({"broker_username": "svc", "broker_password": "pw"})
+        self.assertEqual(self.credentials(nats), ("svc", "pw", None))
 
     def test_credentials_that_cannot_be_used_are_refused_and_change_nothing(self):
         subscriber = self.Subscriber.create({"name": "Apps", "url": "nats://127.0.0.1:4222/odoo.changes"})
@@ -85,6 +91,8 @@ class TestBrokerSubscribers(WebhookCase):
         kafka = self.Subscriber.create({"name": "Warehouse", "url": "kafka://k1:9092/odoo.changes"})
         with self.assertRefused(UserError, r"only with SASL: add \?sasl="):
             kafka.write({"broker_username": "svc", "broker_password": "pw"})
+        with self.assertRefused(UserError, "Kafka takes a user name and password"):
+            kafka.write({"broker_token": "t"})
         self.assertIsNone(self.credentials(kafka))
 
     def test_only_managers_see_or_set_credentials(self):
