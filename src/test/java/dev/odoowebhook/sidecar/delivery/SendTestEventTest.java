@@ -18,6 +18,8 @@ import dev.odoowebhook.sidecar.support.CommandLine.Result;
 import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.Receiver;
 import dev.odoowebhook.sidecar.support.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -234,6 +236,29 @@ class SendTestEventTest {
         "true",
         db.value("SELECT webhook_delivery_body(?) #>> '{data,test}'", String.class, first),
         "marked as a test");
+  }
+
+  @Test
+  void shouldTurnTheOldModelMarkIntoTheTestColumnWhenMigrated() throws Exception {
+    long crm = subscriber("crm", "ids");
+    // Rows as the releases before V21 stored tests: the mark in the model column.
+    for (String model : List.of("webhook.test:res.partner", "webhook.test", "res.partner")) {
+      db.exec(
+          "INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, first_event_id,"
+              + " last_event_id, first_captured_at, last_captured_at) VALUES ("
+              + crm
+              + ", '"
+              + model
+              + "', 1, 'create', 0, 0, now(), now())");
+    }
+    db.exec(Files.readString(Path.of("sql", "V21__webhook_delivery_test.sql")));
+    assertEquals(
+        List.of(
+            Map.of("model", "res.partner", "test", true),
+            Map.of("model", "webhook.test", "test", true),
+            Map.of("model", "res.partner", "test", false)),
+        db.rows("SELECT model, test FROM webhook_delivery ORDER BY id"),
+        "the real model, marked as a test; real deliveries untouched");
   }
 
   private String sqlStateOf(String sql) throws SQLException {
