@@ -49,7 +49,8 @@ BEGIN
                      AND d.status IN ('pending', 'failed') AND d.next_attempt_at <= now()
                      AND NOT EXISTS (SELECT 1 FROM webhook_delivery f
                                       WHERE f.subscriber_id = d.subscriber_id AND f.model = d.model
-                                        AND f.record_id = d.record_id AND f.status = 'processing'
+                                        AND f.record_id = d.record_id AND f.test = d.test
+                                        AND f.status = 'processing'
                                      OFFSET 0)
                    ORDER BY d.next_attempt_at, d.id
                    LIMIT slots.free

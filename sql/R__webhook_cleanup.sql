@@ -39,6 +39,7 @@ BEGIN
         DELETE FROM webhook_delivery WHERE id IN (
             SELECT d.id FROM webhook_delivery d
              WHERE d.model = $1 AND d.status IN ('pending', 'failed') AND d.event <> 'unlink'
+               AND NOT d.test  -- a test of a deleted record is sent as asked (record: null)
                AND NOT EXISTS (SELECT 1 FROM %I t WHERE t.id = d.record_id)
              LIMIT $2
              FOR UPDATE SKIP LOCKED)$q$, v_table)
@@ -69,7 +70,7 @@ BEGIN
                -- Still part of an unsent delivery: it goes with that delivery, not before.
                AND NOT EXISTS (SELECT 1 FROM webhook_delivery d
                                 WHERE d.model = e.model AND d.record_id = e.record_id
-                                  AND d.status <> 'sent')
+                                  AND d.status <> 'sent' AND NOT d.test)
              LIMIT $2
              FOR UPDATE SKIP LOCKED)$q$, v_table)
     USING p_model, p_limit;
@@ -142,7 +143,8 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
                     OR e.routed_at < now() - p_device_age)
                AND NOT EXISTS (SELECT 1 FROM webhook_delivery d
                                 WHERE d.model = e.model AND d.record_id = e.record_id
-                                  AND d.status <> 'sent' AND d.first_event_id <= e.id)
+                                  AND d.status <> 'sent' AND d.first_event_id <= e.id
+                                  AND NOT d.test)
              LIMIT p_limit FOR UPDATE SKIP LOCKED)
         RETURNING *),
     archived AS (

@@ -216,8 +216,7 @@ BEGIN
         RAISE EXCEPTION 'Delivery % does not exist.', p_delivery_id USING ERRCODE = 'no_data_found';
     END IF;
     SELECT * INTO s FROM webhook_subscriber WHERE id = d.subscriber_id;
-    v_test := webhook_is_test_model(d.model);
-    d.model := webhook_body_model(d.model);  -- a test of a real record names the real model
+    v_test := d.test;
     v_data := jsonb_build_object(
         'model', d.model, 'record_id', d.record_id, 'event', d.event,
         'changed_fields', to_jsonb(d.changed_fields),

@@ -44,7 +44,7 @@ BEGIN
     SELECT * INTO d FROM webhook_delivery WHERE id = p_id FOR UPDATE;
     SELECT * INTO n FROM webhook_delivery
      WHERE subscriber_id = d.subscriber_id AND model = d.model AND record_id = d.record_id
-       AND status IN ('pending', 'failed') AND id <> d.id
+       AND test = d.test AND status IN ('pending', 'failed') AND id <> d.id
      FOR UPDATE;
     IF NOT FOUND THEN
         RETURN p_id;

@@ -113,6 +113,10 @@ $$;
 -- installation and, unless p_resume is false, resumes the subscribers the hold paused (point
 -- them at a staging receiver first, or pass false and resume them one by one). Returns how
 -- many were resumed, or NULL when the database is not held. Not granted to webhook_sidecar.
+-- A copy no sidecar has started on yet is confirmed in advance: it is checked first, as the
+-- next sidecar start would (held, its active subscribers paused), then confirmed, so the CLI,
+-- psql and the addon all confirm it and no sidecar holds it later; with p_resume it ends with
+-- every subscriber as it was, without, the active ones stay paused.
 CREATE OR REPLACE FUNCTION webhook_confirm_copy(p_resume boolean DEFAULT true) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -120,6 +124,7 @@ DECLARE
     v_here    record;
     v_resumed integer := 0;
 BEGIN
+    PERFORM webhook_check_installation();
     SELECT * INTO v_row FROM webhook_installation FOR UPDATE;
     IF NOT FOUND OR v_row.copy_detected_at IS NULL THEN
         RETURN NULL;

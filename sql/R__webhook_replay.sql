@@ -125,27 +125,16 @@ END
 $$;
 
 -- Test deliveries. A receiver tells them by data.test = true in the body (Payload.java and
--- webhook_delivery_body render it). In the table, their model column carries the mark:
---   'webhook.test'          the fixed test event of webhook_send_test_event(subscriber);
---   'webhook.test:<model>'  a real record's body, webhook_send_test_event(subscriber, model, id).
--- So a test is never the open delivery of a real record: the router never merges news into it,
--- it never holds back a real delivery of its record (one in flight per subscriber, model and
--- record), the orphan cleanup of the real model does not see it, and the pull API never lists it
--- (no webhook_event row is made for it). The body names the real model (webhook_body_model).
-CREATE OR REPLACE FUNCTION webhook_is_test_model(p_stored_model text)
-RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT p_stored_model = 'webhook.test' OR p_stored_model LIKE 'webhook.test:%'
-$$;
-
--- The model a delivery's body names: the real model of a test of a real record, else as stored.
-CREATE OR REPLACE FUNCTION webhook_body_model(p_stored_model text)
-RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN p_stored_model LIKE 'webhook.test:%'
-                THEN substr(p_stored_model, length('webhook.test:') + 1)
-                ELSE p_stored_model END
-$$;
+-- webhook_delivery_body render it). In the table, test = true marks them (V21); the model is the
+-- real one, or 'webhook.test' for the fixed test event of webhook_send_test_event(subscriber).
+-- A test is never the open delivery of a real record: test is part of every per-record index
+-- key, and the router, the claim and webhook_absorb_newer match it, so the router never merges
+-- news into a test, a test never holds back a real delivery of its record (one in flight per
+-- subscriber, model, record and test), the orphan cleanup skips tests, and the pull API never
+-- lists them (no webhook_event row is made for a test of a real record).
+-- Until V21 the mark was in the model column, read by these two functions:
+DROP FUNCTION IF EXISTS webhook_is_test_model(text);
+DROP FUNCTION IF EXISTS webhook_body_model(text);
 
 -- A test delivery to one subscriber, to check its URL and secret from the addon or the CLI: the
 -- fixed test event (model webhook.test, no field values), whatever the subscriber's payload.
@@ -163,9 +152,10 @@ BEGIN
     VALUES ('webhook.test', 0, 'write', ARRAY['test'], now(), 1)
     RETURNING * INTO e;
     INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, changed_fields,
-                                  first_event_id, last_event_id, first_captured_at, last_captured_at)
+                                  first_event_id, last_event_id, first_captured_at, last_captured_at,
+                                  test)
     VALUES (p_subscriber_id, e.model, e.id, e.event, e.changed_fields, e.id, e.id,
-            e.captured_at, e.captured_at)
+            e.captured_at, e.captured_at, true)
     RETURNING id INTO v_delivery;
     RETURN v_delivery;
 END
@@ -177,7 +167,7 @@ $$;
 -- captured values now, as "new" ("old" is null, as in a create); record: the record read when
 -- it is sent, as for any delivery. first_event_id and last_event_id are 0: no event is behind a
 -- test. Only this subscriber gets it, marked as a test (data.test = true), and it never touches
--- the record's real deliveries (see webhook_is_test_model). While an earlier test of the same
+-- the record's real deliveries (see test deliveries above). While an earlier test of the same
 -- record to this subscriber still waits, that one is sent again now, with the values of now.
 -- Refuses (22023) an unknown subscriber, a model it does not receive, a record that does not
 -- exist. Returns the delivery id.
@@ -186,7 +176,6 @@ RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
     s          webhook_subscriber;
-    v_model    text := 'webhook.test:' || p_model;
     v_values   jsonb;
     v_changes  jsonb;
     v_delivery bigint;
@@ -215,13 +204,13 @@ BEGIN
     END IF;
     v_changes := webhook_event_changes('create', NULL, v_values);
 
-    PERFORM webhook_lock_record(p_subscriber_id, v_model, p_record_id);
+    PERFORM webhook_lock_record(p_subscriber_id, p_model, p_record_id);
     UPDATE webhook_delivery
        SET status = 'pending', attempts = 0, next_attempt_at = now(), changes = v_changes,
            -- Attempted content may have reached the receiver: a new webhook-id for the new test.
            content_version = content_version + CASE WHEN attempts > 0 THEN 1 ELSE 0 END,
            last_captured_at = now(), updated_at = now()
-     WHERE subscriber_id = p_subscriber_id AND model = v_model AND record_id = p_record_id
+     WHERE subscriber_id = p_subscriber_id AND model = p_model AND record_id = p_record_id AND test
        AND status IN ('pending', 'failed')
     RETURNING id INTO v_delivery;
     IF v_delivery IS NOT NULL THEN
@@ -229,8 +218,8 @@ BEGIN
     END IF;
     INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, changed_fields,
                                   first_event_id, last_event_id, first_captured_at, last_captured_at,
-                                  changes)
-    VALUES (p_subscriber_id, v_model, p_record_id, 'create', NULL, 0, 0, now(), now(), v_changes)
+                                  changes, test)
+    VALUES (p_subscriber_id, p_model, p_record_id, 'create', NULL, 0, 0, now(), now(), v_changes, true)
     RETURNING id INTO v_delivery;
     RETURN v_delivery;
 END

@@ -130,6 +130,7 @@ BEGIN
     -- fill PostgreSQL's shared lock table, which Odoo needs too.
     FOR r IN SELECT * FROM webhook_delivery
               WHERE subscriber_id = p_subscriber_id AND model = e.model AND record_id = e.record_id
+                AND NOT test  -- a test is never the open delivery of a real record
                 AND status IN ('pending', 'failed', 'processing', 'dead', 'cancelled')
               ORDER BY id
               FOR UPDATE LOOP
@@ -243,7 +244,7 @@ BEGIN
                p.news = 1 AND NOT EXISTS (
                    SELECT 1 FROM webhook_delivery d
                     WHERE d.subscriber_id = p.subscriber_id AND d.model = p.model
-                      AND d.record_id = p.record_id
+                      AND d.record_id = p.record_id AND NOT d.test
                       AND d.status IN ('pending', 'failed', 'processing', 'dead', 'cancelled')) AS simple
           FROM pair p
     ), made AS (

@@ -25,6 +25,7 @@ BEGIN;
 \ir V18__webhook_broker_destinations.sql
 \ir V19__webhook_delivery_cancelled.sql
 \ir V20__webhook_delivery_unsent_index.sql
+\ir V21__webhook_delivery_test.sql
 
 \ir R__webhook_capture.sql
 \ir R__webhook_claim.sql

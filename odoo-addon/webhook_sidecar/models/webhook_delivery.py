@@ -49,7 +49,7 @@ class WebhookDelivery(models.Model):
         # the finest, and "deliveries per hour" is what an admin watching a backlog wants.
         return SQL(
             """
-            SELECT d.id, d.subscriber_id, d.model, d.record_id, d.event,
+            SELECT d.id, d.subscriber_id, d.model, d.record_id, d.test, d.event,
                    array_to_string(d.changed_fields, ', ') AS changed_fields,
                    d.status, d.coalesced_count, d.first_event_id, d.last_event_id,
                    d.first_captured_at AT TIME ZONE 'UTC' AS first_captured_at,
@@ -73,6 +73,11 @@ class WebhookDelivery(models.Model):
     subscriber_id = fields.Many2one("webhook.subscriber", string="Subscriber", readonly=True)
     model = fields.Char(readonly=True)
     record_id = fields.Integer(aggregator=False, string="Record ID", readonly=True)
+    test = fields.Boolean(
+        readonly=True,
+        help="Sent by hand to check the subscriber (Send Test Event), not news of a change; "
+        "it never merges with or waits for the record's real deliveries.",
+    )
     event = fields.Selection(EVENT_SELECTION, readonly=True)
     changed_fields = fields.Char(readonly=True, help="For writes, the fields that changed.")
     status = fields.Selection(STATUS_SELECTION, readonly=True)
@@ -120,10 +125,11 @@ class WebhookDelivery(models.Model):
     record_exists = fields.Boolean(compute="_compute_record_link", string="Record Exists")
     record_name = fields.Char(compute="_compute_record_link", string="Record")
 
-    @api.depends("model", "record_id", "event")
+    @api.depends("model", "record_id", "event", "test")
     def _compute_display_name(self):
         for delivery in self:
-            delivery.display_name = f"#{delivery.id} {delivery.model},{delivery.record_id} {delivery.event}"
+            test = _(" (test)") if delivery.test else ""
+            delivery.display_name = f"#{delivery.id} {delivery.model},{delivery.record_id} {delivery.event}{test}"
 
     def _compute_wait_reason(self):
         waiting = self.filtered(lambda delivery: delivery.status in ("pending", "failed", "processing"))
@@ -192,7 +198,7 @@ class WebhookDelivery(models.Model):
             ("id", "<=", self.last_event_id),
         ]
         if self.model != "webhook.test":
-            # A test delivery's record_id is its event's id; real ones name the record.
+            # The fixed test event's record_id is its event's id; other deliveries name the record.
             action["domain"].append(("record_id", "=", self.record_id))
         action["context"] = {}
         return action

@@ -166,10 +166,7 @@ class WebhookSidecarInstance(models.Model):
         if not state:
             return _("This database is not held as a copy: nothing to confirm.")
         self.env.flush_all()
-        if state == "copy":
-            # No sidecar has held it yet: hold it now (as the next sidecar start would), so
-            # that confirming records this database and leaves every subscriber as it was.
-            call_function(self.env.cr, "webhook_check_installation")
+        # A copy no sidecar has held yet is confirmed in advance by the schema itself.
         resumed = call_function(self.env.cr, "webhook_confirm_copy")
         self.env.invalidate_all()
         if state == "copy":

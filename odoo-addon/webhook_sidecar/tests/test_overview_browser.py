@@ -112,7 +112,8 @@ SEND_TEST_EVENT_CHECK = """
                   "the dialog saying what it sends", 30000);
     document.querySelector(".modal .modal-footer button[name='action_send_test_event']").click();
     await waitFor(() => !document.querySelector(".modal")
-                        && document.querySelector(".o_form_view [name='model']")?.textContent.includes("webhook.test:res.partner"),
+                        && document.querySelector(".o_form_view [name='model']")?.textContent.includes("res.partner")
+                        && document.querySelector(".o_form_view .o_field_widget[name='test'] input")?.checked,
                   "the test delivery's form", 30000);
     console.log("test successful");
 })().catch((error) => console.error("webhook send test event: " + error.message));
@@ -138,7 +139,7 @@ class TestSendTestEventInBrowser(HttpCase):
             timeout=120,
         )
         self.env.cr.execute(
-            "SELECT count(*) FROM webhook_delivery WHERE subscriber_id = %s AND model = 'webhook.test:res.partner'",
+            "SELECT count(*) FROM webhook_delivery WHERE subscriber_id = %s AND model = 'res.partner' AND test",
             [subscriber.id],
         )
         self.assertEqual(self.env.cr.fetchone()[0], 1)

@@ -36,7 +36,7 @@ class TestSendTestEvent(WebhookCase):
     def deliveries(self, subscriber):
         self.env.flush_all()
         self.env.cr.execute(
-            "SELECT model, record_id, event, coalesced_count FROM webhook_delivery WHERE subscriber_id = %s ORDER BY id",
+            "SELECT model, record_id, event, coalesced_count, test FROM webhook_delivery WHERE subscriber_id = %s ORDER BY id",
             [subscriber.id],
         )
         return self.env.cr.fetchall()
@@ -75,8 +75,11 @@ class TestSendTestEvent(WebhookCase):
         self.receiver.action_queue_test_event("res.partner", self.partner.id)
         after = self.deliveries(self.receiver)
         self.assertEqual(after[: len(before)], before, "the real delivery as it was")
-        self.assertEqual(after[len(before):], [("webhook.test:res.partner", self.partner.id, "create", 1)])
+        self.assertEqual(after[len(before):], [("res.partner", self.partner.id, "create", 1, True)])
         self.assertEqual(real.status, "pending")
+        test = self.Delivery.search([("subscriber_id", "=", self.receiver.id), ("test", "=", True)])
+        self.assertEqual(test.record_name, self.partner.display_name, "the record link works for a test")
+        self.assertIn("(test)", test.display_name)
         self.assertFalse(self.deliveries(other))
         # Sent again while the first still waits: the same test delivery, not a second one.
         self.receiver.action_queue_test_event("res.partner", self.partner.id)
@@ -88,6 +91,7 @@ class TestSendTestEvent(WebhookCase):
         self.assertIn("fixed test event", dialog.send_note)
         delivery = self.Delivery.browse(dialog.action_send_test_event()["params"]["next"]["res_id"])
         self.assertEqual(delivery.model, "webhook.test")
+        self.assertTrue(delivery.test)
         self.assertTrue(json.loads(delivery.body)["data"]["test"])
 
     def test_a_record_it_cannot_send_is_refused_in_plain_words(self):

@@ -12,10 +12,8 @@ import java.util.List;
 /**
  * A claimed webhook_delivery row: what to tell one subscriber about one record. Immutable.
  *
- * <p>A test delivery (sql/R__webhook_replay.sql) is marked in the row's model column: {@value
- * #TEST_MODEL} for the fixed test event, {@value #TEST_MODEL}{@code :MODEL} for the body of a real
- * record of MODEL. Read here into {@link #test} and the real {@link #model}, so everything that
- * renders, reads the record or addresses a broker sees the real model.
+ * <p>A test delivery (sql/R__webhook_replay.sql) has test = true in its row and names the real
+ * model of its record, or {@value #TEST_MODEL} for the fixed test event, which has no record.
  */
 public record Delivery(
     long id,
@@ -38,7 +36,7 @@ public record Delivery(
     /** Sent by hand to check a receiver (data.test = true in the body), not news of a change. */
     boolean test) {
 
-  /** The model column of test deliveries, alone or followed by ":" and the real model. */
+  /** The model of the fixed test event. */
   public static final String TEST_MODEL = "webhook.test";
 
   /**
@@ -77,12 +75,10 @@ public record Delivery(
 
   static Delivery from(ResultSet rs) throws SQLException {
     Array fields = rs.getArray("changed_fields");
-    String model = rs.getString("model");
-    boolean test = model.equals(TEST_MODEL) || model.startsWith(TEST_MODEL + ":");
     return new Delivery(
         rs.getLong("id"),
         rs.getLong("subscriber_id"),
-        model.startsWith(TEST_MODEL + ":") ? model.substring(TEST_MODEL.length() + 1) : model,
+        rs.getString("model"),
         rs.getLong("record_id"),
         rs.getString("event"),
         fields == null ? null : Arrays.asList((String[]) fields.getArray()),
@@ -95,6 +91,6 @@ public record Delivery(
         rs.getInt("attempts"),
         rs.getString("changes"),
         null,
-        test);
+        rs.getBoolean("test"));
   }
 }

@@ -18,6 +18,8 @@ import dev.odoowebhook.sidecar.support.CommandLine.Result;
 import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.Receiver;
 import dev.odoowebhook.sidecar.support.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -117,7 +119,14 @@ class SendTestEventTest {
     // A real change after the tests were queued: its deliveries go to every subscriber, apart.
     db.exec("UPDATE res_partner SET email = 'new@azure.example'");
     db.exec("SELECT webhook_route_events()");
-    assertEquals(4, db.count("SELECT count(*) FROM webhook_delivery WHERE model = 'res.partner'"));
+    assertEquals(
+        4,
+        db.count("SELECT count(*) FROM webhook_delivery WHERE model = 'res.partner' AND NOT test"));
+    // The tests name the real model, marked by the test column; the fixed one names webhook.test.
+    assertEquals(
+        3, db.count("SELECT count(*) FROM webhook_delivery WHERE model = 'res.partner' AND test"));
+    assertEquals(
+        1, db.count("SELECT count(*) FROM webhook_delivery WHERE model = 'webhook.test' AND test"));
 
     sidecar = Sidecar.start(db.config(Map.of()));
     Await.until(
@@ -221,12 +230,35 @@ class SendTestEventTest {
         List.of(Map.of("model", "res.partner", "event", "create", "coalesced_count", 1)),
         db.rows(
             "SELECT model, event, coalesced_count FROM webhook_delivery"
-                + " WHERE status = 'pending' AND model = 'res.partner'"),
+                + " WHERE status = 'pending' AND model = 'res.partner' AND NOT test"),
         "the real delivery is as the router left it");
     assertEquals(
         "true",
         db.value("SELECT webhook_delivery_body(?) #>> '{data,test}'", String.class, first),
         "marked as a test");
+  }
+
+  @Test
+  void shouldTurnTheOldModelMarkIntoTheTestColumnWhenMigrated() throws Exception {
+    long crm = subscriber("crm", "ids");
+    // Rows as the releases before V21 stored tests: the mark in the model column.
+    for (String model : List.of("webhook.test:res.partner", "webhook.test", "res.partner")) {
+      db.exec(
+          "INSERT INTO webhook_delivery (subscriber_id, model, record_id, event, first_event_id,"
+              + " last_event_id, first_captured_at, last_captured_at) VALUES ("
+              + crm
+              + ", '"
+              + model
+              + "', 1, 'create', 0, 0, now(), now())");
+    }
+    db.exec(Files.readString(Path.of("sql", "V21__webhook_delivery_test.sql")));
+    assertEquals(
+        List.of(
+            Map.of("model", "res.partner", "test", true),
+            Map.of("model", "webhook.test", "test", true),
+            Map.of("model", "res.partner", "test", false)),
+        db.rows("SELECT model, test FROM webhook_delivery ORDER BY id"),
+        "the real model, marked as a test; real deliveries untouched");
   }
 
   private String sqlStateOf(String sql) throws SQLException {

@@ -130,6 +130,7 @@ class DatabaseCopyTest {
       throws Exception {
     String original = "webhook_test_" + UUID.randomUUID().toString().substring(0, 8);
     String copy = original + "_copy";
+    String early = original + "_early";
     try {
       admin(classDb, "CREATE DATABASE " + original);
       psql(
@@ -155,6 +156,7 @@ class DatabaseCopyTest {
               + " 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')");
       psql(classDb, original, "UPDATE webhook_subscriber SET active = false WHERE name = 'off'");
       admin(classDb, "CREATE DATABASE " + copy + " TEMPLATE " + original);
+      admin(classDb, "CREATE DATABASE " + early + " TEMPLATE " + original);
 
       assertEquals("original", check(classDb, original));
       assertEquals("original", check(classDb, original), "the same database, again");
@@ -164,6 +166,19 @@ class DatabaseCopyTest {
           pausedBySubscriber(classDb, copy),
           "active subscribers paused on the copy; the original's untouched");
       assertEquals("[erp=false, off=false]", pausedBySubscriber(classDb, original));
+
+      // Confirmed (psql, the CLI or the addon) before any sidecar started on the copy: held and
+      // confirmed at once, its subscribers as they were, and no sidecar holds it later.
+      assertEquals(
+          1,
+          queryInt(classDb, early, "SELECT webhook_confirm_copy()"),
+          "erp paused by the hold and resumed");
+      assertEquals("[erp=false, off=false]", pausedBySubscriber(classDb, early));
+      assertEquals("original", check(classDb, early), "a sidecar starting later delivers");
+      assertEquals(
+          null,
+          queryInt(classDb, early, "SELECT webhook_confirm_copy()"),
+          "confirmed already: nothing to confirm");
 
       // pg_upgrade keeps the database and table oids but not the cluster's system identifier.
       psql(
@@ -178,6 +193,7 @@ class DatabaseCopyTest {
           "an upgrade is not a copy");
     } finally {
       admin(classDb, "DROP DATABASE IF EXISTS " + copy + " WITH (FORCE)");
+      admin(classDb, "DROP DATABASE IF EXISTS " + early + " WITH (FORCE)");
       admin(classDb, "DROP DATABASE IF EXISTS " + original + " WITH (FORCE)");
     }
   }
@@ -205,6 +221,17 @@ class DatabaseCopyTest {
   }
 
   // --- helpers -------------------------------------------------------------------------------
+
+  private static Integer queryInt(TestDatabase any, String database, String sql)
+      throws SQLException {
+    try (Connection c =
+            DriverManager.getConnection(urlOf(any, database), any.user(), any.password());
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      int value = rs.getInt(1);
+      return rs.wasNull() ? null : value;
+    }
+  }
 
   private static String check(TestDatabase any, String database) throws SQLException {
     try (Connection c =
