@@ -64,9 +64,10 @@ class TestBrokerSubscribers(WebhookCase):
         self.assertEqual(self.credentials(subscriber), ("svc-odoo", "hunter2", None))
         subscriber.write({"broker_password": "correct horse"})
         self.assertEqual(self.credentials(subscriber), ("svc-odoo", "correct horse", None))
-        subscriber.action_clear_broker_credentials()
-        self.assertIsNone(self.credentials(subscriber))
-        self.assertEqual(subscriber.broker_credentials_stored, "None")
+        # A SASL URL cannot do without them: clearing is refused and keeps them.
+        with self.assertRefused(UserError, r"asks for SASL"):
+            subscriber.action_clear_broker_credentials()
+        self.assertEqual(self.credentials(subscriber), ("svc-odoo", "correct horse", None))
         # NATS: a token replaces the user and password, and the other way round.
         nats = self.Subscriber.create({
             "name": "Apps",
@@ -79,6 +80,9 @@ class TestBrokerSubscribers(WebhookCase):
         self.assertEqual(nats.broker_credentials_stored, "A token")
         nats.write({"broker_username": "svc", "broker_password": "pw"})
         self.assertEqual(self.credentials(nats), ("svc", "pw", None))
+        nats.action_clear_broker_credentials()
+        self.assertIsNone(self.credentials(nats))
+        self.assertEqual(nats.broker_credentials_stored, "None")
 
     def test_credentials_that_cannot_be_used_are_refused_and_change_nothing(self):
         subscriber = self.Subscriber.create({"name": "Apps", "url": "nats://127.0.0.1:4222/odoo.changes"})
