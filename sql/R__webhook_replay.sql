@@ -11,6 +11,24 @@
 -- Bodies are checked when called, not here, so the R files do not depend on their order.
 SET LOCAL check_function_bodies = off;
 
+-- The delivery, locked, after its record's lock: the order that replay, cancel, finish and lease
+-- recovery all take, so that two of them on one delivery run one after the other. A delivery
+-- that does not exist is an error (no_data_found) ending with p_hint, what to do instead.
+CREATE OR REPLACE FUNCTION webhook_lock_delivery(p_delivery_id bigint, p_hint text)
+RETURNS webhook_delivery
+LANGUAGE plpgsql AS $$
+DECLARE
+    d webhook_delivery;
+BEGIN
+    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_delivery_id;
+    SELECT * INTO d FROM webhook_delivery WHERE id = p_delivery_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Delivery % does not exist%', p_delivery_id, p_hint USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN d;
+END
+$$;
+
 -- Manual replay of one delivery (dead, cancelled, failed or sent): back to pending, due now,
 -- attempts reset, newer open news of the record folded in. Returns the new status, 'pending'.
 CREATE OR REPLACE FUNCTION webhook_replay_delivery(p_delivery_id bigint)
@@ -19,12 +37,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     d webhook_delivery;
 BEGIN
-    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_delivery_id;
-    SELECT * INTO d FROM webhook_delivery WHERE id = p_delivery_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'Delivery % does not exist. List deliveries with: SELECT id, status FROM webhook_delivery ORDER BY id DESC LIMIT 20;',
-            p_delivery_id USING ERRCODE = 'no_data_found';
-    END IF;
+    d := webhook_lock_delivery(p_delivery_id,
+        '. List deliveries with: SELECT id, status FROM webhook_delivery ORDER BY id DESC LIMIT 20;');
     IF d.status = 'processing' THEN
         RAISE EXCEPTION 'Delivery % is being sent right now; replay it once it is sent, failed or dead.',
             p_delivery_id USING ERRCODE = 'object_in_use';
@@ -69,14 +83,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
     d webhook_delivery;
 BEGIN
-    -- The same record lock as replay, finish and lease recovery: a replay of this delivery
-    -- running at the same time ends first, and this one then sees it pending and refuses.
-    PERFORM webhook_lock_record(subscriber_id, model, record_id) FROM webhook_delivery WHERE id = p_delivery_id;
-    SELECT * INTO d FROM webhook_delivery WHERE id = p_delivery_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'Delivery % does not exist (retention may have purged it).',
-            p_delivery_id USING ERRCODE = 'no_data_found';
-    END IF;
+    -- A replay of this delivery running at the same time ends first, and this one then sees
+    -- it pending and refuses.
+    d := webhook_lock_delivery(p_delivery_id, ' (retention may have purged it).');
     IF d.status = 'cancelled' THEN
         RETURN 'cancelled';
     END IF;
