@@ -31,6 +31,8 @@ from odoo.modules.registry import Registry  # noqa: E402
 
 odoo.tools.config.parse_config(odoo_args)
 dbname = odoo.tools.config["db_name"]
+if isinstance(dbname, list):  # Odoo 19 keeps -d as a list of names; 18 as one name
+    dbname = dbname[0]
 registry = Registry(dbname)
 
 

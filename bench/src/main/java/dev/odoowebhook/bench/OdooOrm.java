@@ -37,6 +37,10 @@ final class OdooOrm {
       "our capture, sidecar running, WEBHOOK_ROUTE_MIN_INTERVAL=" + Bench.PACED_INTERVAL;
   static final String NAIVE = CaptureOverhead.NAIVE;
   static final List<String> VARIANTS = List.of(NONE, OURS, OURS_SIDECAR, OURS_PACED, NAIVE);
+
+  /** The role Odoo connects as (not postgres, which Odoo 19 refuses). */
+  private static final String ODOO_ROLE = "odoo_bench";
+
   static final String TARGET = "S1 through Odoo 18's ORM: writes/s with capture ≥ 0.97× no trigger";
   static final String BATCH_TARGET =
       "S1 batched through Odoo 18's ORM, warm sidecar on the same cores: operations/s ≥ 0.95× no capture";
@@ -87,13 +91,13 @@ final class OdooOrm {
 
   void run() throws Exception {
     if (odooSrc == null) {
-      notMeasured("set ODOO_SRC (or --odoo-src) to an Odoo 18 source tree");
+      notMeasured("set ODOO_SRC (or --odoo-src) to an Odoo 18 or 19 source tree");
       return;
     }
     Path src = Path.of(odooSrc).toAbsolutePath();
     if (!Files.isRegularFile(src.resolve("odoo-bin"))) {
       throw new IllegalStateException(
-          "ODOO_SRC has no odoo-bin: point it at an Odoo 18 source tree");
+          "ODOO_SRC has no odoo-bin: point it at an Odoo 18 or 19 source tree");
     }
     String python = python();
     if (python == null) {
@@ -109,6 +113,15 @@ final class OdooOrm {
     List<String> odooArgs = odooArgs(src);
     Progress.say("S1b Odoo ORM: installing %s into a new database (no demo data)", MODULES);
     b.pg.createDatabase(DB, null);
+    // Odoo 19 refuses to run as the role postgres ("security risk"): Odoo connects as a
+    // superuser role of its own, on either series.
+    b.pg.exec(
+        "postgres",
+        "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '"
+            + ODOO_ROLE
+            + "') THEN CREATE ROLE "
+            + ODOO_ROLE
+            + " LOGIN SUPERUSER; END IF; END$$");
     List<String> install = new ArrayList<>(List.of(python, src.resolve("odoo-bin").toString()));
     install.addAll(odooArgs);
     install.addAll(List.of("-i", MODULES, "--without-demo=all", "--stop-after-init", "--no-http"));
@@ -521,7 +534,7 @@ final class OdooOrm {
         "--addons-path=" + addons,
         "--db_host=127.0.0.1",
         "--db_port=" + b.pg.port,
-        "--db_user=postgres",
+        "--db_user=" + ODOO_ROLE,
         "-d",
         DB,
         "--data-dir=" + b.workDir.resolve("odoo-data"),
