@@ -73,7 +73,29 @@ $$;
 -- turns (R__webhook_route.sql).
 --
 -- p_by says who cancelled (an Odoo login); NULL records the database user (CLI, psql).
+--
+-- Both functions below cancel through webhook_mark_cancelled, so what a cancel writes is written
+-- once. Locks: webhook_cancel_delivery takes the record lock, then the row's (as replay, finish
+-- and lease recovery do, R__webhook_finish.sql); webhook_cancel_dead_deliveries takes no record
+-- lock and never waits: it locks the rows it can get at once (SKIP LOCKED), like
+-- webhook_finish_sent, so it cannot be part of a deadlock, and a subscriber's thousands of dead
+-- deliveries do not take thousands of advisory locks (PostgreSQL's shared lock table is small).
 -- ---------------------------------------------------------------------------------------------
+
+-- The cancel itself, on deliveries the caller has locked (FOR UPDATE): those of p_ids that are
+-- dead become cancelled, by p_by. Returns how many. Call webhook_cancel_delivery or
+-- webhook_cancel_dead_deliveries instead: they take the locks.
+CREATE OR REPLACE FUNCTION webhook_mark_cancelled(p_ids bigint[], p_by text)
+RETURNS integer
+LANGUAGE sql AS $$
+    WITH cancelled AS (
+        UPDATE webhook_delivery
+           SET status = 'cancelled', cancelled_at = now(),
+               cancelled_by = coalesce(nullif(p_by, ''), session_user::text), updated_at = now()
+         WHERE id = ANY (p_ids) AND status = 'dead'
+        RETURNING 1)
+    SELECT count(*)::integer FROM cancelled
+$$;
 
 -- Cancels one dead delivery. Anything else is refused with SQLSTATE 22023 and nothing changes.
 -- Returns the new status, 'cancelled' (also when it was cancelled already).
@@ -97,10 +119,7 @@ BEGIN
             END
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    UPDATE webhook_delivery
-       SET status = 'cancelled', cancelled_at = now(),
-           cancelled_by = coalesce(nullif(p_by, ''), session_user::text), updated_at = now()
-     WHERE id = p_delivery_id;
+    PERFORM webhook_mark_cancelled(ARRAY[p_delivery_id], p_by);
     RETURN 'cancelled';
 END
 $$;
@@ -110,26 +129,16 @@ $$;
 CREATE OR REPLACE FUNCTION webhook_cancel_dead_deliveries(p_subscriber_id bigint, p_by text DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql AS $$
-DECLARE
-    v_count integer;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM webhook_subscriber WHERE id = p_subscriber_id) THEN
         RAISE EXCEPTION 'Subscriber % does not exist.',
             p_subscriber_id USING ERRCODE = 'no_data_found';
     END IF;
-    WITH dead AS (
+    RETURN webhook_mark_cancelled(ARRAY(
         SELECT id FROM webhook_delivery
          WHERE subscriber_id = p_subscriber_id AND status = 'dead'
          ORDER BY id
-           FOR UPDATE SKIP LOCKED),
-    cancelled AS (
-        UPDATE webhook_delivery d
-           SET status = 'cancelled', cancelled_at = now(),
-               cancelled_by = coalesce(nullif(p_by, ''), session_user::text), updated_at = now()
-          FROM dead WHERE d.id = dead.id
-        RETURNING 1)
-    SELECT count(*)::integer INTO v_count FROM cancelled;
-    RETURN v_count;
+           FOR UPDATE SKIP LOCKED), p_by);
 END
 $$;
 

@@ -28,6 +28,22 @@ def user_timezone(env):
     return tz if tz in pytz.all_timezones_set else "UTC"
 
 
+def notification(title, message, warning=False, sticky=False, next_action=None):
+    """A button's answer as a notification (success, or warning), then next_action: by default
+    the view reloads, showing what the button changed."""
+    return {
+        "type": "ir.actions.client",
+        "tag": "display_notification",
+        "params": {
+            "title": title,
+            "message": message,
+            "type": "warning" if warning else "success",
+            "sticky": sticky,
+            "next": next_action or {"type": "ir.actions.client", "tag": "soft_reload"},
+        },
+    }
+
+
 class WebhookDelivery(models.Model):
     """One message to one subscriber about one record (table webhook_delivery), read-only.
 
@@ -226,20 +242,20 @@ class WebhookDelivery(models.Model):
         self._check_manager()
         retry = self.filtered(lambda delivery: delivery.status in ("failed", "dead", "cancelled"))
         retry._replay()
-        skipped = len(self) - len(retry)
-        message = _("%s deliveries queued again.", len(retry))
-        if skipped:
-            message += " " + _("%s skipped: only failed, dead and cancelled deliveries are retried.", skipped)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Retry"),
-                "message": message,
-                "type": "success" if retry else "warning",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self._selection_result(
+            _("Retry"),
+            retry,
+            _("%s deliveries queued again.", len(retry)),
+            _("%s skipped: only failed, dead and cancelled deliveries are retried.", len(self) - len(retry)),
+        )
+
+    def _selection_result(self, title, done, done_message, skipped_message):
+        """The answer of a list action that acted on `done`, part of the selection `self`: the
+        done message, and the skipped message when some were left; a warning when none was done."""
+        message = done_message
+        if len(self) > len(done):
+            message += " " + skipped_message
+        return notification(title, message, warning=not done)
 
     # ------------------------------------------------------------------ cancel
 
@@ -251,10 +267,10 @@ class WebhookDelivery(models.Model):
         self.env.invalidate_all()
 
     def action_cancel(self):
-        """Keep this dead delivery, stop showing it as a problem (Retry Now still sends it)."""
+        """Keep this dead delivery, stop showing it as a problem (Retry Now still sends it).
+        The schema decides what may be cancelled: any other status is refused in one line
+        (SQLSTATE 22023, a UserError through call_function), one already cancelled stays so."""
         self.ensure_one()
-        if self.status != "dead":
-            raise UserError(_("Delivery %s is %s; only dead deliveries can be cancelled.", self.id, self.status))
         self._cancel()
         return True
 
@@ -263,17 +279,9 @@ class WebhookDelivery(models.Model):
         self._check_manager(_("Only webhook managers may cancel deliveries."))
         cancel = self.filtered(lambda delivery: delivery.status == "dead")
         cancel._cancel()
-        skipped = len(self) - len(cancel)
-        message = _("%s deliveries cancelled.", len(cancel))
-        if skipped:
-            message += " " + _("%s skipped: only dead deliveries are cancelled.", skipped)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Cancel"),
-                "message": message,
-                "type": "success" if cancel else "warning",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self._selection_result(
+            _("Cancel"),
+            cancel,
+            _("%s deliveries cancelled.", len(cancel)),
+            _("%s skipped: only dead deliveries are cancelled.", len(self) - len(cancel)),
+        )

@@ -11,6 +11,7 @@ from odoo.exceptions import UserError, ValidationError
 from ..broker_url import broker_scheme, broker_url_problem
 from ..model_checks import model_label, table_columns, trackable_table
 from ..schema import call_function, check_schema, execute_refusable
+from .webhook_delivery import notification
 from .webhook_sidecar_instance import held_as_copy, sidecar_down_message
 from .webhook_tracked_model import split_names
 
@@ -810,24 +811,20 @@ class WebhookSubscriber(models.Model):
         reason = self._wait_reason("unknown", sidecar_down_message(self.env))
         if reason:
             message += " " + _("It will wait: %s", reason)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Test Event"),
-                "message": message,
-                "type": "warning" if reason else "success",
-                "sticky": bool(reason),
-                "next": {
-                    "type": "ir.actions.act_window",
-                    "name": _("Test Delivery"),
-                    "res_model": "webhook.delivery",
-                    "res_id": delivery_id,
-                    "views": [[False, "form"]],
-                    "target": "current",
-                },
+        return notification(
+            _("Test Event"),
+            message,
+            warning=bool(reason),
+            sticky=bool(reason),
+            next_action={
+                "type": "ir.actions.act_window",
+                "name": _("Test Delivery"),
+                "res_model": "webhook.delivery",
+                "res_id": delivery_id,
+                "views": [[False, "form"]],
+                "target": "current",
             },
-        }
+        )
 
     def action_pause(self):
         """Keep routing, stop sending: deliveries wait until resumed."""

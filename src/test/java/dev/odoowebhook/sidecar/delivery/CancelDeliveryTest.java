@@ -224,6 +224,45 @@ class CancelDeliveryTest extends PipelineTest {
   }
 
   @Test
+  void shouldSkipWithoutWaitingADeadDeliveryAnotherTransactionHoldsWhenCancellingASubscribers()
+      throws SQLException {
+    long sub = p.subscribe("crm", "", "");
+    long held = delivery(sub, 1, "dead");
+    long free = delivery(sub, 2, "dead");
+    try (Connection replay = p.db.connect();
+        Connection cancel = p.db.connect()) {
+      // A replay under way: the record lock, then the row's (webhook_lock_delivery).
+      replay.setAutoCommit(false);
+      try (PreparedStatement ps = replay.prepareStatement("SELECT webhook_lock_delivery(?, '')")) {
+        ps.setLong(1, held);
+        ps.executeQuery().close();
+      }
+      try (var st = cancel.createStatement()) {
+        st.execute("SET statement_timeout = '5s'"); // waiting would fail, not hang
+      }
+      try (PreparedStatement ps =
+          cancel.prepareStatement("SELECT webhook_cancel_dead_deliveries(?, 'admin')")) {
+        ps.setLong(1, sub);
+        try (var rs = ps.executeQuery()) {
+          rs.next();
+          assertEquals(1, rs.getInt(1), "the one nobody holds");
+        }
+      }
+      assertEquals("cancelled", status(free));
+      assertEquals(
+          "admin",
+          p.db.value("SELECT cancelled_by FROM webhook_delivery WHERE id = ?", String.class, free));
+      assertEquals("dead", status(held), "skipped: it is being handled");
+      replay.rollback();
+    }
+    assertEquals(1, p.db.count("SELECT webhook_cancel_dead_deliveries(?)", sub), "now free");
+    assertEquals("cancelled", status(held));
+    assertNotNull(
+        p.db.value("SELECT cancelled_by FROM webhook_delivery WHERE id = ?", String.class, held),
+        "the database user");
+  }
+
+  @Test
   void shouldPurgeCancelledDeliveriesLikeDeadOnesAfterTheirCancellation() throws SQLException {
     long sub = p.subscribe("crm", "", "");
     long old = delivery(sub, 1, "dead");
