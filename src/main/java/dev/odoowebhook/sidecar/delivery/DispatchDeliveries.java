@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A worker is free again as soon as its request is over: a success is recorded in a batch
  * ({@link RecordSent}) while the worker sends the next delivery, and stays claimed, with its lease
- * renewed, until it is. At most as many deliveries as there are workers await recording; beyond
+ * renewed, until it is. At most twice as many deliveries as there are workers are claimed and not
+ * yet recorded (as many as there are workers sending, as many again awaiting recording); beyond
  * that nothing more is claimed until some are recorded, so memory and rows in flight stay bounded.
  *
  * <p>Stopping: {@link #stopClaiming()} ends claiming; {@link #drain(Duration)} waits for the
@@ -189,7 +190,7 @@ public final class DispatchDeliveries implements Runnable {
 
   /** One round; returns how long to wait before the next, or null to go on at once. */
   private Duration claimAndSend() throws SQLException {
-    int free = Math.min(workers - inFlight.get(), workers - awaitingRecording());
+    int free = freeWorkers();
     if (free <= 0) {
       return pollInterval; // a finishing worker or a recorded outcome signals the wakeup
     }
@@ -198,7 +199,7 @@ public final class DispatchDeliveries implements Runnable {
     // workers or more are busy, give more of them a moment to free up.
     if (free < Math.max(1, workers / 2) && inFlight.get() > 0) {
       sleepQuietly(BATCH_PAUSE);
-      free = Math.min(workers - inFlight.get(), workers - awaitingRecording());
+      free = freeWorkers();
       if (free <= 0) {
         return pollInterval;
       }
@@ -250,11 +251,18 @@ public final class DispatchDeliveries implements Runnable {
     return nextDueAt == null ? null : Duration.between(now, nextDueAt);
   }
 
-  /** Claimed deliveries whose request is over and whose outcome is not recorded yet. */
-  private int awaitingRecording() {
+  /**
+   * How many more deliveries may be claimed now: a worker must be free for each, and at most twice
+   * {@link #workers} may be claimed and not yet recorded. (Counting those against the workers
+   * capped each claim at what one recording batch had not yet written, about 20 of 32 while a
+   * backlog drained: the dispatcher then went round more often for fewer deliveries.)
+   */
+  private int freeWorkers() {
+    int claimedNotRecorded;
     synchronized (running) {
-      return running.size() - sending.size();
+      claimedNotRecorded = running.size();
     }
+    return Math.min(workers - inFlight.get(), 2 * workers - claimedNotRecorded);
   }
 
   private void start(Delivery d) {
