@@ -309,8 +309,7 @@ $$;
 --   'more'           a full batch was routed: call again at once;
 --   'waiting'        the table was read once more after taking the waiting lock and nothing was
 --                    left: sleep until a NOTIFY (or the fallback poll), then call with p_release;
---   'writer_open'    a writer that skipped its NOTIFY may still commit: call again at once if
---                    events were routed, else shortly (a short writer was waited for already);
+--   'writer_open'    a writer that skipped its NOTIFY may still commit: call again shortly;
 --   'another_waits'  another sidecar waits and will be notified, so will this one: sleep;
 --   'another_routes' another sidecar's router holds the routing lock: call again shortly.
 -- Session-level advisory locks ignore rollback: if this call fails, the caller must close the
@@ -336,10 +335,7 @@ BEGIN
         RETURN;
     END IF;
     -- The table was drained as of this statement's snapshot: try to go idle.
-    -- A writer may be about to commit: wait for it briefly, unless this call routed events,
-    -- whose deliveries the wait would hold back (the caller then calls again at once).
-    IF NOT webhook_sidecar_try_wait()
-       AND (routed > 0 OR NOT webhook_sidecar_wait_for_writers()) THEN
+    IF NOT webhook_sidecar_try_wait() THEN
         state := CASE WHEN webhook_sidecar_waiting() THEN 'another_waits' ELSE 'writer_open' END;
         RETURN;
     END IF;

@@ -47,28 +47,6 @@ $$;
 CREATE OR REPLACE FUNCTION webhook_sidecar_try_wait() RETURNS boolean
 LANGUAGE sql AS $$ SELECT pg_try_advisory_lock(33606995561901931) $$;
 
--- The same, but when a writer holds the lock it waits for that writer to commit, at most 5 ms
--- (a function's SET is undone when it returns, so the caller's statements keep their own
--- lock_timeout). Refusing at once made the router pause 10 ms or more whenever one writer was
--- between its write and its commit, and an event committed during that pause waited for it:
--- at 200 commits/s that was the p99 of commit-to-delivery latency (14.5 ms in the 2026-12-06
--- run). While the sidecar waits in the queue, writers that try the lock are refused, so they
--- NOTIFY: none is missed. 5 ms covers a short transaction's commit; a longer writer (an Odoo
--- batch) is not waited for, the caller polls again as before.
--- Call it only with nothing uncommitted that others wait for: deliveries routed in the same
--- transaction would be held back by the wait.
-CREATE OR REPLACE FUNCTION webhook_sidecar_wait_for_writers() RETURNS boolean
-LANGUAGE plpgsql
-SET lock_timeout = '5ms'
-AS $$
-BEGIN
-    PERFORM pg_advisory_lock(33606995561901931);
-    RETURN true;
-EXCEPTION WHEN lock_not_available THEN
-    RETURN false;
-END
-$$;
-
 -- Called by a sidecar when it wakes up: writers stop notifying while it works.
 CREATE OR REPLACE FUNCTION webhook_sidecar_stop_wait() RETURNS boolean
 LANGUAGE sql AS $$ SELECT pg_advisory_unlock(33606995561901931) $$;

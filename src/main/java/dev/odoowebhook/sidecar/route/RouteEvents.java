@@ -162,12 +162,6 @@ public final class RouteEvents implements Runnable {
         return SHORT_PAUSE;
       case WRITER_OPEN: // a writer that saw no waiting sidecar (so will not notify) is open
       default:
-        if (r.events() > 0) {
-          // The call did not wait for the writer (its routed deliveries were not committed yet):
-          // the next one does, briefly, then sleeps until a NOTIFY; a pause here delayed every
-          // event committed meanwhile by up to its length.
-          return null;
-        }
         Duration pause = writerPause;
         Duration doubled = writerPause.multipliedBy(2);
         writerPause = doubled.compareTo(LONGEST_SHORT_PAUSE) > 0 ? LONGEST_SHORT_PAUSE : doubled;

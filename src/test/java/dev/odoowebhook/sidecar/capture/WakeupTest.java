@@ -72,66 +72,6 @@ class WakeupTest extends PipelineTest {
   }
 
   @Test
-  void shouldWaitBrieflyForAnOpenWriterThenPollWithoutHoldingTheLock() throws Exception {
-    try (Connection writer = p.db.connect();
-        Connection sidecar = p.db.connect()) {
-      writer.setAutoCommit(false);
-      writer.createStatement().execute("INSERT INTO res_partner (name) VALUES ('long writer')");
-      assertEquals(
-          "0 writer_open",
-          routeOrWait(sidecar, false),
-          "a writer still open after the short wait: the sidecar must poll, not sleep");
-      assertFalse(p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class));
-      try (var rs = sidecar.createStatement().executeQuery("SHOW lock_timeout")) {
-        rs.next();
-        assertEquals("0", rs.getString(1), "the wait's own lock_timeout does not stay behind");
-      }
-      writer.commit();
-      assertEquals("1 waiting", routeOrWait(sidecar, false));
-    }
-  }
-
-  @Test
-  void shouldMakeWritersNotifyWhileTheSidecarWaitsForAnOpenWriter() throws Exception {
-    try (Connection listener = p.db.connect();
-        Connection openWriter = p.db.connect();
-        Connection sidecar = p.db.connect()) {
-      listener.createStatement().execute("LISTEN webhook_event");
-      openWriter.setAutoCommit(false);
-      openWriter.createStatement().execute("INSERT INTO res_partner (name) VALUES ('open')");
-      // The sidecar queues for the waiting lock behind the open writer, as
-      // webhook_sidecar_wait_for_writers() does for a few milliseconds (here without a limit).
-      Thread waiting =
-          new Thread(
-              () -> {
-                try {
-                  sidecar.createStatement().execute("SELECT pg_advisory_lock(33606995561901931)");
-                } catch (Exception e) {
-                  throw new IllegalStateException(e);
-                }
-              });
-      waiting.start();
-      Await.until(
-          "the sidecar to queue for the lock",
-          Duration.ofSeconds(10),
-          () ->
-              p.db.value(
-                  "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
-                      + " AND mode = 'ExclusiveLock' AND NOT granted)",
-                  Boolean.class));
-      assertEquals(
-          1,
-          notificationsAfterAWrite(listener),
-          "a writer that commits while the sidecar queues is refused the lock, so it notifies");
-      openWriter.commit();
-      waiting.join(10_000);
-      assertFalse(waiting.isAlive(), "the sidecar gets the lock once the open writer committed");
-      assertTrue(p.db.value("SELECT webhook_sidecar_waiting()", Boolean.class));
-      sidecar.createStatement().execute("SELECT webhook_sidecar_stop_wait()");
-    }
-  }
-
-  @Test
   void shouldRouteAndEnterTheHandshakeInOneCall() throws Exception {
     try (Connection sidecar = p.db.connect();
         Connection other = p.db.connect();
