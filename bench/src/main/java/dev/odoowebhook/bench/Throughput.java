@@ -257,7 +257,7 @@ final class Throughput {
       try (SidecarProcess s = b.startSidecar(db, "warm")) {
         Progress.say("S3 warm backlog: the sidecar first delivers %,d events", warmUp);
         Schema.insertPartners(c, warmUp);
-        waitDelivered(s, end, warmUp, 60_000L + warmUp * 5L);
+        waitDelivered("S3 warm backlog, warm-up", s, end, warmUp, 60_000L + warmUp * 5L);
         try (var st = c.createStatement()) {
           st.execute("UPDATE webhook_subscriber SET paused = true WHERE name = 'warm'");
           Progress.say("S3 warm backlog: committing %,d events, subscriber paused", n);
@@ -278,7 +278,7 @@ final class Throughput {
           end.reset();
           st.execute("UPDATE webhook_subscriber SET paused = false WHERE name = 'warm'");
         }
-        boolean drained = waitDelivered(s, end, held, 60_000L + held * 5L);
+        boolean drained = waitDelivered("S3 warm backlog", s, end, held, 60_000L + held * 5L);
         warmBacklogRate = end.okRate();
         raw.put("events", held);
         raw.put("warm_up_events", warmUp);
@@ -293,13 +293,21 @@ final class Throughput {
     return raw;
   }
 
-  /** Waits until the endpoint has n 2xx answers, at most timeoutMs; whether it got them. */
-  private static boolean waitDelivered(SidecarProcess s, Endpoint end, int n, long timeoutMs)
-      throws Exception {
+  /**
+   * Waits until the endpoint has n 2xx answers, at most timeoutMs, saying how far it got every 10
+   * s; whether it got them. Fails at once if the sidecar stopped.
+   */
+  private static boolean waitDelivered(
+      String what, SidecarProcess s, Endpoint end, int n, long timeoutMs) throws Exception {
+    long[] lastReport = {System.nanoTime()};
     return Bench.waitFor(
         timeoutMs,
         () -> {
           s.checkAlive();
+          if (System.nanoTime() - lastReport[0] > 10_000_000_000L) {
+            lastReport[0] = System.nanoTime();
+            Progress.say("%s: %,d of %,d delivered", what, end.ok.get(), n);
+          }
           return end.ok.get() >= n;
         });
   }
@@ -328,18 +336,7 @@ final class Throughput {
       try (SidecarProcess s = b.startSidecar(db, "backlog", Map.of(), jvm)) {
         long timeoutMs = 60_000L + n * 5L; // bounded: at least 200 deliveries/s expected
         Progress.say("S3 backlog: draining %,d deliveries (timeout %d s)", n, timeoutMs / 1000);
-        long[] lastReport = {System.nanoTime()};
-        drained =
-            Bench.waitFor(
-                timeoutMs,
-                () -> {
-                  s.checkAlive();
-                  if (System.nanoTime() - lastReport[0] > 10_000_000_000L) {
-                    lastReport[0] = System.nanoTime();
-                    Progress.say("S3 backlog: %,d of %,d delivered", end.ok.get(), n);
-                  }
-                  return end.ok.get() >= n;
-                });
+        drained = waitDelivered("S3 backlog", s, end, n, timeoutMs);
         // Measured before the sidecar stops: its backends' CPU goes with them.
         rss = s.peakRssMib();
         cpu = CpuSplit.now(s, b.pg.postmasterPid()).minus(cpu0, (System.nanoTime() - t0) / 1e9);
@@ -455,41 +452,35 @@ final class Throughput {
             "| ceiling: bare Apache HttpClient (classic, the sidecar's client), 32 threads, same receiver | ")
         .append(Stats.fmt(ceiling))
         .append(" | 100% |\n");
-    md.append(
-            "| for reference: bare java.net.http client (the JDK's), 32 threads, same receiver | ")
-        .append(Stats.fmt(ceilingJdk))
-        .append(" | ")
-        .append(Stats.fmt(100 * ceilingJdk / ceiling))
-        .append("% |\n");
-    md.append("| sidecar, steady (")
-        .append(Stats.fmt((Double) steadyRaw.get("offered_per_s")))
-        .append(" events/s offered and captured on the same cores, last ")
-        .append(b.mode.steadySeconds() - b.mode.steadyWarmupSeconds())
-        .append(" s of ")
-        .append(b.mode.steadySeconds())
-        .append(" s measured; outstanding ")
-        .append(steadyRaw.get("outstanding_at_window_start"))
-        .append(" at the window's start, ")
-        .append(steadyRaw.get("outstanding_at_end"))
-        .append(" at the end) | ")
-        .append(Stats.fmt(steady))
-        .append(" | ")
-        .append(Stats.fmt(100 * steady / ceiling))
-        .append("% |\n");
-    md.append("| sidecar, draining a backlog of ")
-        .append(String.format("%,d", (Integer) backlogRaw.get("events")))
-        .append(" | ")
-        .append(Stats.fmt(backlogRate))
-        .append(" | ")
-        .append(Stats.fmt(100 * backlogRate / ceiling))
-        .append("% |\n");
-    md.append("| sidecar, warm, delivering a backlog of ")
-        .append(String.format("%,d", (Integer) warmRaw.get("events")))
-        .append(" held by a paused subscriber, once resumed | ")
-        .append(Stats.fmt(warmBacklogRate))
-        .append(" | ")
-        .append(Stats.fmt(100 * warmBacklogRate / ceiling))
-        .append("% |\n\n");
+    rateRow(
+        md,
+        "for reference: bare java.net.http client (the JDK's), 32 threads, same receiver",
+        ceilingJdk);
+    rateRow(
+        md,
+        "sidecar, steady ("
+            + Stats.fmt((Double) steadyRaw.get("offered_per_s"))
+            + " events/s offered and captured on the same cores, last "
+            + (b.mode.steadySeconds() - b.mode.steadyWarmupSeconds())
+            + " s of "
+            + b.mode.steadySeconds()
+            + " s measured; outstanding "
+            + steadyRaw.get("outstanding_at_window_start")
+            + " at the window's start, "
+            + steadyRaw.get("outstanding_at_end")
+            + " at the end)",
+        steady);
+    rateRow(
+        md,
+        String.format("sidecar, draining a backlog of %,d", (Integer) backlogRaw.get("events")),
+        backlogRate);
+    rateRow(
+        md,
+        String.format(
+            "sidecar, warm, delivering a backlog of %,d held by a paused subscriber, once resumed",
+            (Integer) warmRaw.get("events")),
+        warmBacklogRate);
+    md.append("\n");
     md.append("*Draining*: the events are committed while the sidecar is stopped, then it starts,")
         .append(" routes and delivers them (a just-started JVM compiles its hot code meanwhile).")
         .append(" *Warm*: a running sidecar that has delivered ")
@@ -525,17 +516,29 @@ final class Throughput {
     md.append("\n![throughput](s3_throughput.png)\n");
     b.section(md.toString());
     keepUpTargets(steadyRaw);
-    drainTarget(backlogRaw);
-    b.target(
+    drainTarget(
+        String.format(
+            "S3 drain of %,d ≥ 5,000 deliveries/s (memory bounded)",
+            (Integer) backlogRaw.get("events")),
+        backlogRaw,
+        backlogRate);
+    drainTarget(
         String.format(
             "S3 warm: delivering %,d held by a paused subscriber ≥ 5,000 deliveries/s once resumed",
             (Integer) warmRaw.get("events")),
-        Stats.fmt(warmBacklogRate)
-            + "/s"
-            + ((Boolean) warmRaw.get("drained")
-                ? ""
-                : ", **not all delivered before the timeout**"),
-        (Boolean) warmRaw.get("drained") && warmBacklogRate >= 5000);
+        warmRaw,
+        warmBacklogRate);
+  }
+
+  /** One row of the deliveries/s table: what, the rate, its share of the bare client's ceiling. */
+  private void rateRow(StringBuilder md, String what, double rate) {
+    md.append("| ")
+        .append(what)
+        .append(" | ")
+        .append(Stats.fmt(rate))
+        .append(" | ")
+        .append(Stats.fmt(100 * rate / ceiling))
+        .append("% |\n");
   }
 
   /**
@@ -568,19 +571,17 @@ final class Throughput {
   }
 
   /** Issue 22, target 2: the backlog drained at ≥ 5,000 deliveries/s, peak RSS beside it. */
-  private void drainTarget(Map<String, Object> backlogRaw) {
-    boolean drained = (Boolean) backlogRaw.get("drained");
+  private void drainTarget(String what, Map<String, Object> raw, double rate) {
+    boolean drained = (Boolean) raw.get("drained");
     b.target(
-        String.format(
-            "S3 drain of %,d ≥ 5,000 deliveries/s (memory bounded)",
-            (Integer) backlogRaw.get("events")),
-        Stats.fmt(backlogRate)
+        what,
+        Stats.fmt(rate)
             + "/s"
             + (drained ? "" : ", **not all delivered before the timeout**")
             + "; sidecar peak RSS (VmHWM) "
-            + Stats.fmt((Double) backlogRaw.get("sidecar_peak_rss_mib"))
+            + Stats.fmt((Double) raw.get("sidecar_peak_rss_mib"))
             + " MiB",
-        drained && backlogRate >= 5000);
+        drained && rate >= 5000);
   }
 
   /** The CPU split and the heaviest SQL of one run, as two tables. */
