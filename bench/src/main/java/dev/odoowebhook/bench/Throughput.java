@@ -270,7 +270,16 @@ final class Throughput {
             throw new IllegalStateException("the warm sidecar did not route its backlog in time");
           }
           // The sidecar sees the pause at its next look at the subscribers: the few it sent
-          // before that are not part of the held backlog.
+          // before that are not part of the held backlog, nor those still in flight then (they
+          // may have reached the receiver already), so those are let finish first.
+          if (!Bench.waitFor(
+              60_000L,
+              () ->
+                  b.pg.queryLong(
+                          db, "SELECT count(*) FROM webhook_delivery WHERE status = 'processing'")
+                      == 0)) {
+            throw new IllegalStateException("deliveries stayed in flight after the pause");
+          }
           held =
               (int)
                   b.pg.queryLong(
