@@ -248,7 +248,10 @@ for target in "python:$PY_PORT:$DEMO_SECRET" "node:$NODE_PORT:$NODE_SECRET"; do
 done
 pass "both receivers answer 401 to a wrong signature and to a tampered body, 2xx to a good one"
 
-curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | grep -q '^webhook_deliveries_sent_total' \
+# Read whole, then searched: with pipefail, `curl | grep -q` fails whenever grep stops reading
+# before curl has written all of a long /metrics (curl dies of SIGPIPE).
+METRICS="$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics")" || fail "/metrics did not answer"
+grep -q '^webhook_deliveries_sent_total' <<< "$METRICS" \
   || fail "/metrics has no webhook_deliveries_sent_total"
 java -jar "$JAR" status > "$WORK/status.log" || fail "status failed"
 kill -TERM "$SIDECAR_PID"
