@@ -58,6 +58,11 @@ final class Throughput {
 
   void run() throws Exception {
     Map<String, Object> raw = new LinkedHashMap<>();
+    if ("warm".equals(System.getenv("BENCH_S3_ONLY"))) {
+      // For paired runs of one change by hand (bench/README.md): the figures are on the console.
+      warmBacklog();
+      return;
+    }
     ceiling = ceiling(b.mode.ceilingSeconds(), apacheClient());
     raw.put("ceiling_bare_client_per_s", ceiling);
     Progress.say(
