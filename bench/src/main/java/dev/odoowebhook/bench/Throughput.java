@@ -228,17 +228,8 @@ final class Throughput {
         raw.put("top_sql", topStatements(c));
         Progress.say(
             "S3 steady: %.0f deliveries/s while %.0f events/s were offered; %d outstanding at the"
-                + " window's start, %d at the end; CPU s in the window: sidecar %.1f, PostgreSQL %.1f, harness %.1f,"
-                + " others %.1f of %.1f",
-            steady,
-            offeredActual,
-            outstandingAtWindowStart,
-            lag,
-            cpu.get("sidecar_cpu_s"),
-            cpu.get("postgres_cpu_s"),
-            cpu.get("harness_receiver_cpu_s"),
-            cpu.get("other_processes_cpu_s"),
-            cpu.get("machine_capacity_cpu_s"));
+                + " window's start, %d at the end; CPU s in the window: %s",
+            steady, offeredActual, outstandingAtWindowStart, lag, cpuLine(cpu));
       }
     }
     return raw;
@@ -318,17 +309,9 @@ final class Throughput {
         raw.put("sidecar_peak_rss_mib", s.peakRssMib());
       }
     }
-    Map<String, Object> cpu = (Map<String, Object>) raw.get("cpu");
     Progress.say(
-        "S3 warm backlog: %,d delivered at %.0f/s once resumed; CPU s: sidecar %.1f, PostgreSQL"
-            + " %.1f, harness %.1f, others %.1f of %.1f",
-        end.ok.get(),
-        warmBacklogRate,
-        cpu.get("sidecar_cpu_s"),
-        cpu.get("postgres_cpu_s"),
-        cpu.get("harness_receiver_cpu_s"),
-        cpu.get("other_processes_cpu_s"),
-        cpu.get("machine_capacity_cpu_s"));
+        "S3 warm backlog: %,d delivered at %.0f/s once resumed; CPU s: %s",
+        end.ok.get(), warmBacklogRate, cpuLine((Map<String, Object>) raw.get("cpu")));
     return raw;
   }
 
@@ -389,16 +372,8 @@ final class Throughput {
       raw.put("cpu", cpu);
       raw.put("top_sql", topStatements(c));
       Progress.say(
-          "S3 backlog: %,d delivered at %.0f/s, peak RSS %.0f MiB; CPU s: sidecar %.1f, PostgreSQL %.1f,"
-              + " harness %.1f, others %.1f of %.1f",
-          end.ok.get(),
-          backlogRate,
-          rss,
-          cpu.get("sidecar_cpu_s"),
-          cpu.get("postgres_cpu_s"),
-          cpu.get("harness_receiver_cpu_s"),
-          cpu.get("other_processes_cpu_s"),
-          cpu.get("machine_capacity_cpu_s"));
+          "S3 backlog: %,d delivered at %.0f/s, peak RSS %.0f MiB; CPU s: %s",
+          end.ok.get(), backlogRate, rss, cpuLine(cpu));
     }
     if (b.mode.profile() && Files.exists(b.workDir.resolve("sidecar-backlog.jfr"))) {
       try {
@@ -413,6 +388,17 @@ final class Throughput {
       }
     }
     return raw;
+  }
+
+  /** The CPU split of {@link CpuSplit#minus} on one console line. */
+  private static String cpuLine(Map<String, Object> cpu) {
+    return String.format(
+        "sidecar %.1f, PostgreSQL %.1f, harness %.1f, others %.1f of %.1f",
+        cpu.get("sidecar_cpu_s"),
+        cpu.get("postgres_cpu_s"),
+        cpu.get("harness_receiver_cpu_s"),
+        cpu.get("other_processes_cpu_s"),
+        cpu.get("machine_capacity_cpu_s"));
   }
 
   /** Turns on pg_stat_statements for a scenario's database, from now. */

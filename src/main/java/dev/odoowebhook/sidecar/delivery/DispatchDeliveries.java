@@ -265,11 +265,11 @@ public final class DispatchDeliveries implements Runnable {
   }
 
   /**
-   * Waits up to {@link #BATCH_PAUSE} for half the workers to be free, or all of them; the free
-   * workers then. A finishing worker signals the wakeup, so this ends as soon as the batch is in:
-   * against a fast receiver the whole batch is over in about a millisecond, and a fixed pause left
-   * the workers idle for the rest of it (a backlog drained at 4,300/s with the 32 workers waiting
-   * for work 94% of the time, the dispatcher asleep in the pause a third of its time).
+   * Waits up to {@link #BATCH_PAUSE} for half the workers to be free, or for none to be busy; the
+   * free workers then. A finishing worker signals the wakeup, so this ends as soon as the batch is
+   * in: against a fast receiver the whole batch is over in about a millisecond, and a fixed pause
+   * left the workers idle for the rest of it (a backlog drained at 4,300/s with the 32 workers
+   * waiting for work 94% of the time, the dispatcher asleep in the pause a third of its time).
    */
   private int freeWorkersAfterBatchPause() {
     long until = System.nanoTime() + BATCH_PAUSE.toNanos();
