@@ -251,7 +251,6 @@ final class Throughput {
     Endpoint end = b.receiver.endpoint("/s3/warm");
     end.reset();
     int n = b.mode.backlog();
-    int warmUp = n;
     int held;
     CpuSplit cpu0;
     long t0;
@@ -260,9 +259,10 @@ final class Throughput {
       Schema.addSubscriber(c, "warm", b.receiver.url("/s3/warm"), 10_000, 32);
       trackStatements(c, db);
       try (SidecarProcess s = b.startSidecar(db, "warm")) {
-        Progress.say("S3 warm backlog: the sidecar first delivers %,d events", warmUp);
-        Schema.insertPartners(c, warmUp);
-        waitDelivered("S3 warm backlog, warm-up", s, end, warmUp, 60_000L + warmUp * 5L);
+        // The warm-up: as many deliveries as the backlog (see above).
+        Progress.say("S3 warm backlog: the sidecar first delivers %,d events", n);
+        Schema.insertPartners(c, n);
+        waitDelivered("S3 warm backlog, warm-up", s, end, n, 60_000L + n * 5L);
         try (var st = c.createStatement()) {
           st.execute("UPDATE webhook_subscriber SET paused = true WHERE name = 'warm'");
           Progress.say("S3 warm backlog: committing %,d events, subscriber paused", n);
@@ -302,7 +302,7 @@ final class Throughput {
         raw.put("top_sql", topStatements(c));
         warmBacklogRate = end.okRate();
         raw.put("events", held);
-        raw.put("warm_up_events", warmUp);
+        raw.put("warm_up_events", n);
         raw.put("delivered", end.ok.get());
         raw.put("drained", drained);
         raw.put("delivered_per_s", warmBacklogRate);

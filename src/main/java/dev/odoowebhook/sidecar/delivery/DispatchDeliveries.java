@@ -197,12 +197,7 @@ public final class DispatchDeliveries implements Runnable {
     // Claim in batches: a claim costs about as much for 8 deliveries as for 32 (its fixed part
     // dominates), and one per finished delivery would cost a transaction each. While half the
     // workers or more are busy, give more of them a moment to free up.
-    if (free < Math.max(1, workers / 2) && inFlight.get() > 0) {
-      free = freeWorkersAfterBatchPause();
-      if (free <= 0) {
-        return pollInterval;
-      }
-    }
+    free = freeWorkersAfterBatchPause(free);
     Map<Long, Integer> bySubscriber = new HashMap<>();
     synchronized (running) {
       sending.forEach(d -> bySubscriber.merge(d.subscriberId(), 1, Integer::sum));
@@ -265,15 +260,16 @@ public final class DispatchDeliveries implements Runnable {
   }
 
   /**
-   * Waits up to {@link #BATCH_PAUSE} for half the workers to be free, or for none to be busy; the
-   * free workers then. A finishing worker signals the wakeup, so this ends as soon as the batch is
-   * in: against a fast receiver the whole batch is over in about a millisecond, and a fixed pause
-   * left the workers idle for the rest of it (a backlog drained at 4,300/s with the 32 workers
-   * waiting for work 94% of the time, the dispatcher asleep in the pause a third of its time).
+   * While fewer than half the workers are free and some are busy, waits for more of them, at most
+   * {@link #BATCH_PAUSE}; the free workers then (never fewer than {@code free}: while the
+   * dispatcher waits, nothing is claimed, so workers and recorded outcomes only free up). A
+   * finishing worker signals the wakeup, so this ends as soon as the batch is in: against a fast
+   * receiver the whole batch is over in about a millisecond, and a fixed pause left the workers
+   * idle for the rest of it (a backlog drained at 4,300/s with the 32 workers waiting for work 94%
+   * of the time, the dispatcher asleep in the pause a third of its time).
    */
-  private int freeWorkersAfterBatchPause() {
+  private int freeWorkersAfterBatchPause(int free) {
     long until = System.nanoTime() + BATCH_PAUSE.toNanos();
-    int free = freeWorkers();
     long left;
     while (free < Math.max(1, workers / 2)
         && inFlight.get() > 0
