@@ -122,6 +122,16 @@ public final class DispatchDeliveries implements Runnable {
   private volatile boolean scheduleChanged = true;
 
   /**
+   * True while the end of a request or of its recording may let the dispatcher claim more: it waits
+   * for a free worker, for room under the bound of claimed deliveries not yet recorded, for a
+   * subscriber's share, or for a delivery in flight whose record has its next one due. Only then do
+   * those ends wake it: under a trickle each woke it for a claim that found nothing (about 2.1
+   * claims per delivery at 200 events/s instead of 1). Set before the capacity is read, so that a
+   * worker finishing meanwhile sees it (both are volatile).
+   */
+  private volatile boolean waitingForCapacity = true;
+
+  /**
    * @param http the client {@code sender} posts with: {@link #drain} closes it to end the requests
    *     it abandons
    * @param wakeup signalled by the router when it made deliveries
@@ -190,6 +200,7 @@ public final class DispatchDeliveries implements Runnable {
 
   /** One round; returns how long to wait before the next, or null to go on at once. */
   private Duration claimAndSend() throws SQLException {
+    waitingForCapacity = true;
     int free = freeWorkers();
     if (free <= 0) {
       return pollInterval; // a finishing worker or a recorded outcome signals the wakeup
@@ -199,14 +210,17 @@ public final class DispatchDeliveries implements Runnable {
     // workers or more are busy, give more of them a moment to free up.
     free = freeWorkersAfterBatchPause(free);
     Map<Long, Integer> bySubscriber = new HashMap<>();
+    int unfinished;
     synchronized (running) {
       sending.forEach(d -> bySubscriber.merge(d.subscriberId(), 1, Integer::sum));
+      unfinished = running.size();
     }
     Map<Long, Integer> slots = subscribers.freeSlots(bySubscriber, workers);
     if (slots.isEmpty()) {
       return pollInterval; // a finishing worker or a new subscriber wakes it earlier
     }
     int wanted = Math.min(free, slots.values().stream().mapToInt(Integer::intValue).sum());
+    metrics.claims.inc();
     List<Delivery> claimed = readRecords.attach(store.claim(sidecarId, free, lease, slots));
     for (Delivery d : claimed) {
       start(d);
@@ -214,12 +228,22 @@ public final class DispatchDeliveries implements Runnable {
     if (claimed.size() >= wanted) {
       return null; // a full batch: more may be due, look again before asking when the next one is
     }
-    // Fewer than asked for: nothing else could be claimed as of this claim.
+    // Fewer than asked for: nothing else could be claimed as of this claim. The end of a request or
+    // of its recording may still let more be claimed if one claimed before is unfinished (a
+    // record's next delivery waits for the one in flight, a subscriber at its share for its
+    // requests), or if a subscriber got all the room it had (more of its deliveries may be due).
+    waitingForCapacity = unfinished > 0 || anyGotAllItsRoom(claimed, slots);
     Duration due = nextDueIn(slots.keySet());
     if (due == null || due.compareTo(pollInterval) > 0) {
       return pollInterval;
     }
     return due.compareTo(MIN_PAUSE) < 0 ? MIN_PAUSE : due;
+  }
+
+  private static boolean anyGotAllItsRoom(List<Delivery> claimed, Map<Long, Integer> slots) {
+    Map<Long, Integer> got = new HashMap<>();
+    claimed.forEach(d -> got.merge(d.subscriberId(), 1, Integer::sum));
+    return got.entrySet().stream().anyMatch(e -> e.getValue() >= slots.get(e.getKey()));
   }
 
   /**
@@ -303,7 +327,9 @@ public final class DispatchDeliveries implements Runnable {
               sending.remove(d);
             }
             inFlight.decrementAndGet();
-            wakeup.signal(); // a worker is free
+            if (waitingForCapacity) {
+              wakeup.signal(); // a worker is free
+            }
           }
           recorded.whenComplete((sent, error) -> finished(d, sent, error));
         });
@@ -314,14 +340,17 @@ public final class DispatchDeliveries implements Runnable {
     if (error != null) {
       failedInside(d, error);
     }
-    if (!Boolean.TRUE.equals(sent)) {
+    boolean retryScheduled = !Boolean.TRUE.equals(sent);
+    if (retryScheduled) {
       scheduleChanged = true;
     }
     synchronized (running) {
       running.remove(d);
       running.notifyAll(); // drain() waits for running to empty
     }
-    wakeup.signal();
+    if (retryScheduled || waitingForCapacity) {
+      wakeup.signal();
+    }
   }
 
   private void failedInside(Delivery d, Throwable t) {

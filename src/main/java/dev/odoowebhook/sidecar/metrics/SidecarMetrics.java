@@ -36,6 +36,12 @@ public final class SidecarMetrics {
           "webhook_route_passes",
           "Routing passes, empty ones included (events routed per pass shows batching)");
 
+  /** Claims of due deliveries, empty ones too: deliveries per claim tells how well they batch. */
+  public final Counter claims =
+      counter(
+          "webhook_claims",
+          "Claims of due deliveries, empty ones included (attempts per claim shows batching)");
+
   public final Counter deliveriesSent =
       counter("webhook_deliveries_sent", "Deliveries a subscriber acknowledged with a 2xx answer");
   public final Counter deliveriesFailed =

@@ -2,6 +2,7 @@
 package dev.odoowebhook.sidecar.route;
 
 import dev.odoowebhook.sidecar.capture.EventListener;
+import dev.odoowebhook.sidecar.capture.RouterState;
 import dev.odoowebhook.sidecar.capture.Wakeup;
 import dev.odoowebhook.sidecar.metrics.SidecarMetrics;
 import dev.odoowebhook.sidecar.persistence.Database;
@@ -29,15 +30,8 @@ import org.slf4j.LoggerFactory;
 public final class RouteEvents implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(RouteEvents.class);
 
-  /** Pause while a writer that skipped its NOTIFY may still commit, or another router works. */
+  /** Pause while another sidecar's router works, or while routing through the pool fails. */
   private static final Duration SHORT_PAUSE = Duration.ofMillis(10);
-
-  /**
-   * A long transaction can keep a writer open for minutes: back off up to this pause. Small,
-   * because under a steady load some writer nearly always holds the lock, and this pause is then
-   * the wake-up latency.
-   */
-  private static final Duration LONGEST_SHORT_PAUSE = Duration.ofMillis(40);
 
   private final Database db;
   private final EventListener listener;
@@ -48,7 +42,7 @@ public final class RouteEvents implements Runnable {
   private final Duration pollInterval;
   private final long minIntervalNanos;
   private volatile boolean running = true;
-  private Duration writerPause = SHORT_PAUSE;
+  private final WriterPause writerPause = new WriterPause();
   private long lastPassNanos;
 
   public RouteEvents(
@@ -150,23 +144,17 @@ public final class RouteEvents implements Runnable {
     if (r.events() > 0) {
       metrics.eventsRouted.inc(r.events());
       dispatchWakeup.signal();
-      writerPause = SHORT_PAUSE; // work is flowing: the next wait starts short again
     }
-    switch (r.state()) {
-      case MORE:
-        return null;
-      case WAITING:
-      case ANOTHER_WAITS: // it will be notified, and so will this one
-        return pollInterval;
-      case ANOTHER_ROUTES:
-        return SHORT_PAUSE;
-      case WRITER_OPEN: // a writer that saw no waiting sidecar (so will not notify) is open
-      default:
-        Duration pause = writerPause;
-        Duration doubled = writerPause.multipliedBy(2);
-        writerPause = doubled.compareTo(LONGEST_SHORT_PAUSE) > 0 ? LONGEST_SHORT_PAUSE : doubled;
-        return pause;
+    if (r.state() != RouterState.WRITER_OPEN) {
+      writerPause.otherwise();
     }
+    return switch (r.state()) {
+      case MORE -> null;
+      case WAITING, ANOTHER_WAITS -> pollInterval; // a NOTIFY will come (to both, if another)
+      case ANOTHER_ROUTES -> SHORT_PAUSE;
+      // A writer that saw no waiting sidecar (so will not notify) is open: look again shortly.
+      case WRITER_OPEN -> writerPause.writerOpen(r.events());
+    };
   }
 
   /**

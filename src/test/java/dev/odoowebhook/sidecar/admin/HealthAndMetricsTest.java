@@ -95,6 +95,7 @@ class HealthAndMetricsTest {
           "webhook_deliveries_sent",
           "webhook_events_routed",
           "webhook_route_passes_total",
+          "webhook_claims_total",
           "webhook_deliveries_queued{status=\"sent\"}",
           "webhook_http_request_duration_seconds",
           "webhook_delivery_latency_seconds",
