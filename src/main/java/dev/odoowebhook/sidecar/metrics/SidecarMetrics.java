@@ -36,7 +36,7 @@ public final class SidecarMetrics {
           "webhook_route_passes",
           "Routing passes, empty ones included (events routed per pass shows batching)");
 
-  /** Claims of due deliveries, empty ones too: deliveries per claim tells how well they batch. */
+  /** Claims of due deliveries, empty ones too: attempts per claim tells how well they batch. */
   public final Counter claims =
       counter(
           "webhook_claims",
