@@ -66,8 +66,8 @@ class DispatchWakeupTest extends PipelineTest {
     // One request at a time: the other four wait, due, for the end of the one in flight.
     p.subscribe("one-at-a-time", "max_concurrency", "1");
     p.startSidecar(NO_POLL);
-    p.db.exec("INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 5) g"); // one
-    // commit
+    // Five records in one commit: one is claimed, four wait for its request to end.
+    p.db.exec("INSERT INTO res_partner (name) SELECT 'p' || g FROM generate_series(1, 5) g");
     p.awaitStatus(5, "sent", WAIT);
     assertEquals(1, maxConcurrent.get(), "never more than max_concurrency in flight");
   }
