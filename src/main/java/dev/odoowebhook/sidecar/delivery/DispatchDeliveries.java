@@ -340,15 +340,16 @@ public final class DispatchDeliveries implements Runnable {
     if (error != null) {
       failedInside(d, error);
     }
-    boolean retryScheduled = !Boolean.TRUE.equals(sent);
-    if (retryScheduled) {
+    // Any outcome but sent (failed, dead, given back, lease lost) may change when one is next due.
+    boolean scheduleMayHaveChanged = !Boolean.TRUE.equals(sent);
+    if (scheduleMayHaveChanged) {
       scheduleChanged = true;
     }
     synchronized (running) {
       running.remove(d);
       running.notifyAll(); // drain() waits for running to empty
     }
-    if (retryScheduled || waitingForCapacity) {
+    if (scheduleMayHaveChanged || waitingForCapacity) {
       wakeup.signal();
     }
   }
