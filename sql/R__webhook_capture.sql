@@ -178,8 +178,9 @@ $$;
 -- (create, write, unlink), each written once for both kinds of model: with p_values NULL a
 -- statement records ids and changed field names only, exactly as cheap as before values could
 -- be captured; else p_values is the jsonb expression of a row's captured values (alias n for
--- the new row, o for the old one), and the statement also records them, bounded to p_limit
--- bytes by webhook_bounded_values (markers, never a cut value).
+-- the new row, o for the old one; for a write, only those it must record), and the statement
+-- also records them, bounded to p_limit bytes by webhook_bounded_values (markers, never a cut
+-- value).
 -- ---------------------------------------------------------------------------------------------
 
 -- Folded into webhook_generate_capture_function. (No "does not exist, skipping" notice.)
@@ -195,6 +196,22 @@ LANGUAGE sql STABLE AS $$
                   CASE WHEN EXISTS (SELECT 1 FROM pg_operator op
                                      WHERE op.oprname = '=' AND op.oprleft = p_type AND op.oprright = p_type)
                        THEN '' ELSE '::text' END)
+$$;
+
+-- {field: value} of those of p_fields that changed between the new row n and the old row o, the
+-- value taken from p_alias (o: before, n: after). One small object per changed field; an
+-- unchanged one adds '{}', which jsonb's || passes over at no cost. A write usually changes one
+-- or two fields: building one object of every captured field cost more, and wrote more bytes
+-- into Odoo's transaction, than this.
+CREATE OR REPLACE FUNCTION webhook_changed_values_sql(p_table regclass, p_fields text[], p_alias text)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(string_agg(format('CASE WHEN %s THEN jsonb_build_object(%L, %I.%I) ELSE ''{}''::jsonb END',
+                                      webhook_column_changed_sql(a.attname, a.atttypid), a.attname, p_alias, a.attname),
+                               ' || ' ORDER BY a.attname), $q$'{}'::jsonb$q$)
+      FROM pg_attribute a
+     WHERE a.attrelid = p_table AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname = ANY (p_fields)
 $$;
 
 -- The rows a statement reads, as d: the id of p_alias and p_columns (may be NULL), from
@@ -232,9 +249,11 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Writes of the rows of new_rows n and old_rows o: p_changed is the list of CASEs naming the
--- compared columns that changed; p_old_changed the {field: old value} of the captured ones.
--- A second UPDATE of a row in the transaction: a create stays a create, a write gains the
--- fields; old values stay those from before the transaction.
+-- compared columns that changed; p_values the {field: new value} of the captured ones that
+-- changed and of those a domain names, p_old_changed the {field: old value} of the captured
+-- ones that changed. A second UPDATE of a row in the transaction: a create stays a create, a
+-- write gains the fields; new values are added to those recorded before, old values stay those
+-- from before the transaction.
 CREATE OR REPLACE FUNCTION webhook_capture_write_sql(p_model text, p_changed text, p_values text,
                                                      p_old_changed text, p_limit integer) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -259,7 +278,7 @@ LANGUAGE sql IMMUTABLE AS $$
              THEN ', ' || webhook_capture_bounded_sql('old_values', p_limit)
                   || ', ' || webhook_capture_bounded_sql('new_values', p_limit) ELSE '' END,
         CASE WHEN p_values IS NOT NULL THEN $sql$,
-            new_values = EXCLUDED.new_values,
+            new_values = coalesce(e.new_values, '{}') || EXCLUDED.new_values,
             old_values = CASE WHEN e.event = 'write' THEN EXCLUDED.old_values || coalesce(e.old_values, '{}')
                               ELSE e.old_values END$sql$ ELSE '' END)
 $$;
@@ -295,9 +314,11 @@ $$;
 
 -- Generates the capture function of one tracked model from the table's current columns, with
 -- the values of its captured fields if it has any (webhook_set_captured_fields): new_values
--- (create, write: every captured field after the change, so a domain can test fields that did
--- not change) and old_values (write: the captured fields that changed, as they were before the
--- transaction; unlink: all captured fields, the record's last values).
+-- (create: all captured fields; write: those that changed, and those the model's subscribers'
+-- domains name, changed or not, so that a domain can test a field a write did not change) and
+-- old_values (write: the captured fields that changed, as they were before the transaction;
+-- unlink: all captured fields, the record's last values). Generated again when the fields the
+-- domains name change (webhook_subscriber_follow_domain_fields, R__webhook_content.sql).
 -- Also called again after Odoo adds columns (webhook_refresh_capture()).
 CREATE OR REPLACE FUNCTION webhook_generate_capture_function(p_model text) RETURNS text
 LANGUAGE plpgsql AS $generate$
@@ -309,12 +330,18 @@ DECLARE
     v_new_values  text;
     v_old_values  text;
     v_old_changed text;
+    v_new_written text;
+    v_domain_fields text[];
 BEGIN
     SELECT * INTO v_tracked FROM webhook_tracked_model WHERE model = p_model;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'Model "%" is not tracked. Track it first: SELECT webhook_track(''%'');',
             p_model, p_model USING ERRCODE = 'undefined_object';
     END IF;
+    -- One generation of a table's function at a time: two transactions replacing the same
+    -- function (a subscriber saved while Odoo upgrades a module) would fail the second with
+    -- "tuple concurrently updated". Held to the end of the transaction.
+    PERFORM pg_advisory_xact_lock(hashtextextended('webhook_capture/' || v_tracked.table_name, 0));
     v_table := to_regclass(quote_ident(v_tracked.table_name));
     v_function := webhook_capture_function_name(v_tracked.table_name);
     IF EXISTS (SELECT 1 FROM webhook_tracked_model t
@@ -338,14 +365,16 @@ BEGIN
     IF cardinality(v_tracked.captured_fields) > 0 THEN
         v_new_values := webhook_values_expression(v_tracked.captured_fields, 'n');
         v_old_values := webhook_values_expression(v_tracked.captured_fields, 'o');
-        -- {field: old value} of the captured fields that changed, one small object per field.
-        SELECT coalesce(string_agg(format('CASE WHEN %s THEN jsonb_build_object(%L, o.%I) ELSE ''{}''::jsonb END',
-                                          webhook_column_changed_sql(a.attname, a.atttypid), a.attname, a.attname),
-                                   ' || ' ORDER BY a.attname), $$'{}'::jsonb$$)
-          INTO v_old_changed
-          FROM pg_attribute a
-         WHERE a.attrelid = v_table AND a.attnum > 0 AND NOT a.attisdropped
-           AND a.attname = ANY (v_tracked.captured_fields);
+        -- The captured fields some subscriber's domain names (their new values go with every write).
+        v_domain_fields := ARRAY(
+            SELECT DISTINCT f FROM webhook_subscriber s, unnest(s.domain_fields) f
+             WHERE s.models = ARRAY[p_model] AND f = ANY (v_tracked.captured_fields) ORDER BY f);
+        v_old_changed := webhook_changed_values_sql(v_table, v_tracked.captured_fields, 'o');
+        v_new_written := webhook_changed_values_sql(
+            v_table, ARRAY(SELECT f FROM unnest(v_tracked.captured_fields) f WHERE f <> ALL (v_domain_fields)), 'n');
+        IF cardinality(v_domain_fields) > 0 THEN
+            v_new_written := webhook_values_expression(v_domain_fields, 'n') || ' || ' || v_new_written;
+        END IF;
     END IF;
 
     EXECUTE format($template$
@@ -381,7 +410,7 @@ $template$, v_function, p_model,
         webhook_capture_unlink_sql(p_model, '(SELECT OLD.*) o', true, v_old_values, v_tracked.capture_limit_bytes),
         webhook_capture_create_sql(p_model, '(SELECT NEW.*) n', v_new_values, v_tracked.capture_limit_bytes),
         webhook_capture_create_sql(p_model, 'new_rows n', v_new_values, v_tracked.capture_limit_bytes),
-        webhook_capture_write_sql(p_model, v_changed, v_new_values, v_old_changed, v_tracked.capture_limit_bytes),
+        webhook_capture_write_sql(p_model, v_changed, v_new_written, v_old_changed, v_tracked.capture_limit_bytes),
         webhook_capture_unlink_sql(p_model, format('%I o', v_tracked.table_name), false, v_old_values,
                                    v_tracked.capture_limit_bytes),
         webhook_capture_unlink_sql(p_model, 'old_rows o', true, v_old_values, v_tracked.capture_limit_bytes));

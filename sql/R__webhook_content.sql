@@ -170,6 +170,7 @@ DECLARE
 BEGIN
     NEW.domain := CASE WHEN btrim(NEW.domain) IN ('', '[]') THEN NULL ELSE NEW.domain END;
     NEW.domain_path := NULL;
+    NEW.domain_fields := NULL;
     IF NEW.domain IS NULL AND NEW.record_fields IS NULL THEN
         RETURN NEW;
     END IF;
@@ -184,6 +185,7 @@ BEGIN
     END IF;
     BEGIN
         NEW.domain_path := webhook_compile_domain(NEW.domain, v_tracked.captured_fields);
+        NEW.domain_fields := webhook_domain_fields(NEW.domain, v_tracked.captured_fields);
         PERFORM webhook_check_fields(NEW.models[1], v_tracked.table_name, NEW.record_fields, 'a record field');
     EXCEPTION WHEN invalid_parameter_value THEN
         RAISE EXCEPTION 'Subscriber "%": %', NEW.name, SQLERRM USING ERRCODE = SQLSTATE;
@@ -196,6 +198,43 @@ DROP TRIGGER IF EXISTS webhook_subscriber_check_content ON webhook_subscriber;
 CREATE TRIGGER webhook_subscriber_check_content
     BEFORE INSERT OR UPDATE ON webhook_subscriber
     FOR EACH ROW EXECUTE FUNCTION webhook_subscriber_check_content();
+
+-- A write records the new values of the fields its model's domains name, changed or not
+-- (webhook_generate_capture_function): when those change, the capture function of the model is
+-- generated again, in the same transaction. Replacing a function takes no lock on Odoo's table.
+-- SECURITY DEFINER: whoever saves a subscriber (the CLI's user, the addon's) may not own the
+-- capture function; its owner, who installed this file, replaces it.
+CREATE OR REPLACE FUNCTION webhook_subscriber_follow_domain_fields()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    v_model text;
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.domain_fields IS NOT DISTINCT FROM NEW.domain_fields
+       AND OLD.models IS NOT DISTINCT FROM NEW.models THEN
+        RETURN NULL;
+    END IF;
+    FOR v_model IN
+        SELECT DISTINCT m FROM unnest(
+            CASE WHEN TG_OP <> 'INSERT' AND OLD.domain_fields IS NOT NULL THEN OLD.models END
+            || CASE WHEN TG_OP <> 'DELETE' AND NEW.domain_fields IS NOT NULL THEN NEW.models END) m
+         WHERE EXISTS (SELECT 1 FROM webhook_tracked_model t
+                        WHERE t.model = m AND t.active AND cardinality(t.captured_fields) > 0)
+    LOOP
+        PERFORM webhook_generate_capture_function(v_model);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+DROP TRIGGER IF EXISTS webhook_subscriber_follow_domain_fields ON webhook_subscriber;
+CREATE TRIGGER webhook_subscriber_follow_domain_fields
+    AFTER INSERT OR UPDATE OR DELETE ON webhook_subscriber
+    FOR EACH ROW EXECUTE FUNCTION webhook_subscriber_follow_domain_fields();
+
+-- Subscribers saved before domain_fields existed (V22): their domains' fields, and with them
+-- their models' capture functions.
+UPDATE webhook_subscriber SET domain = domain WHERE domain IS NOT NULL AND domain_fields IS NULL;
 
 -- The body a delivery carries, as the sidecar renders it (delivery/Payload.java; a test holds
 -- the two together), for the addon's delivery form and preview. For payload record, data.record

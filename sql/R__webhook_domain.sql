@@ -246,6 +246,30 @@ BEGIN
 END
 $$;
 
+-- The fields of p_fields that the domain names, sorted: those without which it does not
+-- compile. (Compiling once per field, when a subscriber is saved, keeps the compiler free of
+-- bookkeeping; reading names back from the compiled path could mistake a quoted value for one.)
+CREATE OR REPLACE FUNCTION webhook_domain_fields(p_domain text, p_fields text[])
+RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v_field  text;
+    v_needed text[] := '{}';
+BEGIN
+    IF webhook_compile_domain(p_domain, p_fields) IS NULL THEN
+        RETURN NULL;
+    END IF;
+    FOREACH v_field IN ARRAY ARRAY(SELECT DISTINCT f FROM unnest(p_fields) f ORDER BY f) LOOP
+        BEGIN
+            PERFORM webhook_compile_domain(p_domain, array_remove(p_fields, v_field));
+        EXCEPTION WHEN invalid_parameter_value THEN
+            v_needed := v_needed || v_field;
+        END;
+    END LOOP;
+    RETURN v_needed;
+END
+$$;
+
 -- One term of the domain at token position p_pos (advanced past it): a prefix operator with its
 -- operands, or a leaf. Prefix operators apply to the terms that follow, as in Odoo.
 CREATE OR REPLACE FUNCTION webhook_domain_term(p_kind text[], p_value text[], INOUT p_pos integer,

@@ -45,14 +45,41 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
+-- The values a subscriber's domain is judged on: the event's (p_values: the new values, or the
+-- last ones for an unlink), and for a field the domain names that the event does not carry, the
+-- record's value now. Only events captured before that domain, or that field's capture, was
+-- saved lack one (a write records the fields the domains name, webhook_generate_capture_function):
+-- judged on what they carry alone, a missing field would drop them in silence, or let a "!="
+-- match by accident. A record that is gone, or cannot be read, leaves the event's values.
+CREATE OR REPLACE FUNCTION webhook_domain_values(p_domain_fields text[], p_model text,
+                                                 p_record_id bigint, p_values jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_now jsonb;
+BEGIN
+    IF p_domain_fields IS NULL OR p_values ?& p_domain_fields THEN
+        RETURN p_values;
+    END IF;
+    BEGIN
+        SELECT r.record INTO v_now
+          FROM webhook_read_records(p_model, p_domain_fields, ARRAY[p_record_id]) r;
+    EXCEPTION WHEN OTHERS THEN
+        -- A field since dropped from the table, say: routing must go on for every other event.
+        RETURN p_values;
+    END;
+    RETURN coalesce(v_now, '{}') || coalesce(p_values, '{}');
+END
+$$;
+
 -- Whether a subscriber wants an event: its models, events, "only when these fields change"
 -- filter, and its domain (sql/R__webhook_domain.sql) tested against the event's captured values
--- (p_values: the new values, or the last ones for an unlink). An event captured without values
--- never matches a domain. An event it does not want neither reaches it nor merges into its
+-- (webhook_domain_values). An event it does not want neither reaches it nor merges into its
 -- open delivery.
 DROP FUNCTION IF EXISTS webhook_subscriber_wants(webhook_subscriber, text, text, text[]);
-CREATE OR REPLACE FUNCTION webhook_subscriber_wants(s webhook_subscriber, p_model text, p_event text,
-                                                    p_changed_fields text[], p_values jsonb)
+DROP FUNCTION IF EXISTS webhook_subscriber_wants(webhook_subscriber, text, text, text[], jsonb);
+CREATE OR REPLACE FUNCTION webhook_subscriber_wants(s webhook_subscriber, p_model text, p_record_id bigint,
+                                                    p_event text, p_changed_fields text[], p_values jsonb)
 RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT s.active
@@ -61,7 +88,10 @@ LANGUAGE sql STABLE AS $$
        AND (p_event <> 'write' OR s.changed_fields_filter IS NULL OR p_changed_fields IS NULL
             OR p_changed_fields && s.changed_fields_filter)
        AND (s.domain_path IS NULL
-            OR coalesce(jsonb_path_match(p_values, s.domain_path, '{}', true), false))
+            OR coalesce(jsonb_path_match(
+                   CASE WHEN p_values ?& s.domain_fields THEN p_values
+                        ELSE webhook_domain_values(s.domain_fields, p_model, p_record_id, p_values) END,
+                   s.domain_path, '{}', true), false))
 $$;
 
 -- Serialises, per (subscriber, model, record), the single-delivery functions that change which
@@ -215,7 +245,7 @@ BEGIN
         FOR e IN SELECT * FROM webhook_event WHERE id = ANY (v_ids) ORDER BY id LOOP
             v_made := 0;
             FOR sub IN SELECT * FROM webhook_subscriber ORDER BY id LOOP
-                IF webhook_subscriber_wants(sub, e.model, e.event, e.changed_fields,
+                IF webhook_subscriber_wants(sub, e.model, e.record_id, e.event, e.changed_fields,
                                             coalesce(e.new_values, e.old_values)) THEN
                     PERFORM webhook_merge_event(sub.id, e);
                     v_made := v_made + 1;
@@ -236,7 +266,7 @@ BEGIN
         SELECT ev.*, s.id AS subscriber_id,
                count(*) OVER (PARTITION BY s.id, ev.model, ev.record_id) AS news
           FROM webhook_event ev
-          JOIN webhook_subscriber s ON webhook_subscriber_wants(s, ev.model, ev.event, ev.changed_fields,
+          JOIN webhook_subscriber s ON webhook_subscriber_wants(s, ev.model, ev.record_id, ev.event, ev.changed_fields,
                                                   coalesce(ev.new_values, ev.old_values))
          WHERE ev.id = ANY (v_ids)
     ), sorted AS (

@@ -26,6 +26,7 @@ BEGIN;
 \ir V19__webhook_delivery_cancelled.sql
 \ir V20__webhook_delivery_unsent_index.sql
 \ir V21__webhook_delivery_test.sql
+\ir V22__webhook_subscriber_domain_fields.sql
 
 \ir R__webhook_capture.sql
 \ir R__webhook_claim.sql

@@ -36,7 +36,7 @@ class SchemaUpgradeTest {
   private static final String ADDED_COLUMNS =
       "['captured_fields', 'capture_limit_bytes', 'old_values',"
           + " 'new_values', 'changes', 'payload', 'record_fields', 'domain', 'domain_path', 'paused', 'content', 'max_backoff_ms',"
-          + " 'cancelled_at', 'cancelled_by', 'test']";
+          + " 'cancelled_at', 'cancelled_by', 'test', 'domain_fields']";
 
   /** The versions of sql/V*.sql, lowest first: V11 (the tables) and any table change after it. */
   private static List<String> versions() {

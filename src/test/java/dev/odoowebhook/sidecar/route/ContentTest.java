@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.svix.Webhook;
 import dev.odoowebhook.sidecar.support.PipelineTest;
 import dev.odoowebhook.sidecar.support.Receiver;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -170,6 +172,95 @@ class ContentTest extends PipelineTest {
         "deco@example.com",
         gone.data().at("/changes/email/old").asText(),
         "the value before the merged changes: " + gone.body());
+  }
+
+  /** The new values the capture recorded for the last event of sale order S1. */
+  private Map<String, Object> lastOrderEvent() {
+    List<Map<String, Object>> rows =
+        p.db.rows(
+            "SELECT e.changed_fields::text AS changed, e.new_values::text AS new_values"
+                + " FROM webhook_event e JOIN sale_order o ON o.id = e.record_id"
+                + " WHERE e.model = 'sale.order' AND o.name = 'S1' ORDER BY e.id DESC LIMIT 1");
+    return rows.get(0);
+  }
+
+  @Test
+  void shouldRecordTheFieldsAWriteChangedAndThoseADomainNames() {
+    p.db.exec("INSERT INTO sale_order (name, state, amount_total) VALUES ('S1', 'draft', 10)");
+    p.db.exec("UPDATE sale_order SET amount_total = 20");
+    assertEquals(
+        "{\"amount_total\": 20}",
+        lastOrderEvent().get("new_values"),
+        "no domain: only what the write changed (the event is written in Odoo's transaction)");
+
+    long sales = subscriber("sales", "{sale.order}", "changes", "[('state', '=', 'sale')]", null);
+    p.db.exec("UPDATE sale_order SET amount_total = 30");
+    assertEquals(
+        "{\"state\": \"draft\", \"amount_total\": 30}",
+        lastOrderEvent().get("new_values"),
+        "a field a domain names goes with every write, changed or not");
+
+    // Two writes of the record in one transaction: the values of both are kept.
+    p.db.exec(
+        "BEGIN; UPDATE sale_order SET amount_total = 40; UPDATE sale_order SET partner_id = 7; COMMIT");
+    assertEquals(
+        "{\"state\": \"draft\", \"partner_id\": 7, \"amount_total\": 40}",
+        lastOrderEvent().get("new_values"));
+
+    p.db.exec("DELETE FROM webhook_subscriber WHERE id = " + sales);
+    p.db.exec("UPDATE sale_order SET amount_total = 50");
+    assertEquals(
+        "{\"amount_total\": 50}",
+        lastOrderEvent().get("new_values"),
+        "once no domain names it, it is no longer recorded");
+  }
+
+  @Test
+  void shouldFillTheDomainFieldsOfSubscribersSavedBeforeTheyWereRecorded() throws Exception {
+    subscriber("sales", "{sale.order}", "changes", "[('state', '=', 'sale')]", null);
+    // As a database upgraded to V22 is: the column empty, the capture generated without it.
+    p.db.exec(
+        "SET session_replication_role = replica; UPDATE webhook_subscriber SET domain_fields = NULL;"
+            + " SET session_replication_role = origin;"
+            + " SELECT webhook_generate_capture_function('sale.order')");
+    p.db.exec("INSERT INTO sale_order (name, state, amount_total) VALUES ('S1', 'draft', 10)");
+    p.db.exec("UPDATE sale_order SET amount_total = 20");
+    assertEquals("{\"amount_total\": 20}", lastOrderEvent().get("new_values"));
+
+    p.db.exec(Files.readString(Path.of("sql", "R__webhook_content.sql"))); // as migrate applies it
+    assertEquals(
+        "{state}",
+        p.db.rows("SELECT domain_fields::text AS f FROM webhook_subscriber").get(0).get("f"));
+    p.db.exec("UPDATE sale_order SET amount_total = 30");
+    assertEquals(
+        "{\"state\": \"draft\", \"amount_total\": 30}", lastOrderEvent().get("new_values"));
+  }
+
+  @Test
+  void shouldJudgeAnEventCapturedBeforeItsDomainWasSavedOnTheRecordAsItIsNow() {
+    p.db.exec(
+        "INSERT INTO sale_order (name, state, amount_total) VALUES ('S1', 'sale', 10), ('S2', 'draft', 10)");
+    route();
+    // Captured while no domain named state: these events do not carry it.
+    p.db.exec("UPDATE sale_order SET amount_total = 99");
+    assertEquals(
+        0,
+        p.db.count(
+            "SELECT count(*) FROM webhook_event WHERE routed_at IS NULL AND new_values -> 'state' IS NOT NULL"));
+    subscriber("sold", "{sale.order}", "changes", "[('state', '=', 'sale')]", null);
+    subscriber("unsold", "{sale.order}", "changes", "[('state', '!=', 'sale')]", null);
+    route();
+    List<Map<String, Object>> d =
+        p.db.rows(
+            "SELECT s.name AS subscriber, o.name AS record FROM webhook_delivery d"
+                + " JOIN webhook_subscriber s ON s.id = d.subscriber_id"
+                + " JOIN sale_order o ON o.id = d.record_id ORDER BY s.name");
+    assertEquals(
+        List.of(
+            Map.of("subscriber", "sold", "record", "S1"),
+            Map.of("subscriber", "unsold", "record", "S2")),
+        d,
+        "each order reaches the one subscriber whose domain it matches, none is lost");
   }
 
   @Test
