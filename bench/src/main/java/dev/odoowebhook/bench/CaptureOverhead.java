@@ -365,8 +365,9 @@ final class CaptureOverhead {
    * What one 200-row UPDATE costs the backend that runs it, per variant: its CPU (from
    * /proc/PID/stat) and the WAL it writes, over a loop of statements each committed on its own, by
    * one backend. pgbench's TPS at 8 clients on 2 shared cores swings by a third from run to run;
-   * the CPU a statement costs is what the capture adds to Odoo's write, and barely moves with the
-   * machine's load. Rounds interleaved, medians.
+   * the CPU a statement costs its own backend is what the capture adds to Odoo's write, and moves
+   * less with the machine's load (it still rises when the cores are contended). Rounds interleaved,
+   * medians, and the median of each round's ratio of the two capture variants.
    */
   private void statementCost(Map<String, Object> raw) throws Exception {
     List<String> variants = List.of(NONE, CHEAPEST, OURS, OURS_FIELDS);
