@@ -174,14 +174,15 @@ class ContentTest extends PipelineTest {
         "the value before the merged changes: " + gone.body());
   }
 
-  /** The new values the capture recorded for the last event of sale order S1. */
-  private Map<String, Object> lastOrderEvent() {
-    List<Map<String, Object>> rows =
-        p.db.rows(
-            "SELECT e.changed_fields::text AS changed, e.new_values::text AS new_values"
+  /** The new values the capture recorded in the last event of sale order S1. */
+  private Object lastNewValues() {
+    return p.db
+        .rows(
+            "SELECT e.new_values::text AS new_values"
                 + " FROM webhook_event e JOIN sale_order o ON o.id = e.record_id"
-                + " WHERE e.model = 'sale.order' AND o.name = 'S1' ORDER BY e.id DESC LIMIT 1");
-    return rows.get(0);
+                + " WHERE e.model = 'sale.order' AND o.name = 'S1' ORDER BY e.id DESC LIMIT 1")
+        .get(0)
+        .get("new_values");
   }
 
   @Test
@@ -190,28 +191,27 @@ class ContentTest extends PipelineTest {
     p.db.exec("UPDATE sale_order SET amount_total = 20");
     assertEquals(
         "{\"amount_total\": 20}",
-        lastOrderEvent().get("new_values"),
+        lastNewValues(),
         "no domain: only what the write changed (the event is written in Odoo's transaction)");
 
     long sales = subscriber("sales", "{sale.order}", "changes", "[('state', '=', 'sale')]", null);
     p.db.exec("UPDATE sale_order SET amount_total = 30");
     assertEquals(
         "{\"state\": \"draft\", \"amount_total\": 30}",
-        lastOrderEvent().get("new_values"),
+        lastNewValues(),
         "a field a domain names goes with every write, changed or not");
 
     // Two writes of the record in one transaction: the values of both are kept.
     p.db.exec(
         "BEGIN; UPDATE sale_order SET amount_total = 40; UPDATE sale_order SET partner_id = 7; COMMIT");
     assertEquals(
-        "{\"state\": \"draft\", \"partner_id\": 7, \"amount_total\": 40}",
-        lastOrderEvent().get("new_values"));
+        "{\"state\": \"draft\", \"partner_id\": 7, \"amount_total\": 40}", lastNewValues());
 
     p.db.exec("DELETE FROM webhook_subscriber WHERE id = " + sales);
     p.db.exec("UPDATE sale_order SET amount_total = 50");
     assertEquals(
         "{\"amount_total\": 50}",
-        lastOrderEvent().get("new_values"),
+        lastNewValues(),
         "once no domain names it, it is no longer recorded");
   }
 
@@ -225,15 +225,14 @@ class ContentTest extends PipelineTest {
             + " SELECT webhook_generate_capture_function('sale.order')");
     p.db.exec("INSERT INTO sale_order (name, state, amount_total) VALUES ('S1', 'draft', 10)");
     p.db.exec("UPDATE sale_order SET amount_total = 20");
-    assertEquals("{\"amount_total\": 20}", lastOrderEvent().get("new_values"));
+    assertEquals("{\"amount_total\": 20}", lastNewValues());
 
     p.db.exec(Files.readString(Path.of("sql", "R__webhook_content.sql"))); // as migrate applies it
     assertEquals(
         "{state}",
         p.db.rows("SELECT domain_fields::text AS f FROM webhook_subscriber").get(0).get("f"));
     p.db.exec("UPDATE sale_order SET amount_total = 30");
-    assertEquals(
-        "{\"state\": \"draft\", \"amount_total\": 30}", lastOrderEvent().get("new_values"));
+    assertEquals("{\"state\": \"draft\", \"amount_total\": 30}", lastNewValues());
   }
 
   @Test
