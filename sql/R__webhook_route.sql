@@ -88,6 +88,8 @@ LANGUAGE sql STABLE AS $$
        AND (p_event <> 'write' OR s.changed_fields_filter IS NULL OR p_changed_fields IS NULL
             OR p_changed_fields && s.changed_fields_filter)
        AND (s.domain_path IS NULL
+            -- webhook_domain_values makes the same ?& test first; it is repeated here because
+            -- this runs for every event and subscriber, and nearly every event passes it.
             OR coalesce(jsonb_path_match(
                    CASE WHEN p_values ?& s.domain_fields THEN p_values
                         ELSE webhook_domain_values(s.domain_fields, p_model, p_record_id, p_values) END,
