@@ -158,6 +158,53 @@ class CaptureTest {
   }
 
   @Test
+  void shouldMergeAStatementOverRecordsOnlySomeOfWhichTheTransactionCapturedBefore()
+      throws SQLException {
+    // The first statement of a transaction inserts its events plainly; a later one merges.
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'), ('b'); TRUNCATE webhook_event");
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      c.createStatement().execute("UPDATE res_partner SET email = 'e' WHERE id = 1");
+      c.createStatement().execute("UPDATE res_partner SET phone = 'p' WHERE id IN (1, 2)");
+      c.createStatement().execute("DELETE FROM res_partner WHERE id = 2");
+      c.createStatement().execute("INSERT INTO res_partner (id, name) VALUES (2, 'b again')");
+      c.commit();
+    }
+    assertEquals(
+        List.of(
+            Map.of("record_id", 1L, "event", "write", "changed_fields", List.of("email", "phone")),
+            Map.of("record_id", 2L, "event", "write", "changed_fields", List.of())),
+        events().stream()
+            .map(
+                e ->
+                    Map.of(
+                        "record_id",
+                        e.get("record_id"),
+                        "event",
+                        e.get("event"),
+                        "changed_fields",
+                        e.get("changed_fields") == null ? List.of() : e.get("changed_fields")))
+            .toList());
+  }
+
+  @Test
+  void shouldCaptureARecordAgainAfterTheSavepointThatCapturedItRolledBack() throws SQLException {
+    // The rolled-back event is gone: the next statement finds none to merge into, and inserts.
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      c.createStatement().execute("SAVEPOINT s");
+      c.createStatement().execute("UPDATE res_partner SET email = 'dropped' WHERE id = 1");
+      c.createStatement().execute("ROLLBACK TO SAVEPOINT s");
+      c.createStatement().execute("UPDATE res_partner SET phone = 'kept' WHERE id = 1");
+      c.commit();
+    }
+    List<Map<String, Object>> events = events();
+    assertEquals(1, events.size(), events.toString());
+    assertEquals(List.of("phone"), events.get(0).get("changed_fields"));
+  }
+
+  @Test
   void shouldKeepCreateWhenTheNewRowIsUpdatedInTheSameTransaction() throws SQLException {
     try (Connection c = db.connect()) {
       c.setAutoCommit(false);
