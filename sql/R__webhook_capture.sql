@@ -185,7 +185,8 @@ $$;
 -- transaction on the model; webhook_capture_merge_or_insert_sql chooses at run time.
 -- ---------------------------------------------------------------------------------------------
 
--- Folded into webhook_generate_capture_function, and the builders before they took p_merge. (No "does not exist, skipping" notice.)
+-- Folded into webhook_generate_capture_function; the builders before they took p_merge. (No
+-- "does not exist, skipping" notice.)
 SET LOCAL client_min_messages = warning;
 DROP FUNCTION IF EXISTS webhook_generate_capture_with_values(webhook_tracked_model, regclass, text, text);
 DROP FUNCTION IF EXISTS webhook_capture_create_sql(text, text, text, integer);
