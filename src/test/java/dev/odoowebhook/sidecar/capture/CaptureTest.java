@@ -33,6 +33,13 @@ class CaptureTest {
     return db.rows("SELECT model, record_id, event, changed_fields FROM webhook_event ORDER BY id");
   }
 
+  /** Each record's event and changed fields ([] for none), in record order. */
+  private List<Map<String, Object>> eventsByRecord() {
+    return db.rows(
+        "SELECT record_id, event, coalesce(changed_fields, '{}') AS changed_fields"
+            + " FROM webhook_event ORDER BY record_id");
+  }
+
   @Test
   void shouldCaptureEachInsertedRowAsCreate() {
     db.exec("INSERT INTO res_partner (name) VALUES ('a'), ('b')");
@@ -174,17 +181,21 @@ class CaptureTest {
         List.of(
             Map.of("record_id", 1L, "event", "write", "changed_fields", List.of("email", "phone")),
             Map.of("record_id", 2L, "event", "write", "changed_fields", List.of())),
-        events().stream()
-            .map(
-                e ->
-                    Map.of(
-                        "record_id",
-                        e.get("record_id"),
-                        "event",
-                        e.get("event"),
-                        "changed_fields",
-                        e.get("changed_fields") == null ? List.of() : e.get("changed_fields")))
-            .toList());
+        eventsByRecord());
+  }
+
+  @Test
+  void shouldCaptureAnUpsertAsCreatesAndWrites() {
+    // One statement fires both the INSERT and the UPDATE trigger: each records its own records.
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
+    db.exec(
+        "INSERT INTO res_partner (id, name) VALUES (1, 'a renamed'), (5, 'e')"
+            + " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name");
+    assertEquals(
+        List.of(
+            Map.of("record_id", 1L, "event", "write", "changed_fields", List.of("name")),
+            Map.of("record_id", 5L, "event", "create", "changed_fields", List.of())),
+        eventsByRecord());
   }
 
   @Test
