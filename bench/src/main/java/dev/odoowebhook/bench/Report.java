@@ -33,7 +33,14 @@ final class Report {
     meta.put(
         "postgresql",
         TempCluster.run(List.of(TempCluster.BIN + "/postgres", "--version"), 30).trim());
-    meta.put("sidecar_commit", git(root));
+    boolean ownJar = isCheckoutsJar(b, root);
+    String checkout = git(root);
+    // A jar given by --sidecar-jar (paired runs of two builds) may be of any commit.
+    meta.put(
+        "sidecar_commit",
+        ownJar
+            ? checkout
+            : "not known (a jar given by --sidecar-jar; checkout at " + checkout + ")");
     meta.put("failures", failures);
     Map<String, Object> all = new LinkedHashMap<>();
     all.put("meta", meta);
@@ -66,9 +73,9 @@ final class Report {
         .append(started)
         .append(", ")
         .append(Stats.fmt(minutes))
-        .append(" min, sidecar commit `")
-        .append(meta.get("sidecar_commit"))
-        .append("`, ")
+        .append(" min, sidecar commit ")
+        .append(ownJar ? "`" + checkout + "`" : meta.get("sidecar_commit"))
+        .append(", ")
         .append(meta.get("postgresql"))
         .append(
             " (a cluster of the harness's own: fsync on,"
@@ -111,6 +118,12 @@ final class Report {
   private static String sanitize(String text, Bench b) {
     return text.replace(b.workDir.toString(), "<workdir>")
         .replace(b.outDir.toAbsolutePath().toString(), "<results>");
+  }
+
+  /** Whether the measured jar is the checkout's own build (the harness's default). */
+  private static boolean isCheckoutsJar(Bench b, Path root) {
+    Path own = root.resolve("target/odoo-webhook-sidecar.jar").toAbsolutePath().normalize();
+    return b.sidecarJar.toAbsolutePath().normalize().equals(own);
   }
 
   private static String git(Path root) {
