@@ -33,6 +33,18 @@ class CaptureTest {
     return db.rows("SELECT model, record_id, event, changed_fields FROM webhook_event ORDER BY id");
   }
 
+  /** Runs the statements in one transaction on one connection, then commits. */
+  private void commitInOneTransaction(String... statements) throws SQLException {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      for (String sql : statements) {
+        st.execute(sql);
+      }
+      c.commit();
+    }
+  }
+
   /** Each record's event and changed fields ([] for none), in record order. */
   private List<Map<String, Object>> eventsByRecord() {
     return db.rows(
@@ -72,12 +84,9 @@ class CaptureTest {
   @Test
   void shouldCaptureARowDeletedAndInsertedAgainInOneTransactionAsAWrite() throws SQLException {
     db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
-    try (Connection c = db.connect()) {
-      c.setAutoCommit(false);
-      c.createStatement().execute("DELETE FROM res_partner WHERE id = 1");
-      c.createStatement().execute("INSERT INTO res_partner (id, name) VALUES (1, 'a again')");
-      c.commit();
-    }
+    commitInOneTransaction(
+        "DELETE FROM res_partner WHERE id = 1",
+        "INSERT INTO res_partner (id, name) VALUES (1, 'a again')");
     List<Map<String, Object>> events = events();
     assertEquals(1, events.size(), events.toString());
     assertEquals("write", events.get(0).get("event"));
@@ -88,16 +97,13 @@ class CaptureTest {
   void shouldForgetWhatARolledBackSavepointCaptured() throws SQLException {
     // Odoo runs much of its work inside savepoints (cr.savepoint()) and rolls some of them back.
     db.exec("INSERT INTO res_partner (name) VALUES ('a'), ('b'); TRUNCATE webhook_event");
-    try (Connection c = db.connect()) {
-      c.setAutoCommit(false);
-      c.createStatement().execute("UPDATE res_partner SET email = 'kept' WHERE id = 1");
-      c.createStatement().execute("SAVEPOINT s");
-      c.createStatement().execute("UPDATE res_partner SET phone = 'dropped' WHERE id = 1");
-      c.createStatement().execute("INSERT INTO res_partner (name) VALUES ('dropped')");
-      c.createStatement().execute("ROLLBACK TO SAVEPOINT s");
-      c.createStatement().execute("UPDATE res_partner SET comment = 'kept' WHERE id = 2");
-      c.commit();
-    }
+    commitInOneTransaction(
+        "UPDATE res_partner SET email = 'kept' WHERE id = 1",
+        "SAVEPOINT s",
+        "UPDATE res_partner SET phone = 'dropped' WHERE id = 1",
+        "INSERT INTO res_partner (name) VALUES ('dropped')",
+        "ROLLBACK TO SAVEPOINT s",
+        "UPDATE res_partner SET comment = 'kept' WHERE id = 2");
     assertEquals(
         List.of(
             Map.of("record_id", 1L, "changed_fields", List.of("email")),
@@ -151,14 +157,11 @@ class CaptureTest {
   @Test
   void shouldMergeSeveralUpdatesOfOneRowInOneTransaction() throws SQLException {
     db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
-    try (Connection c = db.connect()) {
-      c.setAutoCommit(false);
-      // What Odoo does on one write(): two UPDATEs of the same row.
-      c.createStatement().execute("UPDATE res_partner SET email = 'e', write_date = now()");
-      c.createStatement().execute("UPDATE res_partner SET parent_id = 3, write_date = now()");
-      c.createStatement().execute("UPDATE res_partner SET write_date = now()");
-      c.commit();
-    }
+    // What Odoo does on one write(): two UPDATEs of the same row.
+    commitInOneTransaction(
+        "UPDATE res_partner SET email = 'e', write_date = now()",
+        "UPDATE res_partner SET parent_id = 3, write_date = now()",
+        "UPDATE res_partner SET write_date = now()");
     List<Map<String, Object>> events = events();
     assertEquals(1, events.size(), events.toString());
     assertEquals(List.of("email", "parent_id"), events.get(0).get("changed_fields"));
@@ -169,14 +172,11 @@ class CaptureTest {
       throws SQLException {
     // The first statement of a transaction inserts its events plainly; a later one merges.
     db.exec("INSERT INTO res_partner (name) VALUES ('a'), ('b'); TRUNCATE webhook_event");
-    try (Connection c = db.connect()) {
-      c.setAutoCommit(false);
-      c.createStatement().execute("UPDATE res_partner SET email = 'e' WHERE id = 1");
-      c.createStatement().execute("UPDATE res_partner SET phone = 'p' WHERE id IN (1, 2)");
-      c.createStatement().execute("DELETE FROM res_partner WHERE id = 2");
-      c.createStatement().execute("INSERT INTO res_partner (id, name) VALUES (2, 'b again')");
-      c.commit();
-    }
+    commitInOneTransaction(
+        "UPDATE res_partner SET email = 'e' WHERE id = 1",
+        "UPDATE res_partner SET phone = 'p' WHERE id IN (1, 2)",
+        "DELETE FROM res_partner WHERE id = 2",
+        "INSERT INTO res_partner (id, name) VALUES (2, 'b again')");
     assertEquals(
         List.of(
             Map.of("record_id", 1L, "event", "write", "changed_fields", List.of("email", "phone")),
@@ -202,14 +202,11 @@ class CaptureTest {
   void shouldCaptureARecordAgainAfterTheSavepointThatCapturedItRolledBack() throws SQLException {
     // The rolled-back event is gone: the next statement finds none to merge into, and inserts.
     db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
-    try (Connection c = db.connect()) {
-      c.setAutoCommit(false);
-      c.createStatement().execute("SAVEPOINT s");
-      c.createStatement().execute("UPDATE res_partner SET email = 'dropped' WHERE id = 1");
-      c.createStatement().execute("ROLLBACK TO SAVEPOINT s");
-      c.createStatement().execute("UPDATE res_partner SET phone = 'kept' WHERE id = 1");
-      c.commit();
-    }
+    commitInOneTransaction(
+        "SAVEPOINT s",
+        "UPDATE res_partner SET email = 'dropped' WHERE id = 1",
+        "ROLLBACK TO SAVEPOINT s",
+        "UPDATE res_partner SET phone = 'kept' WHERE id = 1");
     List<Map<String, Object>> events = events();
     assertEquals(1, events.size(), events.toString());
     assertEquals(List.of("phone"), events.get(0).get("changed_fields"));
@@ -217,12 +214,8 @@ class CaptureTest {
 
   @Test
   void shouldKeepCreateWhenTheNewRowIsUpdatedInTheSameTransaction() throws SQLException {
-    try (Connection c = db.connect()) {
-      c.setAutoCommit(false);
-      c.createStatement().execute("INSERT INTO res_partner (name) VALUES ('a')");
-      c.createStatement().execute("UPDATE res_partner SET email = 'e'");
-      c.commit();
-    }
+    commitInOneTransaction(
+        "INSERT INTO res_partner (name) VALUES ('a')", "UPDATE res_partner SET email = 'e'");
     List<Map<String, Object>> events = events();
     assertEquals(1, events.size());
     assertEquals("create", events.get(0).get("event"));
@@ -230,12 +223,9 @@ class CaptureTest {
 
   @Test
   void shouldCaptureNothingForARowCreatedAndDeletedInOneTransaction() throws SQLException {
-    try (Connection c = db.connect()) {
-      c.setAutoCommit(false);
-      c.createStatement().execute("INSERT INTO res_partner (name) VALUES ('brief')");
-      c.createStatement().execute("DELETE FROM res_partner WHERE name = 'brief'");
-      c.commit();
-    }
+    commitInOneTransaction(
+        "INSERT INTO res_partner (name) VALUES ('brief')",
+        "DELETE FROM res_partner WHERE name = 'brief'");
     assertTrue(events().isEmpty(), events().toString());
   }
 
