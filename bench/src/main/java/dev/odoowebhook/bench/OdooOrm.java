@@ -40,6 +40,16 @@ final class OdooOrm {
   static final List<String> VARIANTS =
       List.of(NONE, OURS, OURS_FIELDS, OURS_SIDECAR, OURS_PACED, NAIVE);
 
+  /**
+   * BENCH_S1B_ONLY=sidecar4 (bench/README.md): only no capture, our capture alone and with a warm
+   * sidecar, at 4 processes, no batched runs, figures on the console. For paired runs of two builds
+   * of the sidecar (one harness run each, alternated): what the sidecar costs Odoo's writers.
+   */
+  private static final boolean SIDECAR4_ONLY = "sidecar4".equals(System.getenv("BENCH_S1B_ONLY"));
+
+  private final List<String> variants =
+      SIDECAR4_ONLY ? List.of(NONE, OURS, OURS_SIDECAR) : VARIANTS;
+
   /** The role Odoo connects as (not postgres, which Odoo 19 refuses). */
   private static final String ODOO_ROLE = "odoo_bench";
 
@@ -110,7 +120,7 @@ final class OdooOrm {
       return;
     }
     boolean full = b.mode.name().equals("full");
-    List<Integer> processCounts = full ? List.of(1, 4) : List.of(1);
+    List<Integer> processCounts = SIDECAR4_ONLY ? List.of(4) : full ? List.of(1, 4) : List.of(1);
     int reps = full ? 3 : 1;
     int seconds = full ? 20 : 3;
 
@@ -141,7 +151,7 @@ final class OdooOrm {
       }
       for (int n : processCounts) {
         Map<String, List<Run>> runs = new LinkedHashMap<>();
-        VARIANTS.forEach(v -> runs.put(v, new ArrayList<>()));
+        variants.forEach(v -> runs.put(v, new ArrayList<>()));
         List<Writer> writers = new ArrayList<>();
         try {
           for (int i = 0; i < n; i++) {
@@ -158,8 +168,8 @@ final class OdooOrm {
           // Unmeasured: Odoo's caches and PostgreSQL's buffers warm up.
           runOnce(c, writers, NONE, full ? 5 : 2);
           for (int rep = 0; rep < reps; rep++) {
-            for (int k = 0; k < VARIANTS.size(); k++) {
-              String variant = VARIANTS.get((k + rep) % VARIANTS.size()); // rotate: interleaved
+            for (int k = 0; k < variants.size(); k++) {
+              String variant = variants.get((k + rep) % variants.size()); // rotate: interleaved
               Run r = runOnce(c, writers, variant, seconds);
               runs.get(variant).add(r);
               Progress.say(
@@ -176,6 +186,15 @@ final class OdooOrm {
           writers.forEach(Writer::close);
         }
         raw.put(n + "_processes", summarize(n, runs, rows));
+      }
+      if (SIDECAR4_ONLY) {
+        for (String[] r : rows) {
+          Progress.say(
+              "S1b Odoo ORM, 4 processes: %-32s median %s writes/s (%s), %s× no trigger,"
+                  + " PostgreSQL %s ms per write, sidecar %s of a core",
+              r[1], r[2], r[3], r[4], r[6], r[7]);
+        }
+        return;
       }
       raw.put("batched", batched(c, python, src, odooArgs, reps, seconds));
     }
@@ -408,7 +427,7 @@ final class OdooOrm {
       noTriggerOneProcess = base;
     }
     Map<String, Object> out = new LinkedHashMap<>();
-    for (String v : VARIANTS) {
+    for (String v : variants) {
       List<Run> rs = runs.get(v);
       List<Double> wps = perRun(rs, r -> r.writesPerSecond);
       double med = Stats.median(wps);
@@ -447,6 +466,9 @@ final class OdooOrm {
             Double.isNaN(sidecarShare) ? "–" : Stats.fmt(sidecarShare) + "%",
             verdict
           });
+    }
+    if (!variants.contains(OURS_FIELDS)) {
+      return out;
     }
     // Issue 20: values cost at most 5% of capture without them, through the ORM.
     double fields =

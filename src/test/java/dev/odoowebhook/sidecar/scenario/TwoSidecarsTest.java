@@ -28,7 +28,9 @@ class TwoSidecarsTest {
     try (Receiver receiver = new Receiver()) {
       db.exec("SELECT webhook_track('res.partner')");
       db.addSubscriber("erp", receiver.url(), WebhookSigner.newSecret(), "max_concurrency", "32");
-      receiver.respondWith(r -> new Receiver.Response(200, Map.of(), "ok", 20));
+      // 50 ms a request: one sidecar alone needs 2.5 s for the 400 (8 workers), so the other has
+      // time to claim its part even on a loaded machine (at 20 ms one once took all of them).
+      receiver.respondWith(r -> new Receiver.Response(200, Map.of(), "ok", 50));
       Map<String, String> env = new HashMap<>(db.env());
       env.put("WEBHOOK_POLL_INTERVAL", "500ms");
       env.put("WEBHOOK_WORKERS", "8");
