@@ -44,6 +44,36 @@ class WakeupTest extends PipelineTest {
     }
   }
 
+  private static boolean ask(Connection c, String sql) throws Exception {
+    try (var rs = c.createStatement().executeQuery(sql)) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
+
+  @Test
+  void shouldTellWhetherASidecarWaitsAndKeepNoLockForAsking() throws Exception {
+    try (Connection asker = p.db.connect();
+        Connection sidecar = p.db.connect();
+        Connection writer = p.db.connect()) {
+      assertFalse(ask(asker, "SELECT webhook_sidecar_waiting()"), "none waits");
+      // The question tries the lock: it must not keep it, or no sidecar could wait after it.
+      assertTrue(ask(sidecar, "SELECT webhook_sidecar_try_wait()"), "asking left nothing held");
+      assertTrue(ask(asker, "SELECT webhook_sidecar_waiting()"), "one waits now");
+      assertTrue(ask(asker, "SELECT webhook_sidecar_waiting()"), "and still, asked again");
+      ask(sidecar, "SELECT webhook_sidecar_stop_wait()");
+
+      writer.setAutoCommit(false);
+      writer.createStatement().execute("INSERT INTO res_partner (name) VALUES ('in flight')");
+      assertFalse(
+          ask(asker, "SELECT webhook_sidecar_waiting()"),
+          "an open writer is not a waiting sidecar");
+      writer.commit();
+      assertTrue(ask(sidecar, "SELECT webhook_sidecar_try_wait()"), "nothing held after asking");
+      ask(sidecar, "SELECT webhook_sidecar_stop_wait()");
+    }
+  }
+
   @Test
   void shouldNotLetASidecarWaitWhileAWriterThatSkippedItsNotifyIsOpen() throws Exception {
     try (Connection writer = p.db.connect();
