@@ -241,6 +241,16 @@ BEGIN
     IF v_routed = 0 THEN
         RETURN 0;
     END IF;
+    -- The router's transaction commits without waiting for its WAL to reach the disk. Waiting
+    -- for that flush at every pass, with Odoo's writers waiting for theirs, cost them most of what
+    -- a warm sidecar took from them (4 Odoo processes on 2 cores: 0.87x of no capture with the
+    -- wait, 1.03x without; bench/results/2026-12-07-waiting). A crash can only lose a routing
+    -- that was never flushed: its events are then unrouted again and routed anew. Nothing it made
+    -- has left the database by then: a claim commits synchronously, which flushes every commit
+    -- before it (so a delivery is never sent on a routing that could vanish), and the pull API
+    -- waits for the flush before it answers (PullServer). Only the router calls this function,
+    -- each time in a transaction of its own: the setting ends with that transaction.
+    PERFORM set_config('synchronous_commit', 'off', true);
     -- A trickle (a few events per call) goes the per-event way: the set statements cost about
     -- 0.6 ms more per call than they save there, which showed in commit-to-delivery latency.
     IF v_routed < 8 THEN
@@ -381,5 +391,23 @@ BEGIN
         RETURN;
     END IF;
     state := 'waiting';
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Waits until every routing committed so far is on disk: webhook_route_events commits without
+-- waiting for that. Called in a transaction of its own after reading routed events and before
+-- showing them outside the database (the pull API, whose clients move a cursor past what they
+-- saw: a routing lost in a crash would number other events again below that cursor). Its commit
+-- waits for the WAL flush, which covers every commit before it.
+-- ---------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION webhook_flush_routing() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('synchronous_commit', 'on', true);
+    -- A commit waits for the flush only if its transaction wrote WAL (a transaction id alone is
+    -- not enough): a transactional logical message is the smallest such record. Executable by
+    -- any role at any wal_level; logical decoding consumers see it under this prefix.
+    PERFORM pg_logical_emit_message(true, 'webhook_flush_routing', '');
 END
 $$;

@@ -267,7 +267,21 @@ public final class PullServer implements AutoCloseable {
               + " requests per second with this token; retry after the Retry-After seconds.");
       return;
     }
-    send(exchange, 200, route(exchange, token));
+    ObjectNode body = route(exchange, token);
+    flushRouting();
+    send(exchange, 200, body);
+  }
+
+  /**
+   * Waits until the routings this answer may show are on disk (sql/R__webhook_route.sql,
+   * webhook_flush_routing): the router commits without waiting for that, and a client moves its
+   * cursor past what it was shown.
+   */
+  private void flushRouting() throws SQLException {
+    try (Connection c = db.connection();
+        var st = c.createStatement()) {
+      st.execute("SELECT webhook_flush_routing()");
+    }
   }
 
   private void preflight(Exchange exchange, String origin, boolean allowed) throws IOException {

@@ -104,6 +104,14 @@ public final class OwnPostgres implements AutoCloseable {
     ctl("restart");
   }
 
+  /**
+   * A crash and its recovery (pg_ctl's immediate mode): WAL not yet written out of PostgreSQL's
+   * buffers is lost, as are commits that did not wait for it (the router's, for one).
+   */
+  public void crashRestart() throws IOException, InterruptedException {
+    ctl("restart", "immediate");
+  }
+
   public void stop() throws IOException, InterruptedException {
     ctl("stop");
   }
@@ -113,6 +121,10 @@ public final class OwnPostgres implements AutoCloseable {
   }
 
   private void ctl(String action) throws IOException, InterruptedException {
+    ctl(action, "fast");
+  }
+
+  private void ctl(String action, String mode) throws IOException, InterruptedException {
     pg(
         "pg_ctl",
         "-D",
@@ -121,7 +133,7 @@ public final class OwnPostgres implements AutoCloseable {
         "-t",
         "60",
         "-m",
-        "fast",
+        mode,
         "-l",
         dir.resolve("server.log").toString(),
         "-o",
