@@ -241,10 +241,9 @@ BEGIN
     IF v_routed = 0 THEN
         RETURN 0;
     END IF;
-    -- The router's transaction commits without waiting for its WAL to reach the disk. Waiting
-    -- for that flush at every pass, with Odoo's writers waiting for theirs, cost them most of what
-    -- a warm sidecar took from them (4 Odoo processes on 2 cores: 0.87x of no capture with the
-    -- wait, 1.03x without; bench/results/2026-12-07-waiting). A crash can only lose a routing
+    -- The router's transaction commits without waiting for its WAL to reach the disk: a flush
+    -- per pass (about one pass per Odoo commit under a trickle) queues with the flushes of Odoo's
+    -- own commits (bench/results/2026-12-07-waiting, section 6). A crash can only lose a routing
     -- that was never flushed: its events are then unrouted again and routed anew. Nothing it made
     -- has left the database by then: a claim commits synchronously, which flushes every commit
     -- before it (so a delivery is never sent on a routing that could vanish), and the pull API
