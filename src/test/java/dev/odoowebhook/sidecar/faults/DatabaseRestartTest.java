@@ -37,7 +37,8 @@ class DatabaseRestartTest {
 
   /**
    * The router commits without waiting for the WAL flush: a crash may lose a routing, whose events
-   * are then routed again. Nothing may be lost, and no delivery sent on a lost routing.
+   * are then routed again. Asserted: nothing committed is lost. (That nothing is sent on a routing
+   * a crash could lose rests on the claim's synchronous commit; this test cannot tell it apart.)
    */
   @Test
   void shouldRecoverFromDatabaseCrashesAndLoseNothing() throws Exception {
