@@ -75,6 +75,8 @@ final class OdooOrm {
       List.of("res.partner", "sale.order", "sale.order.line");
 
   private static final String DB = "s1_odoo";
+  /** How often PostgreSQL has synced its WAL to disk, all processes together (PostgreSQL 14+). */
+  private static final String WAL_FLUSHES = "SELECT wal_sync FROM pg_stat_wal";
   private static final String MODULES = "base,contacts,sale";
   private static final int PARTNERS = 200;
   private static final int SETTLE_SECONDS = 3;
@@ -191,8 +193,8 @@ final class OdooOrm {
         for (String[] r : rows) {
           Progress.say(
               "S1b Odoo ORM, 4 processes: %-32s median %s writes/s (%s), %s× no trigger,"
-                  + " PostgreSQL %s ms per write, sidecar %s of a core",
-              r[1], r[2], r[3], r[4], r[6], r[7]);
+                  + " PostgreSQL %s ms per write, %s WAL flushes per write, sidecar %s of a core",
+              r[1], r[2], r[3], r[4], r[6], r[7], r[8]);
         }
         return;
       }
@@ -282,6 +284,7 @@ final class OdooOrm {
       long events,
       double sidecarCpu,
       double postgresCpu,
+      long walFlushes,
       int seconds) {}
 
   /**
@@ -354,14 +357,22 @@ final class OdooOrm {
       long before = b.pg.queryLong(DB, events);
       double sidecarCpu = sidecar == null ? Double.NaN : CpuTime.ofPid(sidecar.pid());
       double postgresCpu = CpuTime.ofPostgres(b.pg.postmasterPid());
+      long walFlushes = b.pg.queryLong(DB, WAL_FLUSHES);
       double[] r = write(writers, command, seconds);
       if (sidecar != null) {
         sidecar.checkAlive();
         sidecarCpu = CpuTime.ofPid(sidecar.pid()) - sidecarCpu;
       }
       postgresCpu = CpuTime.ofPostgres(b.pg.postmasterPid()) - postgresCpu;
+      walFlushes = b.pg.queryLong(DB, WAL_FLUSHES) - walFlushes;
       return new Run(
-          r[0], (long) r[1], b.pg.queryLong(DB, events) - before, sidecarCpu, postgresCpu, seconds);
+          r[0],
+          (long) r[1],
+          b.pg.queryLong(DB, events) - before,
+          sidecarCpu,
+          postgresCpu,
+          walFlushes,
+          seconds);
     } finally {
       if (sidecar != null) {
         sidecar.close();
@@ -438,6 +449,7 @@ final class OdooOrm {
       // Per write, so variants that wrote more are not charged more.
       double pgMsPerWrite = Stats.median(perRun(rs, r -> r.postgresCpu * 1000 / r.writes));
       double sidecarShare = Stats.median(perRun(rs, r -> r.sidecarCpu / r.seconds * 100));
+      double flushesPerWrite = Stats.median(perRun(rs, r -> r.walFlushes / (double) r.writes));
       Map<String, Object> r = new LinkedHashMap<>();
       r.put("writes_per_s_runs", wps);
       r.put("writes_per_s_median", med);
@@ -445,6 +457,7 @@ final class OdooOrm {
       r.put("events_per_write", perWrite);
       r.put("postgresql_cpu_ms_per_write_median", pgMsPerWrite);
       r.put("sidecar_cpu_percent_of_one_core_median", sidecarShare);
+      r.put("wal_flushes_per_write_median", flushesPerWrite);
       out.put(v, r);
       String verdict = "";
       if (!v.equals(NONE) && !v.equals(NAIVE)) {
@@ -463,6 +476,7 @@ final class OdooOrm {
             v.equals(NONE) ? "1.00" : String.format("%.2f", ratio),
             Stats.fmt(perWrite),
             Stats.fmt(pgMsPerWrite),
+            String.format("%.2f", flushesPerWrite),
             Double.isNaN(sidecarShare) ? "–" : Stats.fmt(sidecarShare) + "%",
             verdict
           });
@@ -526,6 +540,10 @@ final class OdooOrm {
             " while writes keep coming, instead of once per write. Events per write: events captured ÷ writes.")
         .append(
             " PostgreSQL CPU: all its processes (Odoo's backends included) during the measured seconds, per write;")
+        .append(
+            " WAL flushes: PostgreSQL's syncs of its WAL to disk (`pg_stat_wal.wal_sync`, all processes),")
+        .append(" per write: each synchronous commit that finds its WAL not yet on disk makes one, or")
+        .append(" shares one with the commits that queued behind it;")
         .append(" sidecar CPU: its JVM during the measured seconds (medians of the runs).")
         .append(" *5 captured fields*: the same capture with the values of res.partner's ")
         .append(String.join(", ", CaptureOverhead.FIVE_FIELDS))
@@ -537,8 +555,9 @@ final class OdooOrm {
     md.append(
             "| Odoo processes | variant | median writes/s | range | × no trigger | events per write |")
         .append(
-            " PostgreSQL CPU ms per write | sidecar CPU, share of one core | target ≥ 0.97× |\n")
-        .append("|---|---|---|---|---|---|---|---|---|\n");
+            " PostgreSQL CPU ms per write | WAL flushes per write | sidecar CPU, share of one core |")
+        .append(" target ≥ 0.97× |\n")
+        .append("|---|---|---|---|---|---|---|---|---|---|\n");
     for (String[] r : rows) {
       md.append("| ").append(String.join(" | ", r)).append(" |\n");
     }
