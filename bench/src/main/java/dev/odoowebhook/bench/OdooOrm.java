@@ -75,8 +75,10 @@ final class OdooOrm {
       List.of("res.partner", "sale.order", "sale.order.line");
 
   private static final String DB = "s1_odoo";
+
   /** How often PostgreSQL has synced its WAL to disk, all processes together (PostgreSQL 14+). */
   private static final String WAL_FLUSHES = "SELECT wal_sync FROM pg_stat_wal";
+
   private static final String MODULES = "base,contacts,sale";
   private static final int PARTNERS = 200;
   private static final int SETTLE_SECONDS = 3;
@@ -542,7 +544,8 @@ final class OdooOrm {
             " PostgreSQL CPU: all its processes (Odoo's backends included) during the measured seconds, per write;")
         .append(
             " WAL flushes: PostgreSQL's syncs of its WAL to disk (`pg_stat_wal.wal_sync`, all processes),")
-        .append(" per write: each synchronous commit that finds its WAL not yet on disk makes one, or")
+        .append(
+            " per write: each synchronous commit that finds its WAL not yet on disk makes one, or")
         .append(" shares one with the commits that queued behind it;")
         .append(" sidecar CPU: its JVM during the measured seconds (medians of the runs).")
         .append(" *5 captured fields*: the same capture with the values of res.partner's ")
