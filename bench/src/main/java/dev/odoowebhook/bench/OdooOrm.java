@@ -478,7 +478,7 @@ final class OdooOrm {
             v.equals(NONE) ? "1.00" : String.format("%.2f", ratio),
             Stats.fmt(perWrite),
             Stats.fmt(pgMsPerWrite),
-            String.format("%.2f", flushesPerWrite),
+            Stats.fmt(flushesPerWrite),
             Double.isNaN(sidecarShare) ? "–" : Stats.fmt(sidecarShare) + "%",
             verdict
           });
