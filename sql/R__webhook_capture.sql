@@ -183,11 +183,19 @@ $$;
 -- value). Each builder makes two forms of its statement: one that merges into the events the
 -- transaction recorded before (ON CONFLICT), and a plain INSERT for the first statement of a
 -- transaction on the model; webhook_capture_merge_or_insert_sql chooses at run time.
+--
+-- Each trigger call is a new executor for its statements, which PostgreSQL prepares anew: the
+-- cost of a 1-row statement is mostly that preparation, not the row. Counted in instructions
+-- of one backend (valgrind, 1-row UPDATEs of an Odoo-like res_partner: see
+-- bench/results/2026-12-08-capture), three choices below follow from it: the transaction flag
+-- instead of a query (webhook_capture_merge_or_insert_sql), the changed fields computed once
+-- per row (webhook_capture_write_sql), and webhook_event without CHECK constraints (V23).
 -- ---------------------------------------------------------------------------------------------
 
--- Folded into webhook_generate_capture_function; the builders before they took p_merge. (No
--- "does not exist, skipping" notice.)
+-- Folded into webhook_generate_capture_function; the builders before they took p_merge; the
+-- chooser before the transaction flag. (No "does not exist, skipping" notice.)
 SET LOCAL client_min_messages = warning;
+DROP FUNCTION IF EXISTS webhook_capture_merge_or_insert_sql(text, text, text);
 DROP FUNCTION IF EXISTS webhook_generate_capture_with_values(webhook_tracked_model, regclass, text, text);
 DROP FUNCTION IF EXISTS webhook_capture_create_sql(text, text, text, integer);
 DROP FUNCTION IF EXISTS webhook_capture_write_sql(text, text, text, text, integer);
@@ -273,11 +281,13 @@ LANGUAGE sql IMMUTABLE AS $$
           FROM %2$s
          WHERE d.changed <> '{}'%5$s;$sql$,
         p_model,
+        -- Always fenced: else the array of changed fields, one CASE per column, is prepared and
+        -- computed twice, for the WHERE and for the INSERT (a sixth of a 1-row UPDATE's capture).
         webhook_capture_rows_sql('n', 'new_rows n JOIN old_rows o ON o.id = n.id',
             format('array_remove(ARRAY[%s]::text[], NULL) AS changed', p_changed)
             || CASE WHEN p_values IS NOT NULL
                     THEN format(', %s AS old_values, %s AS new_values', p_old_changed, p_values) ELSE '' END,
-            p_values IS NOT NULL),
+            true),
         CASE WHEN p_values IS NOT NULL THEN ', old_values, new_values' ELSE '' END,
         CASE WHEN p_values IS NOT NULL
              THEN ', ' || webhook_capture_bounded_sql('old_values', p_limit)
@@ -332,21 +342,31 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- A statement's capture: p_merge_sql (ON CONFLICT: merges into the events this transaction
--- recorded before) if the transaction has an event of the model, else p_insert_sql (plain
--- INSERTs). Events of a transaction carry its txid, so no other transaction can add one between
--- the test and the insert. Odoo's transactions mostly write a record once: one index probe per
--- statement then replaces ON CONFLICT's probe and speculative insertion per row (a 200-row UPDATE
--- cost its backend about 15% less CPU and 6% less WAL, measured by hand).
-CREATE OR REPLACE FUNCTION webhook_capture_merge_or_insert_sql(p_model text, p_merge_sql text,
-                                                               p_insert_sql text) RETURNS text
+-- recorded before) if the transaction has an event of the table, else p_insert_sql (plain
+-- INSERTs). Odoo's transactions mostly write a record once: one test per statement then replaces
+-- ON CONFLICT's probe and speculative insertion per row (a 200-row UPDATE cost its backend about
+-- 15% less CPU and 6% less WAL, measured by hand). The generated function answers the test with
+-- v_merge, from the transaction's flag (webhook_capture_flag).
+CREATE OR REPLACE FUNCTION webhook_capture_merge_or_insert_sql(p_merge_sql text, p_insert_sql text)
+RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT format($sql$IF EXISTS (SELECT 1 FROM webhook_event
-                    WHERE txid = txid_current() AND model = %1$L AND routed_at IS NULL) THEN
-            %2$s
+    SELECT format($sql$IF v_merge THEN
+            %1$s
         ELSE
-            %3$s
-        END IF;$sql$, p_model, p_merge_sql, p_insert_sql)
+            %2$s
+        END IF;$sql$, p_merge_sql, p_insert_sql)
 $$;
+
+-- The name of the flag that says "this transaction has recorded events of this table": a
+-- setting local to the transaction, set by the table's capture function once a statement of
+-- the transaction recorded events, read by each of its statements to choose between merging
+-- and plain INSERTs (webhook_capture_merge_or_insert_sql). Reading the events instead cost
+-- about a fifth of a 1-row UPDATE's capture; the setting costs almost nothing. The flag lives
+-- and dies with the events it stands for: the transaction's end resets it, and a savepoint
+-- rolled back restores it as it was, as it removes the events written since. Named after the
+-- capture function: unique per table, and a valid setting name.
+CREATE OR REPLACE FUNCTION webhook_capture_flag(p_function text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT 'webhook.' || p_function $$;
 
 -- Generates the capture function of one tracked model from the table's current columns, with
 -- the values of its captured fields if it has any (webhook_set_captured_fields): new_values
@@ -413,10 +433,25 @@ BEGIN
         END IF;
     END IF;
 
+    -- A capture function from before the transaction flag did not set it: a transaction that
+    -- recorded a record's event through it, then writes the record again through the new one,
+    -- would insert a second event where it must merge (a unique violation, failing Odoo's
+    -- write). So the first generation with the flag waits until no transaction that writes the
+    -- table is open, as re-creating its triggers does (callers set a lock_timeout).
+    IF v_table IS NOT NULL AND EXISTS (
+           SELECT 1 FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid
+            WHERE g.tgrelid = v_table AND g.tgname = ANY (webhook_capture_trigger_names())
+              AND position(webhook_capture_flag(v_function) IN p.prosrc) = 0) THEN
+        EXECUTE format('LOCK TABLE %I IN SHARE ROW EXCLUSIVE MODE', v_tracked.table_name);
+    END IF;
+
     EXECUTE format($template$
 CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger
 LANGUAGE plpgsql AS $body$
 -- Generated by webhook_generate_capture_function(%2$L); do not edit, call it again instead.
+DECLARE
+    -- Whether this transaction has recorded events of the table (webhook_capture_flag).
+    v_merge boolean := coalesce(current_setting(%9$L, true) = 'on', false);
 BEGIN
     IF TG_LEVEL = 'ROW' THEN
         -- webhook_capture_update_id: the UPDATE changed this record's id. The old id is gone
@@ -434,10 +469,15 @@ BEGIN
         -- DELETE: a record created in this transaction was never seen outside it, nothing to say.
         %8$s
     END IF;
-    -- The wake-up handshake, inline (a call to webhook_wake_sidecar() costs more than the test):
-    -- 33606995561901931 is 'webhook' in ASCII, the key of webhook_sidecar_try_wait().
-    IF FOUND AND NOT pg_try_advisory_xact_lock_shared(33606995561901931) THEN
-        PERFORM pg_notify('webhook_event', '');
+    IF FOUND THEN
+        IF NOT v_merge THEN
+            v_merge := set_config(%9$L, 'on', true) = 'on';
+        END IF;
+        -- The wake-up handshake, inline (a call to webhook_wake_sidecar() costs more than the
+        -- test): 33606995561901931 is 'webhook' in ASCII, the key of webhook_sidecar_try_wait().
+        IF NOT pg_try_advisory_xact_lock_shared(33606995561901931) THEN
+            PERFORM pg_notify('webhook_event', '');
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -446,17 +486,18 @@ $template$, v_function, p_model,
         -- Rare statements (an UPDATE of the id, TRUNCATE) always merge.
         webhook_capture_unlink_sql(p_model, '(SELECT OLD.*) o', true, v_old_values, v_tracked.capture_limit_bytes, true),
         webhook_capture_create_sql(p_model, '(SELECT NEW.*) n', v_new_values, v_tracked.capture_limit_bytes, true),
-        webhook_capture_merge_or_insert_sql(p_model,
+        webhook_capture_merge_or_insert_sql(
             webhook_capture_create_sql(p_model, 'new_rows n', v_new_values, v_tracked.capture_limit_bytes, true),
             webhook_capture_create_sql(p_model, 'new_rows n', v_new_values, v_tracked.capture_limit_bytes, false)),
-        webhook_capture_merge_or_insert_sql(p_model,
+        webhook_capture_merge_or_insert_sql(
             webhook_capture_write_sql(p_model, v_changed, v_new_written, v_old_changed, v_tracked.capture_limit_bytes, true),
             webhook_capture_write_sql(p_model, v_changed, v_new_written, v_old_changed, v_tracked.capture_limit_bytes, false)),
         webhook_capture_unlink_sql(p_model, format('%I o', v_tracked.table_name), false, v_old_values,
                                    v_tracked.capture_limit_bytes, true),
-        webhook_capture_merge_or_insert_sql(p_model,
+        webhook_capture_merge_or_insert_sql(
             webhook_capture_unlink_sql(p_model, 'old_rows o', true, v_old_values, v_tracked.capture_limit_bytes, true),
-            webhook_capture_unlink_sql(p_model, 'old_rows o', true, v_old_values, v_tracked.capture_limit_bytes, false)));
+            webhook_capture_unlink_sql(p_model, 'old_rows o', true, v_old_values, v_tracked.capture_limit_bytes, false)),
+        webhook_capture_flag(v_function));
     RETURN webhook_point_capture_triggers(v_tracked.table_name, v_table, v_function);
 END
 $generate$;
@@ -602,7 +643,8 @@ $$;
 
 -- Re-generates the capture functions of all active models, e.g. after an Odoo module upgrade
 -- added columns; `migrate` and every sidecar start call it. Replacing a function takes no lock
--- on Odoo's tables. It is also the upgrade path of databases tracked by an older release:
+-- on Odoo's tables (but the first time after an upgrade to the transaction flag: see
+-- webhook_generate_capture_function). It is also the upgrade path of databases tracked by an older release:
 -- their triggers are re-created once on the new function names (which locks each table for a
 -- moment; at most 3 s of waiting, else a WARNING and the next run tries again), and a table
 -- that can no longer be tracked (webhook_untrackable_reason) is untracked with a WARNING.

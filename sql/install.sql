@@ -27,6 +27,7 @@ BEGIN;
 \ir V20__webhook_delivery_unsent_index.sql
 \ir V21__webhook_delivery_test.sql
 \ir V22__webhook_subscriber_domain_fields.sql
+\ir V23__webhook_event_without_checks.sql
 
 \ir R__webhook_capture.sql
 \ir R__webhook_claim.sql

@@ -213,6 +213,100 @@ class CaptureTest {
   }
 
   @Test
+  void shouldMergeIntoWhatAnIdChangeOrATruncateRecordedEarlierInTheTransaction()
+      throws SQLException {
+    // Both are captured by statements that always merge; the flag that tells a later statement
+    // to merge must be set by them too, or its plain INSERT would fail Odoo's write.
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
+    commitInOneTransaction(
+        "UPDATE res_partner SET id = 100 WHERE id = 1",
+        "UPDATE res_partner SET name = 'renamed' WHERE id = 100");
+    assertEquals(
+        List.of(
+            Map.of("record_id", 1L, "event", "unlink", "changed_fields", List.of()),
+            Map.of("record_id", 100L, "event", "create", "changed_fields", List.of())),
+        eventsByRecord());
+
+    db.exec("TRUNCATE webhook_event");
+    commitInOneTransaction(
+        "TRUNCATE res_partner", "INSERT INTO res_partner (id, name) VALUES (100, 'again')");
+    assertEquals(
+        List.of(Map.of("record_id", 100L, "event", "write", "changed_fields", List.of())),
+        eventsByRecord(),
+        "the record truncated and inserted again in one transaction changed");
+  }
+
+  @Test
+  void shouldMergeAcrossARegenerationOfTheCaptureFunctionInTheMiddleOfATransaction()
+      throws SQLException {
+    // Odoo's transaction writes a record, the sidecar starts (it regenerates every capture
+    // function), the transaction writes the record again through the new function.
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
+    try (Connection odoo = db.connect();
+        Statement st = odoo.createStatement()) {
+      odoo.setAutoCommit(false);
+      st.execute("UPDATE res_partner SET email = 'e' WHERE id = 1");
+      String before = captureFunctionVersion();
+      db.exec("SELECT webhook_refresh_capture()");
+      assertFalse(before.equals(captureFunctionVersion()), "the function was replaced");
+      st.execute("UPDATE res_partner SET phone = 'p' WHERE id = 1");
+      odoo.commit();
+    }
+    assertEquals(
+        List.of(
+            Map.of("record_id", 1L, "event", "write", "changed_fields", List.of("email", "phone"))),
+        eventsByRecord());
+  }
+
+  @Test
+  void shouldReplaceACaptureFunctionWithoutTheTransactionFlagOnlyOnceNoTransactionWroteThroughIt()
+      throws SQLException {
+    // A database upgraded from a release whose capture did not set the flag (it always merged,
+    // or tested the events): emulated by today's function merging always, under another flag.
+    String function = db.value("SELECT webhook_capture_function_name('res_partner')", String.class);
+    String flag = "webhook." + function;
+    String today = db.value("SELECT pg_get_functiondef(?::regproc)", String.class, function);
+    String older =
+        today
+            .replace("coalesce(current_setting('" + flag + "', true) = 'on', false)", "true")
+            .replace(flag, "webhook.older_release");
+    assertFalse(older.contains(flag));
+    db.exec(older);
+    db.exec("INSERT INTO res_partner (name) VALUES ('a'); TRUNCATE webhook_event");
+    try (Connection odoo = db.connect();
+        Statement st = odoo.createStatement()) {
+      odoo.setAutoCommit(false);
+      st.execute("UPDATE res_partner SET email = 'e' WHERE id = 1");
+      // The sidecar starts while the transaction is open: a new function here would not know
+      // that the transaction has an event to merge into. Its refresh waits 3 s for the table,
+      // then keeps the older function for now.
+      db.exec("SELECT webhook_refresh_capture()");
+      assertFalse(captureFunctionSource().contains(flag), "not replaced while the writer is open");
+      st.execute("UPDATE res_partner SET phone = 'p' WHERE id = 1");
+      odoo.commit();
+    }
+    assertEquals(
+        List.of(
+            Map.of("record_id", 1L, "event", "write", "changed_fields", List.of("email", "phone"))),
+        eventsByRecord());
+    db.exec("SELECT webhook_refresh_capture()");
+    assertTrue(captureFunctionSource().contains(flag), "replaced once no writer is open");
+  }
+
+  private String captureFunctionSource() {
+    return db.value(
+        "SELECT prosrc FROM pg_proc WHERE proname = webhook_capture_function_name('res_partner')",
+        String.class);
+  }
+
+  /** Changes whenever the function is replaced. */
+  private String captureFunctionVersion() {
+    return db.value(
+        "SELECT xmin::text FROM pg_proc WHERE proname = webhook_capture_function_name('res_partner')",
+        String.class);
+  }
+
+  @Test
   void shouldKeepCreateWhenTheNewRowIsUpdatedInTheSameTransaction() throws SQLException {
     commitInOneTransaction(
         "INSERT INTO res_partner (name) VALUES ('a')", "UPDATE res_partner SET email = 'e'");
