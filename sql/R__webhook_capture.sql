@@ -187,7 +187,7 @@ $$;
 -- Each trigger call is a new executor for its statements, which PostgreSQL prepares anew: the
 -- cost of a 1-row statement is mostly that preparation, not the row. Counted in instructions
 -- of one backend (valgrind, 1-row UPDATEs of an Odoo-like res_partner: see
--- bench/results/2026-12-08-capture), three choices below follow from it: the transaction flag
+-- bench/results/2026-12-07-capture), three choices below follow from it: the transaction flag
 -- instead of a query (webhook_capture_merge_or_insert_sql), the changed fields computed once
 -- per row (webhook_capture_write_sql), and webhook_event without CHECK constraints (V23).
 -- ---------------------------------------------------------------------------------------------

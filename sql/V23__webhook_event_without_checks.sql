@@ -4,7 +4,7 @@
 -- Capture inserts into webhook_event from a trigger, inside Odoo's transaction, and each trigger
 -- call is a new executor, which parses and prepares every CHECK constraint of the table again
 -- from its stored text: for the two below, about a tenth of what our capture of a 1-row UPDATE
--- cost its backend (instructions counted with valgrind: bench/results/2026-12-08-capture). The
+-- cost its backend (instructions counted with valgrind: bench/results/2026-12-07-capture). The
 -- rules they checked stay, each kept by the one place that writes the columns:
 --   event IN ('create', 'write', 'unlink')             the generated capture functions
 --                                                      (R__webhook_capture.sql), which write

@@ -52,23 +52,9 @@ final class CaptureOverhead {
   /** Large statements: our per-statement capture against the per-row ones. */
   static final List<String> BULK_VARIANTS = List.of(NONE, CHEAPEST, OURS, OURS_FIELDS, NAIVE);
 
-  static final String CHEAPEST_TRIGGER =
-      """
-      CREATE TABLE cheapest_event (
-          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, model text NOT NULL, record_id bigint NOT NULL);
-      CREATE FUNCTION cheapest_capture() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-          IF TG_OP = 'DELETE' THEN
-              INSERT INTO cheapest_event (model, record_id) VALUES ('res.partner', OLD.id);
-          ELSE
-              INSERT INTO cheapest_event (model, record_id) VALUES ('res.partner', NEW.id);
-          END IF;
-          RETURN NULL;
-      END
-      $$;
-      CREATE TRIGGER cheapest_capture AFTER INSERT OR UPDATE OR DELETE ON res_partner
-          FOR EACH ROW EXECUTE FUNCTION cheapest_capture();
-      """;
+  /** The CHEAPEST variant's trigger, from sql/cheapest_capture.sql. */
+  static final String CHEAPEST_TRIGGER = Schema.resource("sql/cheapest_capture.sql");
+
   private static final Pattern TPS =
       Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
 
