@@ -389,6 +389,7 @@ DECLARE
     v_old_changed text;
     v_new_written text;
     v_domain_fields text[];
+    v_lock_timeout text;
 BEGIN
     SELECT * INTO v_tracked FROM webhook_tracked_model WHERE model = p_model;
     IF NOT FOUND THEN
@@ -438,12 +439,27 @@ BEGIN
     -- recorded a record's event through it, then writes the record again through the new one,
     -- would insert a second event where it must merge (a unique violation, failing Odoo's
     -- write). So the first generation with the flag waits until no transaction that writes the
-    -- table is open, as re-creating its triggers does (callers set a lock_timeout).
+    -- table is open, as re-creating its triggers does: 3 s at most (the caller's lock_timeout if
+    -- it set one, as track and refresh do), then one clear error and nothing changed.
     IF v_table IS NOT NULL AND EXISTS (
            SELECT 1 FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid
             WHERE g.tgrelid = v_table AND g.tgname = ANY (webhook_capture_trigger_names())
               AND position(webhook_capture_flag(v_function) IN p.prosrc) = 0) THEN
-        EXECUTE format('LOCK TABLE %I IN SHARE ROW EXCLUSIVE MODE', v_tracked.table_name);
+        v_lock_timeout := current_setting('lock_timeout');
+        IF v_lock_timeout = '0' THEN
+            PERFORM set_config('lock_timeout', '3s', true);
+        END IF;
+        BEGIN
+            EXECUTE format('LOCK TABLE %I IN SHARE ROW EXCLUSIVE MODE', v_tracked.table_name);
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION 'The capture of "%" cannot be upgraded while a transaction that wrote to table % before the upgrade is still open (waited %). Try again in a moment; the sidecar also tries again at its next start.',
+                p_model, v_tracked.table_name, current_setting('lock_timeout')
+                USING ERRCODE = 'lock_not_available';
+        END;
+        IF v_lock_timeout = '0' THEN
+            -- The caller's transaction goes on without a lock timeout, as it began.
+            PERFORM set_config('lock_timeout', v_lock_timeout, true);
+        END IF;
     END IF;
 
     EXECUTE format($template$

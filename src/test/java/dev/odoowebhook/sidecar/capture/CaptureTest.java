@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.odoowebhook.sidecar.support.MigratedDatabase;
 import dev.odoowebhook.sidecar.support.TestDatabase;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -271,8 +272,42 @@ class CaptureTest {
           db.exec("SELECT webhook_refresh_capture()");
           assertFalse(
               captureFunctionSource().contains(flag), "not replaced while the writer is open");
+          // An admin choosing captured fields meanwhile (no lock_timeout of its own): one clear
+          // line after 3 s, and nothing changed.
+          try (Connection admin = db.connect();
+              Statement st = admin.createStatement()) {
+            admin.setAutoCommit(false);
+            SQLException e =
+                assertThrows(
+                    SQLException.class,
+                    () ->
+                        st.execute(
+                            "SELECT webhook_set_captured_fields('res.partner', ARRAY['name'])"));
+            assertEquals("55P03", e.getSQLState());
+            assertTrue(
+                e.getMessage().contains("cannot be upgraded while a transaction"), e.getMessage());
+            admin.rollback();
+          } catch (SQLException e) {
+            throw new AssertionError(e);
+          }
+          assertEquals(
+              0,
+              db.count(
+                  "SELECT coalesce(cardinality(captured_fields), 0) FROM webhook_tracked_model"
+                      + " WHERE model = 'res.partner'"));
         });
-    db.exec("SELECT webhook_refresh_capture()");
+    // Once no writer is open, the admin's call replaces it at once, and leaves the rest of its
+    // transaction without the lock timeout it used for the wait.
+    try (Connection admin = db.connect();
+        Statement st = admin.createStatement()) {
+      admin.setAutoCommit(false);
+      st.execute("SELECT webhook_set_captured_fields('res.partner', NULL)");
+      try (ResultSet rs = st.executeQuery("SHOW lock_timeout")) {
+        assertTrue(rs.next());
+        assertEquals("0", rs.getString(1));
+      }
+      admin.commit();
+    }
     assertTrue(captureFunctionSource().contains(flag), "replaced once no writer is open");
   }
 
