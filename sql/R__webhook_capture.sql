@@ -488,6 +488,8 @@ BEGIN
     END IF;
     IF FOUND THEN
         IF NOT v_merge THEN
+            -- An assignment, not PERFORM: PL/pgSQL evaluates it as a simple expression, where
+            -- PERFORM would start an executor, the cost this flag is here to avoid.
             v_merge := set_config(%9$L, 'on', true) = 'on';
         END IF;
         -- The wake-up handshake, inline (a call to webhook_wake_sidecar() costs more than the
@@ -662,9 +664,9 @@ $$;
 -- added columns; `migrate` and every sidecar start call it. Replacing a function takes no lock
 -- on Odoo's tables (but the first time after an upgrade to the transaction flag: see
 -- webhook_generate_capture_function). It is also the upgrade path of databases tracked by an
--- older release: their triggers are re-created once on the new function names (which locks each table for a
--- moment; at most 3 s of waiting, else a WARNING and the next run tries again), and a table
--- that can no longer be tracked (webhook_untrackable_reason) is untracked with a WARNING.
+-- older release: their triggers are re-created once on the new function names (which locks each
+-- table for a moment; at most 3 s of waiting, else a WARNING and the next run tries again), and a
+-- table that can no longer be tracked (webhook_untrackable_reason) is untracked with a WARNING.
 -- Returns the number of models whose capture is current.
 CREATE OR REPLACE FUNCTION webhook_refresh_capture() RETURNS integer
 LANGUAGE plpgsql
